@@ -1,0 +1,53 @@
+"""Configuration, read once from the environment (``FEEDLINE_`` prefix) and an optional ``.env`` file.
+
+Only the composition root (``feedline/``) and the ASGI app (``api/``) read settings; they hand plain values
+to ``graph/`` and ``fanout/`` so those packages stay free of configuration concerns.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="FEEDLINE_", env_file=".env", extra="ignore")
+
+    # --- where things run -------------------------------------------------------------------------------
+    state_dir: Path = Field(PROJECT_ROOT / ".feedline", description="Data, logs and pid files of local services.")
+    redis_url: str = Field("redis://127.0.0.1:6390/0", description="Redis holding the derived feed state.")
+    redis_port: int = Field(6390, description="Port `feedline services up` starts Redis on.")
+    neo4j_uri: str = Field("bolt://127.0.0.1:7687", description="Bolt URI of Neo4j, the source of truth.")
+    neo4j_user: str = Field("neo4j", description="Neo4j user.")
+    neo4j_password: str = Field("feedline-demo", description="Neo4j password (set on first start).")
+    neo4j_bolt_port: int = Field(7687, description="Bolt port `feedline services up` starts Neo4j on.")
+    neo4j_http_port: int = Field(7474, description="HTTP port of Neo4j and its Browser.")
+    neo4j_heap: str = Field("2g", description="Neo4j JVM heap size.")
+    neo4j_pagecache: str = Field("2g", description="Neo4j page cache size.")
+    host: str = Field("127.0.0.1", description="Interface the API listens on.")
+    port: int = Field(8000, description="Port of the API (GraphQL, GraphiQL, web client).")
+
+    # --- the feed rules ---------------------------------------------------------------------------------
+    celebrity_threshold: int = Field(50_000, description="Follower count at which an author is fanned out on read.")
+    timeline_cap: int = Field(800, description="Entries kept in each precomputed home timeline.")
+    author_list_cap: int = Field(1000, description="Recent tweet ids kept per author.")
+    timeline_ttl_seconds: int = Field(30 * 24 * 3600, description="Idle time after which a timeline is evicted.")
+    key_prefix: str = Field("fl:", description="Prefix of every Redis key (tests isolate themselves with it).")
+    worker_id: int = Field(1, ge=0, le=1023, description="Snowflake worker id; distinct per process that posts.")
+
+    # --- API limits ---------------------------------------------------------------------------------------
+    token_ttl_seconds: int = Field(7 * 24 * 3600, description="Lifetime of a bearer token.")
+    cors_origins: list[str] = Field(
+        default_factory=lambda: ["http://localhost:5173", "http://127.0.0.1:5173"],
+        description="Origins allowed to call the API from a browser (the Vite dev server).",
+    )
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()
