@@ -1,0 +1,26 @@
+"""Constraints and indexes of the graph model (DESIGN.md §2), applied idempotently at start-up."""
+
+from __future__ import annotations
+
+from typing import LiteralString
+
+from neo4j import AsyncDriver
+
+from graph.driver import DATABASE
+
+# `IF NOT EXISTS` makes every statement safe to run on each start.
+SCHEMA_STATEMENTS: tuple[LiteralString, ...] = (
+    "CREATE CONSTRAINT user_id IF NOT EXISTS FOR (u:User) REQUIRE u.id IS UNIQUE",
+    # Handles are stored as typed and in `handleLower`; uniqueness is case-insensitive.
+    "CREATE CONSTRAINT user_handle IF NOT EXISTS FOR (u:User) REQUIRE u.handleLower IS UNIQUE",
+    "CREATE CONSTRAINT tweet_id IF NOT EXISTS FOR (t:Tweet) REQUIRE t.id IS UNIQUE",
+    "CREATE INDEX user_follower_count IF NOT EXISTS FOR (u:User) ON (u.followerCount)",
+    "CREATE INDEX user_display_name IF NOT EXISTS FOR (u:User) ON (u.displayNameLower)",
+    "CREATE INDEX tweet_created IF NOT EXISTS FOR (t:Tweet) ON (t.createdAt)",
+)
+
+
+async def apply_schema(driver: AsyncDriver) -> None:
+    for statement in SCHEMA_STATEMENTS:
+        await driver.execute_query(statement, database_=DATABASE)
+    await driver.execute_query("CALL db.awaitIndexes(60)", database_=DATABASE)

@@ -1,0 +1,99 @@
+"""Shared fixtures: a private Redis and Neo4j per pytest session, isolation per test.
+
+The services run on ports of their own (``ServicePlan.for_test_slot``), so a running demo is never touched.
+``FEEDLINE_TEST_SLOT`` (0..9) picks another set of ports for a second concurrent test session;
+``FEEDLINE_TEST_KEEP_SERVICES=1`` leaves them running after the session for faster local iterations.
+
+Isolation: Redis by a unique key prefix per test (its keys are deleted afterwards); Neo4j by wiping the
+database before each test that asks for the ``neo4j`` fixture.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import AsyncIterator, Iterator
+
+import pytest
+import redis.asyncio as aioredis
+from neo4j import AsyncDriver
+
+from feedline.services import ServicePlan, down, up
+from feedline.settings import Settings
+from graph.driver import DATABASE, open_driver
+from graph.schema import apply_schema
+
+TEST_SLOT = int(os.environ.get("FEEDLINE_TEST_SLOT", "0"))
+KEEP_SERVICES = os.environ.get("FEEDLINE_TEST_KEEP_SERVICES", "") not in ("", "0")
+
+
+def settings_for(plan: ServicePlan, **overrides: object) -> Settings:
+    """Settings that point at ``plan``'s services; never reads a developer's .env."""
+    values: dict[str, object] = {
+        "state_dir": plan.state_dir,
+        "redis_url": plan.redis_url,
+        "redis_port": plan.redis_port,
+        "neo4j_uri": plan.neo4j_uri,
+        "neo4j_password": plan.neo4j_password,
+        "neo4j_bolt_port": plan.neo4j_bolt_port,
+        "neo4j_http_port": plan.neo4j_http_port,
+        "key_prefix": "test:",
+    }
+    values.update(overrides)
+    return Settings(_env_file=None, **values)  # type: ignore[arg-type, call-arg]
+
+
+@pytest.fixture(scope="session")
+def service_plan() -> Iterator[ServicePlan]:
+    plan = ServicePlan.for_test_slot(TEST_SLOT)
+    up(plan, log=lambda message: print(f"[test services] {message}"))
+    yield plan
+    if not KEEP_SERVICES:
+        down(plan)
+
+
+@pytest.fixture(scope="session")
+def test_settings(service_plan: ServicePlan) -> Settings:
+    return settings_for(service_plan)
+
+
+@pytest.fixture
+def settings(test_settings: Settings) -> Settings:
+    """The session settings with a key prefix of this test's own."""
+    return test_settings.model_copy(update={"key_prefix": f"t{uuid.uuid4().hex[:10]}:"})
+
+
+@pytest.fixture
+async def redis(settings: Settings) -> AsyncIterator[aioredis.Redis]:
+    client = aioredis.Redis.from_url(settings.redis_url, decode_responses=False)
+    try:
+        yield client
+    finally:
+        keys = [key async for key in client.scan_iter(match=f"{settings.key_prefix}*", count=1000)]
+        for start in range(0, len(keys), 1000):
+            await client.delete(*keys[start : start + 1000])
+        await client.aclose()
+
+
+@pytest.fixture(scope="session")
+async def neo4j_session_driver(test_settings: Settings) -> AsyncIterator[AsyncDriver]:
+    driver = await open_driver(test_settings.neo4j_uri, test_settings.neo4j_user, test_settings.neo4j_password)
+    await apply_schema(driver)
+    yield driver
+    await driver.close()
+
+
+async def wipe_graph(driver: AsyncDriver) -> None:
+    # CALL ... IN TRANSACTIONS needs an auto-commit transaction, hence session.run.
+    async with driver.session(database=DATABASE) as session:
+        result = await session.run(
+            "MATCH (n) CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 10000 ROWS"
+        )
+        await result.consume()
+
+
+@pytest.fixture
+async def neo4j(neo4j_session_driver: AsyncDriver) -> AsyncDriver:
+    """The test Neo4j, emptied for this test (schema kept)."""
+    await wipe_graph(neo4j_session_driver)
+    return neo4j_session_driver
