@@ -181,7 +181,9 @@ def _stop_pid(pidfile: Path, timeout: float) -> bool:
 def _run_quiet(cmd: list[str], what: str, env: dict[str, str] | None = None) -> None:
     proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
     if proc.returncode != 0:
-        raise ServiceError(f"{what} failed ({proc.returncode}):\n{proc.stdout[-2000:]}\n{proc.stderr[-2000:]}")
+        raise ServiceError(
+            f"{what} failed ({proc.returncode}):\n{proc.stdout[-2000:]}\n{proc.stderr[-2000:]}"
+        )
 
 
 # --- Redis ------------------------------------------------------------------------------------------------
@@ -325,9 +327,8 @@ def _http_ok(url: str) -> bool:
 
 def start_neo4j(plan: ServicePlan, log: Log) -> bool:
     """Start Neo4j unless ours is already running. Returns True if it was started now."""
-    if _pid_from(plan.neo4j_pidfile) is not None:
-        if _port_open(plan.neo4j_bolt_port):
-            return False
+    if _pid_from(plan.neo4j_pidfile) is not None and _port_open(plan.neo4j_bolt_port):
+        return False
     for port in (plan.neo4j_bolt_port, plan.neo4j_http_port):
         if _port_open(port):
             raise ServiceError(f"port {port} is taken by a process that is not our Neo4j")
@@ -344,7 +345,15 @@ def start_neo4j(plan: ServicePlan, log: Log) -> bool:
     if not (home / "data" / "dbms" / "auth.ini").exists():
         # The initial password can only be set before the very first start.
         _run_quiet(
-            [java, "-cp", classpath, "org.neo4j.cli.AdminTool", "dbms", "set-initial-password", plan.neo4j_password],
+            [
+                java,
+                "-cp",
+                classpath,
+                "org.neo4j.cli.AdminTool",
+                "dbms",
+                "set-initial-password",
+                plan.neo4j_password,
+            ],
             "neo4j-admin set-initial-password",
             env,
         )
@@ -373,7 +382,9 @@ def start_neo4j(plan: ServicePlan, log: Log) -> bool:
     plan.neo4j_pidfile.write_text(f"{proc.pid}\n")
     try:
         _wait(
-            lambda: _port_open(plan.neo4j_bolt_port) and _http_ok(f"http://127.0.0.1:{plan.neo4j_http_port}/"),
+            lambda: (
+                _port_open(plan.neo4j_bolt_port) and _http_ok(f"http://127.0.0.1:{plan.neo4j_http_port}/")
+            ),
             180,
             f"neo4j (log: {home / 'logs' / 'console.log'})",
             alive=lambda: proc.poll() is None,
@@ -420,7 +431,9 @@ def status(plan: ServicePlan) -> list[ServiceStatus]:
     neo4j_pid = _pid_from(plan.neo4j_pidfile)
     return [
         ServiceStatus("redis", redis_pid, plan.redis_port, _redis_ping(plan.redis_port), plan.redis_url),
-        ServiceStatus("neo4j bolt", neo4j_pid, plan.neo4j_bolt_port, _port_open(plan.neo4j_bolt_port), plan.neo4j_uri),
+        ServiceStatus(
+            "neo4j bolt", neo4j_pid, plan.neo4j_bolt_port, _port_open(plan.neo4j_bolt_port), plan.neo4j_uri
+        ),
         ServiceStatus(
             "neo4j browser",
             neo4j_pid,

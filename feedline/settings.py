@@ -19,7 +19,9 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="FEEDLINE_", env_file=".env", extra="ignore")
 
     # --- where things run -------------------------------------------------------------------------------
-    state_dir: Path = Field(PROJECT_ROOT / ".feedline", description="Data, logs and pid files of local services.")
+    state_dir: Path = Field(
+        PROJECT_ROOT / ".feedline", description="Data, logs and pid files of local services."
+    )
     redis_url: str = Field("redis://127.0.0.1:6390/0", description="Redis holding the derived feed state.")
     redis_port: int = Field(6390, description="Port `feedline services up` starts Redis on.")
     neo4j_uri: str = Field("bolt://127.0.0.1:7687", description="Bolt URI of Neo4j, the source of truth.")
@@ -33,12 +35,20 @@ class Settings(BaseSettings):
     port: int = Field(8000, description="Port of the API (GraphQL, GraphiQL, web client).")
 
     # --- the feed rules ---------------------------------------------------------------------------------
-    celebrity_threshold: int = Field(50_000, description="Follower count at which an author is fanned out on read.")
+    celebrity_threshold: int = Field(
+        50_000, description="Follower count at which an author is fanned out on read."
+    )
     timeline_cap: int = Field(800, description="Entries kept in each precomputed home timeline.")
     author_list_cap: int = Field(1000, description="Recent tweet ids kept per author.")
-    timeline_ttl_seconds: int = Field(30 * 24 * 3600, description="Idle time after which a timeline is evicted.")
-    key_prefix: str = Field("fl:", description="Prefix of every Redis key (tests isolate themselves with it).")
-    worker_id: int = Field(1, ge=0, le=1023, description="Snowflake worker id; distinct per process that posts.")
+    timeline_ttl_seconds: int = Field(
+        30 * 24 * 3600, description="Idle time after which a timeline is evicted."
+    )
+    key_prefix: str = Field(
+        "fl:", description="Prefix of every Redis key (tests isolate themselves with it)."
+    )
+    worker_id: int = Field(
+        1, ge=0, le=1023, description="Snowflake worker id; distinct per process that posts."
+    )
 
     # --- API limits ---------------------------------------------------------------------------------------
     token_ttl_seconds: int = Field(7 * 24 * 3600, description="Lifetime of a bearer token.")

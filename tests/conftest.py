@@ -77,7 +77,9 @@ async def redis(settings: Settings) -> AsyncIterator[aioredis.Redis]:
 
 @pytest.fixture(scope="session")
 async def neo4j_session_driver(test_settings: Settings) -> AsyncIterator[AsyncDriver]:
-    driver = await open_driver(test_settings.neo4j_uri, test_settings.neo4j_user, test_settings.neo4j_password)
+    driver = await open_driver(
+        test_settings.neo4j_uri, test_settings.neo4j_user, test_settings.neo4j_password
+    )
     await apply_schema(driver)
     yield driver
     await driver.close()
@@ -86,9 +88,7 @@ async def neo4j_session_driver(test_settings: Settings) -> AsyncIterator[AsyncDr
 async def wipe_graph(driver: AsyncDriver) -> None:
     # CALL ... IN TRANSACTIONS needs an auto-commit transaction, hence session.run.
     async with driver.session(database=DATABASE) as session:
-        result = await session.run(
-            "MATCH (n) CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 10000 ROWS"
-        )
+        result = await session.run("MATCH (n) CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 10000 ROWS")
         await result.consume()
 
 

@@ -1,0 +1,57 @@
+# The two commands of the README:  `make run` (everything, with demo data) and `make test` (the whole suite).
+# Every target installs what it needs; nothing has to be set up by hand first.
+
+SHELL := /bin/bash
+VENV  := .venv
+BIN   := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+FRONTEND_DEPS := frontend/node_modules/.package-lock.json
+
+.PHONY: run test lint fmt services-up services-down bench frontend chromium clean
+
+run: $(STAMP) frontend
+	$(BIN)/feedline run
+
+test: $(STAMP) chromium frontend-deps lint
+	$(BIN)/pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+fmt: $(STAMP)
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+bench: $(STAMP)
+	$(BIN)/feedline bench
+
+services-up: $(STAMP)
+	$(BIN)/feedline services up
+
+services-down: $(STAMP)
+	$(BIN)/feedline services down
+
+# Python: a virtualenv with the package (editable) and its pinned dependencies (requirements.lock).
+$(STAMP): pyproject.toml requirements.lock
+	test -x $(BIN)/python || python3 -m venv $(VENV)
+	$(BIN)/pip install -q --disable-pip-version-check -c requirements.lock -e '.[dev,bench]'
+	touch $(STAMP)
+
+# The web client: dependencies from the lockfile, then the production build the API serves at `/`.
+.PHONY: frontend-deps
+frontend-deps: $(if $(wildcard frontend/package.json),$(FRONTEND_DEPS),)
+
+$(FRONTEND_DEPS): frontend/package.json frontend/package-lock.json
+	cd frontend && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error
+
+frontend: frontend-deps
+	@if [ -f frontend/package.json ]; then cd frontend && npm run --silent build; fi
+
+# Browser tests drive Debian's Chromium (no browser download).
+chromium:
+	@command -v chromium >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
+
+clean:
+	-$(BIN)/feedline services down
+	rm -rf $(VENV) frontend/node_modules frontend/dist
