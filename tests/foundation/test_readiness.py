@@ -1,0 +1,76 @@
+"""`feedline serve` as a real process: /healthz always, /readyz names the backing service that is down."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+
+import httpx
+
+from feedline import services
+from tests.conftest import settings_for
+from tests.foundation.test_services_lifecycle import LIFECYCLE_SLOT
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def test_readyz_reports_each_missing_service() -> None:
+    # Its own services, because this test stops Neo4j under a running API.
+    plan = services.ServicePlan.for_test_slot(LIFECYCLE_SLOT)
+    services.up(plan, log=lambda _: None)
+    settings = settings_for(plan)
+    port = _free_port()
+    env = {
+        **os.environ,
+        "FEEDLINE_REDIS_URL": settings.redis_url,
+        "FEEDLINE_NEO4J_URI": settings.neo4j_uri,
+        "FEEDLINE_NEO4J_PASSWORD": settings.neo4j_password,
+        "FEEDLINE_PORT": str(port),
+    }
+    api = subprocess.Popen(
+        [sys.executable, "-m", "feedline", "serve"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            assert api.poll() is None, api.stdout.read().decode() if api.stdout else ""
+            try:
+                if httpx.get(f"{base}/healthz").status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert time.monotonic() < deadline, "API did not start"
+            time.sleep(0.2)
+
+        ready = httpx.get(f"{base}/readyz")
+        assert ready.status_code == 200
+        assert ready.json()["checks"] == {"redis": "ok", "neo4j": "ok"}
+
+        services.stop_neo4j(plan)
+        not_ready = httpx.get(f"{base}/readyz", timeout=10)
+        assert not_ready.status_code == 503
+        assert not_ready.json()["down"] == ["neo4j"]
+        assert httpx.get(f"{base}/healthz").status_code == 200  # alive, just not ready
+
+        services.stop_redis(plan)
+        both_down = httpx.get(f"{base}/readyz", timeout=10)
+        assert both_down.status_code == 503
+        assert both_down.json()["down"] == ["redis", "neo4j"]
+
+        services.up(plan, log=lambda _: None)
+        deadline = time.monotonic() + 60
+        while httpx.get(f"{base}/readyz", timeout=10).status_code != 200:
+            assert time.monotonic() < deadline, "API did not become ready again after the services came back"
+            time.sleep(0.5)
+    finally:
+        api.terminate()
+        api.wait(20)
+        services.down(plan)
