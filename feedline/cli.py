@@ -152,11 +152,23 @@ def bench(
     quick: Annotated[bool, typer.Option(help="A seconds-long run (used by the test suite).")] = False,
     out_dir: Annotated[Path, typer.Option(help="Where REPORT.md, results.json and plots go.")] = PROJECT_ROOT
     / "bench",
+    keep_services: Annotated[bool, typer.Option(help="Leave the benchmark's services running.")] = False,
 ) -> None:
-    """Run every benchmark scenario on private services and write the report with plots."""
+    """Run every benchmark scenario on private services and write the report with plots.
+
+    The benchmark gets Redis and Neo4j instances of its own (`.feedline/bench/`), so it never touches the
+    demo's data; they are stopped at the end unless --keep-services.
+    """
     from feedline.bench import run_bench_cli
 
-    run_bench_cli(get_settings(), quick, out_dir)
+    plan = local_services.ServicePlan.for_bench()
+    with console.status("starting the benchmark's Redis and Neo4j…"):
+        local_services.up(plan, log=_log)
+    try:
+        run_bench_cli(plan.settings(get_settings(), key_prefix="bench:"), quick, out_dir)
+    finally:
+        if not keep_services:
+            local_services.down(plan)
 
 
 @app.command()

@@ -91,6 +91,34 @@ class ServicePlan:
             neo4j_pagecache="256m",
         )
 
+    @classmethod
+    def for_bench(cls) -> ServicePlan:
+        """Instances of the benchmark's own, sized like the demo's, so a run never disturbs other data."""
+        return cls(
+            state_dir=PROJECT_ROOT / ".feedline" / "bench",
+            redis_port=16480,
+            neo4j_bolt_port=17887,
+            neo4j_http_port=17884,
+            neo4j_password="feedline-bench",
+            neo4j_heap="3g",
+            neo4j_pagecache="2g",
+        )
+
+    def settings(self, base: Settings | None = None, **overrides: object) -> Settings:
+        """Settings pointing at this plan's services (other values from ``base``, or defaults without .env)."""
+        values: dict[str, object] = base.model_dump() if base is not None else {}
+        values.update(
+            state_dir=self.state_dir,
+            redis_url=self.redis_url,
+            redis_port=self.redis_port,
+            neo4j_uri=self.neo4j_uri,
+            neo4j_password=self.neo4j_password,
+            neo4j_bolt_port=self.neo4j_bolt_port,
+            neo4j_http_port=self.neo4j_http_port,
+        )
+        values.update(overrides)
+        return Settings(_env_file=None, **values)  # type: ignore[arg-type, call-arg]
+
     @property
     def redis_dir(self) -> Path:
         return self.state_dir / "redis"

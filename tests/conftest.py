@@ -29,18 +29,7 @@ KEEP_SERVICES = os.environ.get("FEEDLINE_TEST_KEEP_SERVICES", "") not in ("", "0
 
 def settings_for(plan: ServicePlan, **overrides: object) -> Settings:
     """Settings that point at ``plan``'s services; never reads a developer's .env."""
-    values: dict[str, object] = {
-        "state_dir": plan.state_dir,
-        "redis_url": plan.redis_url,
-        "redis_port": plan.redis_port,
-        "neo4j_uri": plan.neo4j_uri,
-        "neo4j_password": plan.neo4j_password,
-        "neo4j_bolt_port": plan.neo4j_bolt_port,
-        "neo4j_http_port": plan.neo4j_http_port,
-        "key_prefix": "test:",
-    }
-    values.update(overrides)
-    return Settings(_env_file=None, **values)  # type: ignore[arg-type, call-arg]
+    return plan.settings(**{"key_prefix": "test:", **overrides})
 
 
 @pytest.fixture(scope="session")
@@ -88,8 +77,13 @@ async def neo4j_session_driver(test_settings: Settings) -> AsyncIterator[AsyncDr
 async def wipe_graph(driver: AsyncDriver) -> None:
     # CALL ... IN TRANSACTIONS needs an auto-commit transaction, hence session.run.
     async with driver.session(database=DATABASE) as session:
-        result = await session.run("MATCH (n) CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 10000 ROWS")
-        await result.consume()
+        # Relationships first: detaching a node with thousands of edges in one go exhausts the tx memory pool.
+        for statement in (
+            "MATCH ()-[r]->() CALL (r) { DELETE r } IN TRANSACTIONS OF 20000 ROWS",
+            "MATCH (n) CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 10000 ROWS",
+        ):
+            result = await session.run(statement)
+            await result.consume()
 
 
 @pytest.fixture

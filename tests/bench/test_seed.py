@@ -1,0 +1,105 @@
+"""`feedline seed`: a deterministic power-law world whose counters agree with its edges."""
+
+from __future__ import annotations
+
+import numpy as np
+import redis.asyncio as aioredis
+from argon2 import PasswordHasher
+from neo4j import AsyncDriver
+
+from feedline.seed import DEMO_PASSWORD, EPOCH_MS, PRESETS, SeedPlan, generate, seed, trending_key
+from feedline.settings import Settings
+from graph.driver import DATABASE
+
+SMALL = SeedPlan(users=400, avg_follows=20, celebrities=4, tweets_per_user=3, likes_per_tweet=2.0)
+
+
+def test_generate_is_deterministic_and_power_law() -> None:
+    a = generate(SMALL, seed=7, celebrity_threshold=60, now_ms=EPOCH_MS + 400 * 86_400_000)
+    b = generate(SMALL, seed=7, celebrity_threshold=60, now_ms=EPOCH_MS + 400 * 86_400_000)
+    c = generate(SMALL, seed=8, celebrity_threshold=60, now_ms=EPOCH_MS + 400 * 86_400_000)
+    assert np.array_equal(a.follow_src, b.follow_src) and np.array_equal(a.follow_dst, b.follow_dst)
+    assert np.array_equal(a.tweet_ids, b.tweet_ids) and a.handles == b.handles
+    assert not np.array_equal(a.follow_dst, c.follow_dst)
+    # Exactly the asked-for number of celebrities reach the threshold; everyone else stays below it.
+    assert sorted(np.flatnonzero(a.follower_count >= 60).tolist()) == a.celebrity_indexes == [1, 2, 3, 4]
+    # Heavy tail: the top 10% of ordinary accounts hold far more followers than the bottom half.
+    ordinary = np.sort(a.follower_count[5:])[::-1]
+    assert ordinary[: len(ordinary) // 10].sum() > ordinary[len(ordinary) // 2 :].sum()
+    # No self-follows, no duplicate edges.
+    assert not np.any(a.follow_src == a.follow_dst)
+    assert len(np.unique(a.follow_src * 400 + a.follow_dst)) == len(a.follow_src)
+
+
+def test_ids_sort_by_time_and_fit_53_bits() -> None:
+    world = generate(SMALL, seed=1, celebrity_threshold=60)
+    assert np.all(np.diff(world.tweet_ids) > 0)
+    assert np.all(np.diff(world.tweet_created_ms) >= 0)
+    assert int(world.tweet_ids.max()) < 2**53 and int(world.user_ids.max()) < 2**53
+    # The id carries its creation time.
+    assert np.array_equal((world.tweet_ids >> 12) + EPOCH_MS, world.tweet_created_ms)
+    assert len(set(world.user_ids.tolist())) == SMALL.users
+
+
+async def test_demo_seed_loads_a_consistent_graph(
+    neo4j: AsyncDriver, redis: aioredis.Redis, settings: Settings
+) -> None:
+    result = await seed(
+        neo4j, redis, preset="demo", seed=42, key_prefix=settings.key_prefix, celebrity_threshold=50
+    )
+    plan = PRESETS["demo"]
+    assert result.users == plan.users and result.celebrities == [f"celeb{i}" for i in range(1, 6)]
+
+    records, _, _ = await neo4j.execute_query(
+        """
+        MATCH (u:User)
+        RETURN count(u) AS users,
+               sum(CASE WHEN u.followerCount = COUNT { (u)<-[:FOLLOWS]-() } THEN 0 ELSE 1 END) AS bad_followers,
+               sum(CASE WHEN u.followingCount = COUNT { (u)-[:FOLLOWS]->() } THEN 0 ELSE 1 END) AS bad_following,
+               sum(CASE WHEN u.tweetCount = COUNT { (u)-[:POSTED]->() } THEN 0 ELSE 1 END) AS bad_tweets,
+               sum(CASE WHEN u.handleLower = toLower(u.handle) THEN 0 ELSE 1 END) AS bad_handles,
+               sum(CASE WHEN u.followerCount >= 50 THEN 1 ELSE 0 END) AS celebrities
+        """,
+        database_=DATABASE,
+    )
+    row = records[0]
+    assert row["users"] == plan.users
+    assert (row["bad_followers"], row["bad_following"], row["bad_tweets"], row["bad_handles"]) == (0, 0, 0, 0)
+    assert row["celebrities"] == 5
+
+    records, _, _ = await neo4j.execute_query(
+        """
+        MATCH (t:Tweet)
+        RETURN count(t) AS tweets,
+               sum(CASE WHEN t.likeCount = COUNT { (t)<-[:LIKED]-() } THEN 0 ELSE 1 END) AS bad_likes,
+               sum(CASE WHEN t.deleted = false THEN 0 ELSE 1 END) AS deleted,
+               sum(CASE WHEN COUNT { (t)<-[:POSTED]-() } = 1 THEN 0 ELSE 1 END) AS orphans
+        """,
+        database_=DATABASE,
+    )
+    assert records[0]["tweets"] == result.tweets > 0
+    assert (records[0]["bad_likes"], records[0]["deleted"], records[0]["orphans"]) == (0, 0, 0)
+
+    # The documented demo login works, and the demo user follows every celebrity.
+    records, _, _ = await neo4j.execute_query(
+        """
+        MATCH (d:User {handleLower: 'demo'})
+        RETURN d.passwordHash AS hash, COUNT { (d)-[:FOLLOWS]->(c:User) WHERE c.followerCount >= 50 } AS celebs
+        """,
+        database_=DATABASE,
+    )
+    assert PasswordHasher().verify(records[0]["hash"], DEMO_PASSWORD)
+    assert records[0]["celebs"] == 5
+
+    trending = await redis.zrevrange(trending_key(settings.key_prefix), 0, -1, withscores=True)
+    assert trending and trending[0][1] >= trending[-1][1]
+
+
+async def test_seed_refuses_a_non_empty_graph(neo4j: AsyncDriver) -> None:
+    await neo4j.execute_query("CREATE (:User {id: 1, handle: 'x', handleLower: 'x'})", database_=DATABASE)
+    try:
+        await seed(neo4j, None, preset="demo", seed=1, celebrity_threshold=50)
+    except RuntimeError as error:
+        assert "empty" in str(error)
+    else:
+        raise AssertionError("seeding a non-empty graph must fail")
