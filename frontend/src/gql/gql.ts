@@ -1,0 +1,130 @@
+/* eslint-disable */
+import * as types from './graphql';
+import { TypedDocumentNode as DocumentNode } from '@graphql-typed-document-node/core';
+
+/**
+ * Map of all GraphQL operations in the project.
+ *
+ * This map has several performance disadvantages:
+ * 1. It is not tree-shakeable, so it will include all operations in the project.
+ * 2. It is not minifiable, so the string of a GraphQL query will be multiple times inside the bundle.
+ * 3. It does not support dead code elimination, so it will add unused operations.
+ *
+ * Therefore it is highly recommended to use the babel or swc plugin for production.
+ * Learn more about it here: https://the-guild.dev/graphql/codegen/plugins/presets/preset-client#reducing-bundle-size
+ */
+type Documents = {
+    "\n  fragment TweetFields on Tweet {\n    id\n    text\n    createdAt\n    likeCount\n    viewerHasLiked\n    author { id handle displayName isCelebrity }\n  }\n": typeof types.TweetFieldsFragmentDoc,
+    "\n  query Viewer { viewer { id handle displayName } }\n": typeof types.ViewerDocument,
+    "\n  query Home($first: Int, $after: String) {\n    homeTimeline(first: $first, after: $after) {\n      edges { cursor source node { ...TweetFields } }\n      pageInfo { hasNextPage endCursor }\n    }\n  }\n": typeof types.HomeDocument,
+    "\n  subscription TimelineEvents($after: String) {\n    homeTimelineEvents(after: $after) { kind tweetId cursor source tweet { ...TweetFields } }\n  }\n": typeof types.TimelineEventsDocument,
+    "\n  mutation SignUp($handle: String!, $password: String!, $displayName: String) {\n    signUp(handle: $handle, password: $password, displayName: $displayName) { token user { id handle } }\n  }\n": typeof types.SignUpDocument,
+    "\n  mutation LogIn($handle: String!, $password: String!) {\n    logIn(handle: $handle, password: $password) { token user { id handle } }\n  }\n": typeof types.LogInDocument,
+    "\n  mutation PostTweet($text: String!) { postTweet(text: $text) { ...TweetFields } }\n": typeof types.PostTweetDocument,
+    "\n  mutation DeleteTweet($id: ID!) { deleteTweet(id: $id) }\n": typeof types.DeleteTweetDocument,
+    "\n  mutation Like($id: ID!) { likeTweet(id: $id) { id likeCount viewerHasLiked } }\n": typeof types.LikeDocument,
+    "\n  mutation Unlike($id: ID!) { unlikeTweet(id: $id) { id likeCount viewerHasLiked } }\n": typeof types.UnlikeDocument,
+    "\n  query Profile($handle: String!) {\n    user(handle: $handle) {\n      id handle displayName bio followerCount followingCount tweetCount isCelebrity viewerFollows followsViewer\n      tweets(first: 20) { edges { cursor node { ...TweetFields } } pageInfo { hasNextPage endCursor } }\n      followers(first: 20) { totalCount edges { cursor node { id handle displayName } } }\n      following(first: 20) { totalCount edges { cursor node { id handle displayName } } }\n    }\n  }\n": typeof types.ProfileDocument,
+    "\n  mutation Follow($handle: String!) { follow(handle: $handle) { id viewerFollows followerCount } }\n": typeof types.FollowDocument,
+    "\n  mutation Unfollow($handle: String!) { unfollow(handle: $handle) { id viewerFollows followerCount } }\n": typeof types.UnfollowDocument,
+    "\n  query Search($query: String!) { searchUsers(query: $query) { id handle displayName isCelebrity } }\n": typeof types.SearchDocument,
+    "\n  query Sidebar {\n    suggestedUsers(first: 5) { id handle displayName isCelebrity }\n    trending(first: 5) { ...TweetFields }\n  }\n": typeof types.SidebarDocument,
+};
+const documents: Documents = {
+    "\n  fragment TweetFields on Tweet {\n    id\n    text\n    createdAt\n    likeCount\n    viewerHasLiked\n    author { id handle displayName isCelebrity }\n  }\n": types.TweetFieldsFragmentDoc,
+    "\n  query Viewer { viewer { id handle displayName } }\n": types.ViewerDocument,
+    "\n  query Home($first: Int, $after: String) {\n    homeTimeline(first: $first, after: $after) {\n      edges { cursor source node { ...TweetFields } }\n      pageInfo { hasNextPage endCursor }\n    }\n  }\n": types.HomeDocument,
+    "\n  subscription TimelineEvents($after: String) {\n    homeTimelineEvents(after: $after) { kind tweetId cursor source tweet { ...TweetFields } }\n  }\n": types.TimelineEventsDocument,
+    "\n  mutation SignUp($handle: String!, $password: String!, $displayName: String) {\n    signUp(handle: $handle, password: $password, displayName: $displayName) { token user { id handle } }\n  }\n": types.SignUpDocument,
+    "\n  mutation LogIn($handle: String!, $password: String!) {\n    logIn(handle: $handle, password: $password) { token user { id handle } }\n  }\n": types.LogInDocument,
+    "\n  mutation PostTweet($text: String!) { postTweet(text: $text) { ...TweetFields } }\n": types.PostTweetDocument,
+    "\n  mutation DeleteTweet($id: ID!) { deleteTweet(id: $id) }\n": types.DeleteTweetDocument,
+    "\n  mutation Like($id: ID!) { likeTweet(id: $id) { id likeCount viewerHasLiked } }\n": types.LikeDocument,
+    "\n  mutation Unlike($id: ID!) { unlikeTweet(id: $id) { id likeCount viewerHasLiked } }\n": types.UnlikeDocument,
+    "\n  query Profile($handle: String!) {\n    user(handle: $handle) {\n      id handle displayName bio followerCount followingCount tweetCount isCelebrity viewerFollows followsViewer\n      tweets(first: 20) { edges { cursor node { ...TweetFields } } pageInfo { hasNextPage endCursor } }\n      followers(first: 20) { totalCount edges { cursor node { id handle displayName } } }\n      following(first: 20) { totalCount edges { cursor node { id handle displayName } } }\n    }\n  }\n": types.ProfileDocument,
+    "\n  mutation Follow($handle: String!) { follow(handle: $handle) { id viewerFollows followerCount } }\n": types.FollowDocument,
+    "\n  mutation Unfollow($handle: String!) { unfollow(handle: $handle) { id viewerFollows followerCount } }\n": types.UnfollowDocument,
+    "\n  query Search($query: String!) { searchUsers(query: $query) { id handle displayName isCelebrity } }\n": types.SearchDocument,
+    "\n  query Sidebar {\n    suggestedUsers(first: 5) { id handle displayName isCelebrity }\n    trending(first: 5) { ...TweetFields }\n  }\n": types.SidebarDocument,
+};
+
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ *
+ *
+ * @example
+ * ```ts
+ * const query = graphql(`query GetUser($id: ID!) { user(id: $id) { name } }`);
+ * ```
+ *
+ * The query argument is unknown!
+ * Please regenerate the types.
+ */
+export function graphql(source: string): unknown;
+
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  fragment TweetFields on Tweet {\n    id\n    text\n    createdAt\n    likeCount\n    viewerHasLiked\n    author { id handle displayName isCelebrity }\n  }\n"): (typeof documents)["\n  fragment TweetFields on Tweet {\n    id\n    text\n    createdAt\n    likeCount\n    viewerHasLiked\n    author { id handle displayName isCelebrity }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query Viewer { viewer { id handle displayName } }\n"): (typeof documents)["\n  query Viewer { viewer { id handle displayName } }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query Home($first: Int, $after: String) {\n    homeTimeline(first: $first, after: $after) {\n      edges { cursor source node { ...TweetFields } }\n      pageInfo { hasNextPage endCursor }\n    }\n  }\n"): (typeof documents)["\n  query Home($first: Int, $after: String) {\n    homeTimeline(first: $first, after: $after) {\n      edges { cursor source node { ...TweetFields } }\n      pageInfo { hasNextPage endCursor }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  subscription TimelineEvents($after: String) {\n    homeTimelineEvents(after: $after) { kind tweetId cursor source tweet { ...TweetFields } }\n  }\n"): (typeof documents)["\n  subscription TimelineEvents($after: String) {\n    homeTimelineEvents(after: $after) { kind tweetId cursor source tweet { ...TweetFields } }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation SignUp($handle: String!, $password: String!, $displayName: String) {\n    signUp(handle: $handle, password: $password, displayName: $displayName) { token user { id handle } }\n  }\n"): (typeof documents)["\n  mutation SignUp($handle: String!, $password: String!, $displayName: String) {\n    signUp(handle: $handle, password: $password, displayName: $displayName) { token user { id handle } }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation LogIn($handle: String!, $password: String!) {\n    logIn(handle: $handle, password: $password) { token user { id handle } }\n  }\n"): (typeof documents)["\n  mutation LogIn($handle: String!, $password: String!) {\n    logIn(handle: $handle, password: $password) { token user { id handle } }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation PostTweet($text: String!) { postTweet(text: $text) { ...TweetFields } }\n"): (typeof documents)["\n  mutation PostTweet($text: String!) { postTweet(text: $text) { ...TweetFields } }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation DeleteTweet($id: ID!) { deleteTweet(id: $id) }\n"): (typeof documents)["\n  mutation DeleteTweet($id: ID!) { deleteTweet(id: $id) }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation Like($id: ID!) { likeTweet(id: $id) { id likeCount viewerHasLiked } }\n"): (typeof documents)["\n  mutation Like($id: ID!) { likeTweet(id: $id) { id likeCount viewerHasLiked } }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation Unlike($id: ID!) { unlikeTweet(id: $id) { id likeCount viewerHasLiked } }\n"): (typeof documents)["\n  mutation Unlike($id: ID!) { unlikeTweet(id: $id) { id likeCount viewerHasLiked } }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query Profile($handle: String!) {\n    user(handle: $handle) {\n      id handle displayName bio followerCount followingCount tweetCount isCelebrity viewerFollows followsViewer\n      tweets(first: 20) { edges { cursor node { ...TweetFields } } pageInfo { hasNextPage endCursor } }\n      followers(first: 20) { totalCount edges { cursor node { id handle displayName } } }\n      following(first: 20) { totalCount edges { cursor node { id handle displayName } } }\n    }\n  }\n"): (typeof documents)["\n  query Profile($handle: String!) {\n    user(handle: $handle) {\n      id handle displayName bio followerCount followingCount tweetCount isCelebrity viewerFollows followsViewer\n      tweets(first: 20) { edges { cursor node { ...TweetFields } } pageInfo { hasNextPage endCursor } }\n      followers(first: 20) { totalCount edges { cursor node { id handle displayName } } }\n      following(first: 20) { totalCount edges { cursor node { id handle displayName } } }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation Follow($handle: String!) { follow(handle: $handle) { id viewerFollows followerCount } }\n"): (typeof documents)["\n  mutation Follow($handle: String!) { follow(handle: $handle) { id viewerFollows followerCount } }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation Unfollow($handle: String!) { unfollow(handle: $handle) { id viewerFollows followerCount } }\n"): (typeof documents)["\n  mutation Unfollow($handle: String!) { unfollow(handle: $handle) { id viewerFollows followerCount } }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query Search($query: String!) { searchUsers(query: $query) { id handle displayName isCelebrity } }\n"): (typeof documents)["\n  query Search($query: String!) { searchUsers(query: $query) { id handle displayName isCelebrity } }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query Sidebar {\n    suggestedUsers(first: 5) { id handle displayName isCelebrity }\n    trending(first: 5) { ...TweetFields }\n  }\n"): (typeof documents)["\n  query Sidebar {\n    suggestedUsers(first: 5) { id handle displayName isCelebrity }\n    trending(first: 5) { ...TweetFields }\n  }\n"];
+
+export function graphql(source: string) {
+  return (documents as any)[source] ?? {};
+}
+
+export type DocumentType<TDocumentNode extends DocumentNode<any, any>> = TDocumentNode extends DocumentNode<  infer TType,  any>  ? TType  : never;

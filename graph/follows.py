@@ -1,0 +1,193 @@
+"""FOLLOWS edges: idempotent follow/unfollow with both counters in the same transaction, paged reads."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
+from typing import Any, LiteralString
+
+from neo4j import AsyncDriver, AsyncManagedTransaction
+
+from graph.convert import USER_FIELDS, user_from
+from graph.driver import DATABASE
+from graph.errors import BadInput, NotFound
+from graph.records import UserRecord
+
+# MERGE locks both nodes, so two concurrent follows of the same pair create one edge and count once.
+_FOLLOW: LiteralString = (
+    "MATCH (f:User {id: $f}) MATCH (u:User {handleLower: toLower($h)}) "
+    "WITH f, u, u.followerCount AS before "
+    "CALL (f, u) { WITH f, u WHERE f <> u "
+    "  MERGE (f)-[r:FOLLOWS]->(u) "
+    "  ON CREATE SET r.since = datetime({epochMillis: $ms}), "
+    "    f.followingCount = f.followingCount + 1, u.followerCount = u.followerCount + 1 } "
+    "RETURN u " + USER_FIELDS + " AS u, before, f.id = u.id AS self"
+)
+_UNFOLLOW: LiteralString = (
+    "MATCH (f:User {id: $f}) MATCH (u:User {handleLower: toLower($h)}) "
+    "WITH f, u, u.followerCount AS before "
+    "CALL (f, u) { WITH f, u MATCH (f)-[r:FOLLOWS]->(u) DELETE r "
+    "  SET f.followingCount = f.followingCount - 1, u.followerCount = u.followerCount - 1 } "
+    "RETURN u " + USER_FIELDS + " AS u, before, f.id = u.id AS self"
+)
+_EXISTS: LiteralString = "MATCH (u:User {id: $id}) RETURN u.id AS id"
+_FOLLOWER_ID_PAGE: LiteralString = (
+    "MATCH (:User {id: $u})<-[:FOLLOWS]-(f:User) WHERE f.id > $after RETURN f.id AS id ORDER BY id LIMIT $n"
+)
+_FOLLOWERS_PAGE: LiteralString = (
+    "MATCH (target:User {id: $u}) "
+    "OPTIONAL CALL (target) { MATCH (target)<-[r:FOLLOWS]-(u:User) "
+    "  WITH r, u, r.since.epochMillis AS since "
+    "  WHERE since < $since OR (since = $since AND u.id < $after) "
+    "  RETURN u, since ORDER BY since DESC, u.id DESC LIMIT $n } "
+    "RETURN target.followerCount AS total, collect({u: u " + USER_FIELDS + ", since: since}) AS rows"
+)
+_FOLLOWING_PAGE: LiteralString = (
+    "MATCH (target:User {id: $u}) "
+    "OPTIONAL CALL (target) { MATCH (target)-[r:FOLLOWS]->(u:User) "
+    "  WITH r, u, r.since.epochMillis AS since "
+    "  WHERE since < $since OR (since = $since AND u.id < $after) "
+    "  RETURN u, since ORDER BY since DESC, u.id DESC LIMIT $n } "
+    "RETURN target.followingCount AS total, collect({u: u " + USER_FIELDS + ", since: since}) AS rows"
+)
+_FOLLOWEE_IDS: LiteralString = "MATCH (:User {id: $u})-[:FOLLOWS]->(f:User) RETURN f.id AS id"
+_CELEBRITY_FOLLOWEES: LiteralString = (
+    "MATCH (:User {id: $u})-[:FOLLOWS]->(f:User) "
+    "WHERE f.followerCount >= $threshold OR f.id IN $mode RETURN f.id AS id"
+)
+_FLAGS: LiteralString = (
+    "MATCH (v:User {id: $v}) UNWIND $ids AS oid MATCH (o:User {id: oid}) "
+    "RETURN oid AS id, EXISTS { (v)-[:FOLLOWS]->(o) } AS follows, EXISTS { (o)-[:FOLLOWS]->(v) } AS followed"
+)
+_SUGGEST: LiteralString = (
+    "MATCH (v:User {id: $v}) "
+    "CALL (v) { MATCH (v)-[:FOLLOWS]->(:User)-[:FOLLOWS]->(s:User) "
+    "  WHERE s <> v AND NOT (v)-[:FOLLOWS]->(s) "
+    "  WITH s, count(*) AS mutual RETURN s, mutual ORDER BY mutual DESC, s.followerCount DESC LIMIT $n "
+    "  UNION "
+    "  MATCH (s:User) WHERE s.followerCount > 0 AND s <> v AND NOT (v)-[:FOLLOWS]->(s) "
+    "  WITH s ORDER BY s.followerCount DESC LIMIT $n RETURN s, 0 AS mutual } "
+    "WITH s AS u, max(mutual) AS mutual ORDER BY mutual DESC, u.followerCount DESC, u.id LIMIT $n "
+    "RETURN u " + USER_FIELDS + " AS u"
+)
+MAX_SINCE = (1 << 62) - 1
+
+
+@dataclass(frozen=True)
+class FollowChange:
+    """The followee after a follow/unfollow, and whether the edge changed."""
+
+    followee: UserRecord
+    changed: bool
+    follower_count_before: int
+
+
+class FollowRepo:
+    def __init__(self, driver: AsyncDriver) -> None:
+        self.driver = driver
+
+    async def _change(self, query: LiteralString, follower_id: int, handle: str, ms: int) -> FollowChange:
+        if not isinstance(handle, str) or not handle:
+            raise BadInput("handle missing")
+
+        async def work(tx: AsyncManagedTransaction) -> dict[str, Any] | None:
+            result = await tx.run(query, f=follower_id, h=handle, ms=ms)
+            record = await result.single()
+            if record is None:
+                return None
+            if record["self"]:
+                # Nothing was written (the subquery skipped f = u); roll back anyway to be explicit.
+                raise BadInput("cannot follow yourself")
+            return {"u": dict(record["u"]), "before": record["before"]}
+
+        async with self.driver.session(database=DATABASE) as session:
+            row = await session.execute_write(work)
+        if row is None:
+            if await self._exists(follower_id):
+                raise NotFound(f"no user @{handle}")
+            raise NotFound("unknown follower")
+        followee = user_from(row["u"])
+        before = int(row["before"] or 0)
+        return FollowChange(followee, followee.follower_count != before, before)
+
+    async def _exists(self, uid: int) -> bool:
+        records, _, _ = await self.driver.execute_query(_EXISTS, id=uid, database_=DATABASE, routing_="r")
+        return bool(records)
+
+    async def follow(self, follower_id: int, followee_handle: str, now_ms: int) -> FollowChange:
+        return await self._change(_FOLLOW, follower_id, followee_handle, now_ms)
+
+    async def unfollow(self, follower_id: int, followee_handle: str, now_ms: int = 0) -> FollowChange:
+        return await self._change(_UNFOLLOW, follower_id, followee_handle, now_ms)
+
+    async def follower_id_pages(
+        self, user_id: int, page_size: int, after: int = -1
+    ) -> AsyncIterator[list[int]]:
+        """Follower ids in ascending id order, one page per query (keyset paging: nothing loaded at once)."""
+        while True:
+            records, _, _ = await self.driver.execute_query(
+                _FOLLOWER_ID_PAGE, u=user_id, after=after, n=page_size, database_=DATABASE, routing_="r"
+            )
+            page = [r["id"] for r in records]
+            if page:
+                yield page
+            if len(page) < page_size:
+                return
+            after = page[-1]
+
+    async def _edge_page(
+        self, query: LiteralString, user_id: int, first: int, after: tuple[int, int] | None
+    ) -> tuple[list[tuple[UserRecord, int]], int]:
+        since, last_id = after if after else (MAX_SINCE, MAX_SINCE)
+        records, _, _ = await self.driver.execute_query(
+            query, u=user_id, since=since, after=last_id, n=first, database_=DATABASE, routing_="r"
+        )
+        if not records:
+            raise NotFound("unknown user")
+        rows = [(user_from(r["u"]), int(r["since"])) for r in records[0]["rows"] if r["u"] is not None]
+        return rows, int(records[0]["total"] or 0)
+
+    async def followers_page(
+        self, user_id: int, first: int, after: tuple[int, int] | None
+    ) -> tuple[list[tuple[UserRecord, int]], int]:
+        """Up to ``first`` followers, most recent first, below the (since, id) keyset; and the total."""
+        return await self._edge_page(_FOLLOWERS_PAGE, user_id, first, after)
+
+    async def following_page(
+        self, user_id: int, first: int, after: tuple[int, int] | None
+    ) -> tuple[list[tuple[UserRecord, int]], int]:
+        return await self._edge_page(_FOLLOWING_PAGE, user_id, first, after)
+
+    async def followee_ids(self, user_id: int) -> list[int]:
+        records, _, _ = await self.driver.execute_query(
+            _FOLLOWEE_IDS, u=user_id, database_=DATABASE, routing_="r"
+        )
+        return [r["id"] for r in records]
+
+    async def celebrity_followee_ids(self, user_id: int, threshold: int, mode: Sequence[int]) -> list[int]:
+        """Followees at or above the threshold, or still fanned out on read (``mode``, mid-transition)."""
+        records, _, _ = await self.driver.execute_query(
+            _CELEBRITY_FOLLOWEES,
+            u=user_id,
+            threshold=threshold,
+            mode=list(mode),
+            database_=DATABASE,
+            routing_="r",
+        )
+        return [r["id"] for r in records]
+
+    async def flags(self, viewer_id: int, other_ids: Sequence[int]) -> tuple[set[int], set[int]]:
+        if not other_ids:
+            return set(), set()
+        records, _, _ = await self.driver.execute_query(
+            _FLAGS, v=viewer_id, ids=list(dict.fromkeys(other_ids)), database_=DATABASE, routing_="r"
+        )
+        follows = {r["id"] for r in records if r["follows"]}
+        followed = {r["id"] for r in records if r["followed"]}
+        return follows, followed
+
+    async def suggestions(self, viewer_id: int, first: int) -> list[UserRecord]:
+        records, _, _ = await self.driver.execute_query(
+            _SUGGEST, v=viewer_id, n=max(1, min(first, 100)), database_=DATABASE, routing_="r"
+        )
+        return [user_from(r["u"]) for r in records]

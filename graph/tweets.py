@@ -1,0 +1,182 @@
+"""Tweets and likes in Neo4j: create, soft delete, batch get, an author's tweets paged by id, likes."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, LiteralString
+
+from neo4j import AsyncDriver, AsyncManagedTransaction
+
+from graph.convert import TWEET_FIELDS, tweet_from
+from graph.driver import DATABASE
+from graph.errors import BadInput, Forbidden, NotFound
+from graph.ids import IdGenerator, timestamp_ms
+from graph.records import TweetRecord
+
+TEXT_MAX = 280
+
+_CREATE: LiteralString = (
+    "MATCH (a:User {id: $author}) "
+    "CREATE (a)-[:POSTED]->(t:Tweet {id: $id, text: $text, createdAt: datetime({epochMillis: $ms}), "
+    "  likeCount: 0, deleted: false}) "
+    "SET a.tweetCount = a.tweetCount + 1 "
+    "RETURN t " + TWEET_FIELDS + " AS t"
+)
+_DELETE: LiteralString = (
+    "MATCH (a:User)-[:POSTED]->(t:Tweet {id: $id}) WHERE NOT t.deleted "
+    "WITH a, t, a.id = $actor AS mine "
+    "CALL (a, t, mine) { WITH a, t, mine WHERE mine "
+    "  SET t.deleted = true, t.deletedAt = datetime(), a.tweetCount = a.tweetCount - 1 } "
+    "RETURN a.id AS author, mine"
+)
+_BY_IDS: LiteralString = (
+    "UNWIND $ids AS tid MATCH (a:User)-[:POSTED]->(t:Tweet {id: tid}) RETURN t " + TWEET_FIELDS + " AS t"
+)
+_BY_AUTHOR: LiteralString = (
+    "MATCH (a:User {id: $author}) "
+    "OPTIONAL CALL (a) { MATCH (a)-[:POSTED]->(t:Tweet) WHERE t.id < $before AND NOT t.deleted "
+    "  RETURN t ORDER BY t.id DESC LIMIT $n } "
+    "RETURN a.tweetCount AS total, collect(t " + TWEET_FIELDS + ") AS tweets"
+)
+_RECENT_IDS: LiteralString = (
+    "MATCH (:User {id: $author})-[:POSTED]->(t:Tweet) WHERE NOT t.deleted AND t.id >= $min_id "
+    "RETURN t.id AS id ORDER BY id DESC LIMIT $n"
+)
+_AUTHOR_ID_RANGE: LiteralString = (
+    "MATCH (:User {id: $author})-[:POSTED]->(t:Tweet) WHERE t.id >= $min_id "
+    "RETURN t.id AS id ORDER BY id DESC LIMIT $n"
+)
+_RECENT_SCORED: LiteralString = (
+    "MATCH (t:Tweet) WHERE t.createdAt >= datetime({epochMillis: $since}) AND NOT t.deleted "
+    "RETURN t.id AS id, t.createdAt.epochMillis AS ms, t.likeCount AS likes ORDER BY t.id DESC LIMIT $n"
+)
+# Like/unlike: MERGE / DELETE of the edge and the counter in one transaction; idempotent.
+_LIKE: LiteralString = (
+    "MATCH (u:User {id: $user}) MATCH (a:User)-[:POSTED]->(t:Tweet {id: $id}) WHERE NOT t.deleted "
+    "CALL (u, t) { MERGE (u)-[r:LIKED]->(t) "
+    "  ON CREATE SET r.at = datetime({epochMillis: $ms}), t.likeCount = t.likeCount + 1 } "
+    "RETURN t " + TWEET_FIELDS + " AS t"
+)
+_UNLIKE: LiteralString = (
+    "MATCH (u:User {id: $user}) MATCH (a:User)-[:POSTED]->(t:Tweet {id: $id}) WHERE NOT t.deleted "
+    "CALL (u, t) { MATCH (u)-[r:LIKED]->(t) DELETE r SET t.likeCount = t.likeCount - 1 } "
+    "RETURN t " + TWEET_FIELDS + " AS t"
+)
+_LIKED: LiteralString = (
+    "MATCH (v:User {id: $v}) UNWIND $ids AS tid MATCH (t:Tweet {id: tid}) "
+    "WHERE EXISTS { (v)-[:LIKED]->(t) } RETURN t.id AS id"
+)
+
+
+def validate_text(text: str) -> str:
+    if not isinstance(text, str):
+        raise BadInput("text must be a string")
+    cleaned = text.strip()
+    if not cleaned:
+        raise BadInput("tweet text is empty")
+    if len(cleaned) > TEXT_MAX:
+        raise BadInput(f"tweet text longer than {TEXT_MAX} characters")
+    return cleaned
+
+
+class TweetRepo:
+    def __init__(self, driver: AsyncDriver, ids: IdGenerator) -> None:
+        self.driver = driver
+        self.ids = ids
+
+    async def create(self, author_id: int, text: str) -> TweetRecord:
+        cleaned = validate_text(text)
+        tid = self.ids.next_id()
+
+        async def work(tx: AsyncManagedTransaction) -> dict[str, Any] | None:
+            result = await tx.run(_CREATE, author=author_id, id=tid, text=cleaned, ms=timestamp_ms(tid))
+            record = await result.single()
+            return dict(record["t"]) if record else None
+
+        async with self.driver.session(database=DATABASE) as session:
+            row = await session.execute_write(work)
+        if row is None:
+            raise NotFound("unknown author")
+        return tweet_from(row)
+
+    async def soft_delete(self, actor_id: int, tweet_id: int) -> int:
+        """Mark deleted; returns the author id. NotFound if missing or already deleted, Forbidden if not mine."""
+
+        async def work(tx: AsyncManagedTransaction) -> dict[str, Any] | None:
+            result = await tx.run(_DELETE, id=tweet_id, actor=actor_id)
+            record = await result.single()
+            return dict(record) if record else None
+
+        async with self.driver.session(database=DATABASE) as session:
+            row = await session.execute_write(work)
+        if row is None:
+            raise NotFound("no such tweet")
+        if not row["mine"]:
+            raise Forbidden("only the author may delete a tweet")
+        return int(row["author"])
+
+    async def by_ids(self, ids: Sequence[int]) -> dict[int, TweetRecord]:
+        """Tweets by id, including deleted ones (callers filter); missing ids are absent."""
+        if not ids:
+            return {}
+        records, _, _ = await self.driver.execute_query(
+            _BY_IDS, ids=list(dict.fromkeys(ids)), database_=DATABASE, routing_="r"
+        )
+        tweets = (tweet_from(r["t"]) for r in records)
+        return {t.id: t for t in tweets}
+
+    async def by_author(self, author_id: int, before_id: int, limit: int) -> tuple[list[TweetRecord], int]:
+        """Visible tweets of an author below ``before_id``, newest first; and the author's tweet count."""
+        records, _, _ = await self.driver.execute_query(
+            _BY_AUTHOR, author=author_id, before=before_id, n=limit, database_=DATABASE, routing_="r"
+        )
+        if not records:
+            raise NotFound("unknown user")
+        return [tweet_from(t) for t in records[0]["tweets"]], int(records[0]["total"] or 0)
+
+    async def recent_ids(self, author_id: int, limit: int, min_id: int = 0) -> list[int]:
+        """The author's newest visible tweet ids (for ut: rebuilds and follow backfills)."""
+        records, _, _ = await self.driver.execute_query(
+            _RECENT_IDS, author=author_id, n=limit, min_id=min_id, database_=DATABASE, routing_="r"
+        )
+        return [r["id"] for r in records]
+
+    async def ids_since(self, author_id: int, min_id: int, limit: int) -> list[int]:
+        """All of the author's tweet ids (deleted too) at or above ``min_id`` (for unfollow purges)."""
+        records, _, _ = await self.driver.execute_query(
+            _AUTHOR_ID_RANGE, author=author_id, min_id=min_id, n=limit, database_=DATABASE, routing_="r"
+        )
+        return [r["id"] for r in records]
+
+    async def recent_scored(self, since_ms: int, limit: int) -> list[tuple[int, int, int]]:
+        """(id, created ms, likes) of recent visible tweets (for the trending rebuild)."""
+        records, _, _ = await self.driver.execute_query(
+            _RECENT_SCORED, since=since_ms, n=limit, database_=DATABASE, routing_="r"
+        )
+        return [(r["id"], r["ms"], r["likes"]) for r in records]
+
+    async def _like_change(self, query: LiteralString, user_id: int, tweet_id: int, ms: int) -> TweetRecord:
+        async def work(tx: AsyncManagedTransaction) -> dict[str, Any] | None:
+            result = await tx.run(query, user=user_id, id=tweet_id, ms=ms)
+            record = await result.single()
+            return dict(record["t"]) if record else None
+
+        async with self.driver.session(database=DATABASE) as session:
+            row = await session.execute_write(work)
+        if row is None:
+            raise NotFound("no such tweet or user")
+        return tweet_from(row)
+
+    async def like(self, user_id: int, tweet_id: int, now_ms: int) -> TweetRecord:
+        return await self._like_change(_LIKE, user_id, tweet_id, now_ms)
+
+    async def unlike(self, user_id: int, tweet_id: int) -> TweetRecord:
+        return await self._like_change(_UNLIKE, user_id, tweet_id, 0)
+
+    async def liked(self, viewer_id: int, tweet_ids: Sequence[int]) -> set[int]:
+        if not tweet_ids:
+            return set()
+        records, _, _ = await self.driver.execute_query(
+            _LIKED, v=viewer_id, ids=list(dict.fromkeys(tweet_ids)), database_=DATABASE, routing_="r"
+        )
+        return {r["id"] for r in records}

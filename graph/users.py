@@ -1,0 +1,117 @@
+"""Users in Neo4j: create, look up (by id, by handle case-insensitively, in batches), search, activity."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import Any, LiteralString
+
+from neo4j import AsyncDriver, AsyncManagedTransaction
+from neo4j.exceptions import ConstraintError
+
+from graph.convert import USER_FIELDS, user_from
+from graph.driver import DATABASE
+from graph.errors import BadInput
+from graph.ids import IdGenerator, timestamp_ms
+from graph.records import UserRecord
+
+HANDLE_RE = re.compile(r"^[A-Za-z0-9_]{3,15}$")
+DISPLAY_NAME_MAX = 50
+BIO_MAX = 160
+
+_CREATE: LiteralString = (
+    "CREATE (u:User {id: $id, handle: $handle, handleLower: toLower($handle), displayName: $name, "
+    "displayNameLower: toLower($name), bio: null, passwordHash: $hash, followerCount: 0, "
+    "followingCount: 0, tweetCount: 0, createdAt: datetime({epochMillis: $ms}), "
+    "lastActiveAt: datetime({epochMillis: $ms})}) RETURN u " + USER_FIELDS + " AS u"
+)
+_BY_ID: LiteralString = "MATCH (u:User {id: $id}) RETURN u " + USER_FIELDS + " AS u"
+_BY_IDS: LiteralString = "UNWIND $ids AS uid MATCH (u:User {id: uid}) RETURN u " + USER_FIELDS + " AS u"
+_BY_HANDLE: LiteralString = (
+    "MATCH (u:User {handleLower: toLower($handle)}) RETURN u " + USER_FIELDS + " AS u, u.passwordHash AS hash"
+)
+_SEARCH: LiteralString = (
+    "CALL () { MATCH (u:User) WHERE u.handleLower STARTS WITH $q RETURN u "
+    "UNION MATCH (u:User) WHERE u.displayNameLower STARTS WITH $q RETURN u } "
+    "WITH u ORDER BY u.followerCount DESC, u.id LIMIT $n RETURN u " + USER_FIELDS + " AS u"
+)
+_TOUCH: LiteralString = "MATCH (u:User {id: $id}) SET u.lastActiveAt = datetime({epochMillis: $ms})"
+
+
+def validate_handle(handle: str) -> str:
+    if not isinstance(handle, str) or not HANDLE_RE.match(handle):
+        raise BadInput("handle must be 3-15 letters, digits or underscores")
+    return handle
+
+
+def validate_display_name(name: str | None, handle: str) -> str:
+    cleaned = (name or "").strip() or handle
+    if len(cleaned) > DISPLAY_NAME_MAX:
+        raise BadInput(f"display name longer than {DISPLAY_NAME_MAX} characters")
+    return cleaned
+
+
+class UserRepo:
+    def __init__(self, driver: AsyncDriver, ids: IdGenerator) -> None:
+        self.driver = driver
+        self.ids = ids
+
+    async def create(self, handle: str, display_name: str | None, password_hash: str) -> UserRecord:
+        validate_handle(handle)
+        name = validate_display_name(display_name, handle)
+        if not password_hash:
+            raise BadInput("password hash missing")
+        uid = self.ids.next_id()
+
+        async def work(tx: AsyncManagedTransaction) -> dict[str, Any]:
+            result = await tx.run(
+                _CREATE, id=uid, handle=handle, name=name, hash=password_hash, ms=timestamp_ms(uid)
+            )
+            record = await result.single(strict=True)
+            return dict(record["u"])
+
+        async with self.driver.session(database=DATABASE) as session:
+            try:
+                row = await session.execute_write(work)
+            except ConstraintError as exc:
+                raise BadInput("handle taken") from exc
+        return user_from(row)
+
+    async def by_id(self, uid: int) -> UserRecord | None:
+        records, _, _ = await self.driver.execute_query(_BY_ID, id=uid, database_=DATABASE, routing_="r")
+        return user_from(records[0]["u"]) if records else None
+
+    async def by_ids(self, ids: Sequence[int]) -> dict[int, UserRecord]:
+        if not ids:
+            return {}
+        records, _, _ = await self.driver.execute_query(
+            _BY_IDS, ids=list(dict.fromkeys(ids)), database_=DATABASE, routing_="r"
+        )
+        users = (user_from(r["u"]) for r in records)
+        return {u.id: u for u in users}
+
+    async def credentials(self, handle: str) -> tuple[UserRecord, str] | None:
+        if not isinstance(handle, str) or not handle:
+            return None
+        records, _, _ = await self.driver.execute_query(
+            _BY_HANDLE, handle=handle, database_=DATABASE, routing_="r"
+        )
+        if not records:
+            return None
+        return user_from(records[0]["u"]), records[0]["hash"]
+
+    async def by_handle(self, handle: str) -> UserRecord | None:
+        found = await self.credentials(handle)
+        return found[0] if found else None
+
+    async def search(self, query: str, first: int) -> list[UserRecord]:
+        q = (query or "").strip().lower()
+        if not q:
+            return []
+        records, _, _ = await self.driver.execute_query(
+            _SEARCH, q=q, n=max(1, min(first, 100)), database_=DATABASE, routing_="r"
+        )
+        return [user_from(r["u"]) for r in records]
+
+    async def touch(self, uid: int, epoch_ms: int) -> None:
+        await self.driver.execute_query(_TOUCH, id=uid, ms=epoch_ms, database_=DATABASE)
