@@ -7,9 +7,14 @@ from contextlib import asynccontextmanager
 
 import redis.asyncio as aioredis
 from starlette.applications import Starlette
-from starlette.routing import Route
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
+from starlette.routing import Route, WebSocketRoute
 
+from api.graphql_view import FeedlineGraphQL, build_feed_service
 from api.health import healthz, readyz
+from api.metrics import metrics
+from api.static import static_routes
 from feedline.settings import Settings
 from graph.driver import open_driver
 from graph.schema import apply_schema
@@ -23,13 +28,29 @@ def create_app(settings: Settings) -> Starlette:
         app.state.neo4j = await open_driver(settings.neo4j_uri, settings.neo4j_user, settings.neo4j_password)
         try:
             await apply_schema(app.state.neo4j)
+            build_feed_service(app.state, settings)
             yield
         finally:
+            if hasattr(app.state, "hub"):
+                await app.state.hub.aclose()
             await app.state.neo4j.close()
             await app.state.redis.aclose()
 
+    graphql = FeedlineGraphQL()
     routes = [
         Route("/healthz", healthz, methods=["GET"]),
         Route("/readyz", readyz, methods=["GET"]),
+        Route("/metrics", metrics, methods=["GET"]),
+        Route("/graphql", graphql, methods=["GET", "POST"]),
+        WebSocketRoute("/graphql", graphql),
+        *static_routes(settings.neo4j_http_port),  # last: `/{path}` catches client-side routes
     ]
-    return Starlette(routes=routes, lifespan=lifespan)
+    middleware = [
+        Middleware(
+            CORSMiddleware,
+            allow_origins=list(settings.cors_origins),
+            allow_methods=["GET", "POST", "OPTIONS"],
+            allow_headers=["authorization", "content-type"],
+        )
+    ]
+    return Starlette(routes=routes, middleware=middleware, lifespan=lifespan)

@@ -1,0 +1,151 @@
+"""One Redis pub/sub connection per process, shared by every websocket subscriber.
+
+Channels are reference-counted: the first subscriber of a channel SUBSCRIBEs, the last one to leave
+UNSUBSCRIBEs. Each subscriber has a bounded queue; a subscriber that falls behind is cut off (its iterator
+raises SlowConsumer) rather than letting memory grow or slowing everyone else down.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections import defaultdict
+from collections.abc import AsyncIterator, Iterable
+
+import redis.asyncio as aioredis
+
+log = logging.getLogger("feedline.api.hub")
+
+DEFAULT_QUEUE_SIZE = 256
+ACK_TIMEOUT_SECONDS = 5.0
+
+
+class SlowConsumer(Exception):
+    """The subscriber's queue overflowed; the connection should be closed with this reason."""
+
+
+class Subscriber:
+    def __init__(self, hub: LiveHub, max_queue: int) -> None:
+        self._hub = hub
+        self.queue: asyncio.Queue[tuple[bytes, bytes]] = asyncio.Queue(max_queue)
+        self.channels: set[str] = set()
+        self.overflowed = False
+
+    def offer(self, channel: bytes, data: bytes) -> None:
+        if self.overflowed:
+            return
+        try:
+            self.queue.put_nowait((channel, data))
+        except asyncio.QueueFull:
+            self.overflowed = True
+            # Wake the reader so it notices at once.
+            with contextlib.suppress(asyncio.QueueFull):
+                self.queue.get_nowait()
+                self.queue.put_nowait((b"", b""))
+
+    async def add(self, channels: Iterable[str]) -> None:
+        await self._hub._add(self, set(channels) - self.channels)
+
+    async def remove(self, channels: Iterable[str]) -> None:
+        await self._hub._remove(self, set(channels) & self.channels)
+
+    async def get(self) -> tuple[str, bytes]:
+        channel, data = await self.queue.get()
+        if self.overflowed:
+            raise SlowConsumer("subscriber too slow: live event queue overflowed")
+        return channel.decode(), data
+
+    async def close(self) -> None:
+        await self._hub._remove(self, set(self.channels))
+
+
+class LiveHub:
+    def __init__(self, redis: aioredis.Redis, max_queue: int = DEFAULT_QUEUE_SIZE) -> None:
+        self._pubsub = redis.pubsub()  # subscribe acks are needed: see _add
+        self._acks: dict[str, asyncio.Event] = {}
+        self._max_queue = max_queue
+        self._members: dict[str, set[Subscriber]] = defaultdict(set)
+        self._lock = asyncio.Lock()
+        self._reader: asyncio.Task[None] | None = None
+
+    @contextlib.asynccontextmanager
+    async def subscriber(self, channels: Iterable[str] = ()) -> AsyncIterator[Subscriber]:
+        sub = Subscriber(self, self._max_queue)
+        try:
+            await sub.add(channels)
+            yield sub
+        finally:
+            await sub.close()
+
+    @property
+    def channel_count(self) -> int:
+        return len(self._members)
+
+    async def _add(self, sub: Subscriber, channels: set[str]) -> None:
+        if not channels:
+            return
+        async with self._lock:
+            new = [c for c in channels if not self._members.get(c)]
+            for channel in channels:
+                self._members[channel].add(sub)
+                sub.channels.add(channel)
+            if new:
+                acks = {c: self._acks.setdefault(c, asyncio.Event()) for c in new}
+                await self._pubsub.subscribe(*new)
+            if self._reader is None or self._reader.done():
+                self._reader = asyncio.create_task(self._read(), name="live-hub-reader")
+            if new:
+                # Wait for Redis to confirm the SUBSCRIBE, so the caller may replay history knowing that
+                # anything published from now on reaches its queue (no gap at the replay/live seam).
+                await asyncio.wait_for(
+                    asyncio.gather(*(e.wait() for e in acks.values())), ACK_TIMEOUT_SECONDS
+                )
+
+    async def _remove(self, sub: Subscriber, channels: set[str]) -> None:
+        if not channels:
+            return
+        async with self._lock:
+            gone = []
+            for channel in channels:
+                sub.channels.discard(channel)
+                members = self._members.get(channel)
+                if members is not None:
+                    members.discard(sub)
+                    if not members:
+                        del self._members[channel]
+                        gone.append(channel)
+            if gone:
+                await self._pubsub.unsubscribe(*gone)
+
+    async def _read(self) -> None:
+        while True:
+            try:
+                message = await self._pubsub.get_message(timeout=1.0)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("live hub read failed; retrying")
+                await asyncio.sleep(0.5)
+                continue
+            if message is None:
+                continue
+            if message.get("type") == "subscribe":
+                raw = message["channel"]
+                ack = self._acks.pop(raw.decode() if isinstance(raw, bytes) else str(raw), None)
+                if ack is not None:
+                    ack.set()
+                continue
+            if message.get("type") != "message":
+                continue
+            channel = message["channel"]
+            name = channel.decode() if isinstance(channel, bytes) else str(channel)
+            for sub in list(self._members.get(name, ())):
+                sub.offer(channel if isinstance(channel, bytes) else name.encode(), message["data"])
+
+    async def aclose(self) -> None:
+        if self._reader is not None:
+            self._reader.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._reader
+        await self._pubsub.aclose()

@@ -1,0 +1,58 @@
+"""Prometheus metrics: request latency by operation, errors by code, live websocket connections, fan-out backlog."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+)
+from starlette.requests import Request
+from starlette.responses import Response
+from strawberry.extensions.base_extension import SchemaExtension
+
+REGISTRY = CollectorRegistry()
+REQUEST_SECONDS = Histogram(
+    "feedline_graphql_request_seconds", "GraphQL operation latency.", ["operation"], registry=REGISTRY
+)
+ERRORS = Counter(
+    "feedline_graphql_errors_total", "GraphQL errors by extensions.code.", ["code"], registry=REGISTRY
+)
+LIVE_CONNECTIONS = Gauge("feedline_live_connections", "Open websocket connections.", registry=REGISTRY)
+FANOUT_BACKLOG = Gauge("feedline_fanout_stream_length", "XLEN of the fan-out stream.", registry=REGISTRY)
+FANOUT_PENDING = Gauge(
+    "feedline_fanout_pending", "XPENDING count of the fan-out consumer group.", registry=REGISTRY
+)
+
+
+class OperationMetrics(SchemaExtension):
+    """Times each operation and counts its errors by code (runs after CodedErrors has set the codes)."""
+
+    def on_operation(self) -> Iterator[None]:
+        started = time.perf_counter()
+        yield
+        name = self.execution_context.operation_name or "anonymous"
+        REQUEST_SECONDS.labels(operation=name[:64]).observe(time.perf_counter() - started)
+        result = self.execution_context.result
+        for error in getattr(result, "errors", None) or []:
+            ERRORS.labels(code=str((error.extensions or {}).get("code", "INTERNAL_SERVER_ERROR"))).inc()
+
+
+async def metrics(request: Request) -> Response:
+    state = request.app.state
+    keys = state.feed_service.keys
+    redis = state.redis
+    stream, group = keys.fanout_stream, keys.fanout_group  # properties on fanout.keys.Keys
+    FANOUT_BACKLOG.set(await redis.xlen(stream))
+    try:
+        pending = await redis.xpending(stream, group)
+        FANOUT_PENDING.set(int(pending["pending"]))
+    except Exception:  # no stream or group yet: nothing is pending
+        FANOUT_PENDING.set(0)
+    return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)

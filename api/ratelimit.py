@@ -1,0 +1,37 @@
+"""Fixed-window rate limits in Redis (INCR + EXPIRE in one pipeline) per client IP and per user/handle."""
+
+from __future__ import annotations
+
+import redis.asyncio as aioredis
+
+from feedline.settings import Settings
+from graph.errors import RateLimited
+
+
+class RateLimiter:
+    def __init__(self, redis: aioredis.Redis, settings: Settings) -> None:
+        self._redis = redis
+        self._prefix = settings.key_prefix
+        self._window = settings.rate_limit_window_seconds
+        # action -> (limit per IP, limit per subject (handle or user id))
+        self._limits = {
+            "logIn": (settings.rate_limit_auth_per_ip, settings.rate_limit_auth_per_handle),
+            "signUp": (settings.rate_limit_auth_per_ip, settings.rate_limit_auth_per_handle),
+            "postTweet": (settings.rate_limit_posts_per_ip, settings.rate_limit_posts_per_user),
+        }
+
+    async def check(self, action: str, client_ip: str, subject: str) -> None:
+        """Count one attempt; raise RateLimited when either the IP or the subject is over its limit."""
+        per_ip, per_subject = self._limits[action]
+        # logIn and signUp share the per-IP budget: both are password-guessing/account-farming surfaces.
+        ip_bucket = "auth" if action in ("logIn", "signUp") else action
+        ip_key = f"{self._prefix}rl:{ip_bucket}:ip:{client_ip}"
+        subject_key = f"{self._prefix}rl:{action}:s:{subject}"
+        async with self._redis.pipeline(transaction=False) as pipe:
+            pipe.incr(ip_key)
+            pipe.expire(ip_key, self._window, nx=True)
+            pipe.incr(subject_key)
+            pipe.expire(subject_key, self._window, nx=True)
+            ip_count, _, subject_count, _ = await pipe.execute()
+        if int(ip_count) > per_ip or int(subject_count) > per_subject:
+            raise RateLimited(f"too many {action} attempts; retry in up to {self._window}s")

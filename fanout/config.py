@@ -1,0 +1,15 @@
+"""Engine configuration: plain values built from Settings by feedline/ or api/ (INTERFACE.md)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class EngineConfig:
+    key_prefix: str
+    celebrity_threshold: int = 50_000
+    timeline_cap: int = 800
+    author_list_cap: int = 1000
+    timeline_ttl_seconds: int = 30 * 24 * 3600
+    worker_id: int = 1

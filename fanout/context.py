@@ -1,0 +1,59 @@
+"""Everything the engine's parts share: clients, key names, scripts, repositories, id generator, counters."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import redis.asyncio as aioredis
+from neo4j import AsyncDriver
+
+from fanout.config import EngineConfig
+from fanout.keys import Keys
+from fanout.store import Backfill, TimelineStore
+from graph.follows import FollowRepo
+from graph.ids import IdGenerator
+from graph.tweets import TweetRepo
+from graph.users import UserRepo
+
+
+@dataclass
+class EngineStats:
+    """In-process counters (exported by the API's /metrics; asserted by tests)."""
+
+    timeline_rebuilds: int = 0
+    author_list_rebuilds: int = 0
+    celebs_rebuilds: int = 0
+    followees_rebuilds: int = 0
+    fanout_inserts: int = 0
+    fanout_pages: int = 0
+    messages_done: int = 0
+    messages_claimed: int = 0
+
+
+@dataclass
+class EngineContext:
+    driver: AsyncDriver
+    redis: aioredis.Redis
+    config: EngineConfig
+    keys: Keys = field(init=False)
+    store: TimelineStore = field(init=False)
+    backfill: Backfill = field(init=False)
+    ids: IdGenerator = field(init=False)
+    users: UserRepo = field(init=False)
+    follows: FollowRepo = field(init=False)
+    tweets: TweetRepo = field(init=False)
+    stats: EngineStats = field(default_factory=EngineStats)
+
+    def __post_init__(self) -> None:
+        self.keys = Keys(self.config.key_prefix)
+        self.store = TimelineStore(self.redis)
+        self.backfill = Backfill(self.redis)
+        self.ids = IdGenerator(self.config.worker_id)
+        self.users = UserRepo(self.driver, self.ids)
+        self.follows = FollowRepo(self.driver)
+        self.tweets = TweetRepo(self.driver, self.ids)
+
+
+def now_ms() -> int:
+    return time.time_ns() // 1_000_000

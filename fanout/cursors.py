@@ -1,0 +1,77 @@
+"""Opaque cursors: produced and parsed only here. A malformed cursor raises BadInput.
+
+A cursor is url-safe base64 of ``<kind>:<fields>``; the kind letter keeps a cursor of one list from being
+accepted by another.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+
+from graph.errors import BadInput
+
+LATEST = "L"  # home timeline, newest first: the last id seen
+TOP = "T"  # home timeline ranked: snapshot id + offset
+AUTHOR = "A"  # an author's tweets: the last id seen
+FOLLOW = "F"  # followers / following: since (epoch ms) + user id of the last edge
+
+
+def _encode(kind: str, *fields: object) -> str:
+    raw = ":".join([kind, *(str(f) for f in fields)]).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _decode(cursor: str, kind: str, arity: int) -> list[str]:
+    if not isinstance(cursor, str) or not cursor or len(cursor) > 200:
+        raise BadInput("malformed cursor")
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+    except (binascii.Error, UnicodeDecodeError, ValueError) as exc:
+        raise BadInput("malformed cursor") from exc
+    parts = raw.split(":")
+    if len(parts) != arity + 1 or parts[0] != kind:
+        raise BadInput("malformed cursor")
+    return parts[1:]
+
+
+def _int(text: str) -> int:
+    if not text.isdigit() or len(text) > 19:
+        raise BadInput("malformed cursor")
+    return int(text)
+
+
+def latest(tweet_id: int) -> str:
+    return _encode(LATEST, tweet_id)
+
+
+def parse_latest(cursor: str) -> int:
+    return _int(_decode(cursor, LATEST, 1)[0])
+
+
+def top(snapshot: str, offset: int) -> str:
+    return _encode(TOP, snapshot, offset)
+
+
+def parse_top(cursor: str) -> tuple[str, int]:
+    snapshot, offset = _decode(cursor, TOP, 2)
+    if not snapshot.isalnum() or len(snapshot) > 32:
+        raise BadInput("malformed cursor")
+    return snapshot, _int(offset)
+
+
+def author(tweet_id: int) -> str:
+    return _encode(AUTHOR, tweet_id)
+
+
+def parse_author(cursor: str) -> int:
+    return _int(_decode(cursor, AUTHOR, 1)[0])
+
+
+def follow(since_ms: int, user_id: int) -> str:
+    return _encode(FOLLOW, since_ms, user_id)
+
+
+def parse_follow(cursor: str) -> tuple[int, int]:
+    since, uid = _decode(cursor, FOLLOW, 2)
+    return _int(since), _int(uid)

@@ -1,0 +1,222 @@
+"""The hybrid home feed (DESIGN.md §3): the viewer's precomputed timeline merged at read time with the
+recent tweets of the celebrities they follow, plus trending suggestions for newcomers.
+
+Paging is by id (LATEST): a cursor is the last id returned and the next page reads strictly below it from
+every source, so tweets arriving meanwhile (always newer) cause neither duplicates nor gaps. TOP ranks a
+window of the newest entries once and freezes that ranking in a short-lived snapshot named by the cursor.
+"""
+
+from __future__ import annotations
+
+import struct
+import uuid
+from dataclasses import dataclass
+
+from fanout import cursors
+from fanout.cache import Caches
+from fanout.context import EngineContext
+from fanout.derived import SET_SENTINEL, Derived, decode_id_set, engagement_score
+from fanout.pages import FeedEntry, FeedOrder, FeedPage, FeedSource, Page
+from fanout.store import BUILDING, above, below, decode_ids
+from graph.convert import to_ms
+from graph.errors import BadInput
+from graph.records import TweetRecord
+
+__all__ = ["FeedEntry", "FeedOrder", "FeedPage", "FeedReader", "FeedSource", "Page"]
+
+MAX_FIRST = 100
+# Newcomers: fewer than this many follows and this few timeline entries get trending suggestions.
+SUGGEST_BELOW_FOLLOWS = 5
+SUGGEST_BELOW_ENTRIES = 20
+SUGGESTIONS = 50
+TOP_WINDOW = 800
+TOP_SNAPSHOT_TTL = 600
+_SOURCE_CODE: dict[FeedSource, int] = {"TIMELINE": 0, "CELEBRITY": 1, "SUGGESTED": 2}
+_CODE_SOURCE: dict[int, FeedSource] = {v: k for k, v in _SOURCE_CODE.items()}
+_TOP_ROW = struct.Struct(">QB")
+
+
+@dataclass(frozen=True)
+class ViewState:
+    """What a read needs besides the ids: whom the viewer reads on read, and whether to suggest."""
+
+    viewer_id: int
+    celebs: set[int]
+    suggest: list[int]  # trending tweet ids (empty unless the viewer is a newcomer)
+
+
+class FeedReader:
+    def __init__(self, ctx: EngineContext, caches: Caches, derived: Derived) -> None:
+        self.ctx = ctx
+        self.caches = caches
+        self.derived = derived
+
+    # --- state ------------------------------------------------------------------------------------------
+    async def view_state(self, viewer_id: int) -> ViewState:
+        keys, ttl = self.ctx.keys, self.ctx.config.timeline_ttl_seconds
+        tl = keys.timeline(viewer_id)
+        for _ in range(3):
+            async with self.ctx.redis.pipeline(transaction=False) as pipe:
+                pipe.exists(tl)
+                pipe.zscore(tl, BUILDING)
+                pipe.zcard(tl)
+                pipe.smembers(keys.celebs(viewer_id))
+                pipe.scard(keys.followees(viewer_id))
+                # Reading is activity: push the eviction of this viewer's state back.
+                pipe.expire(tl, ttl)
+                pipe.expire(keys.celebs(viewer_id), ttl)
+                pipe.expire(keys.followees(viewer_id), ttl)
+                exists, building, size, celeb_members, follow_count, *_ = await pipe.execute()
+            if exists and building is None:
+                break
+            await self.derived.ensure_timeline(viewer_id)
+        celebs = decode_id_set(celeb_members) if celeb_members else await self.derived.build_celebs(viewer_id)
+        if not follow_count:
+            await self.derived.build_followees(viewer_id)
+            follow_count = await self.ctx.redis.scard(keys.followees(viewer_id))
+        suggest: list[int] = []
+        if follow_count - 1 < SUGGEST_BELOW_FOLLOWS and size - 1 < SUGGEST_BELOW_ENTRIES:
+            await self.derived.ensure_trending()
+            members = await self.ctx.redis.zrevrange(keys.trending, 0, SUGGESTIONS)
+            suggest = [int(m) for m in members if m != SET_SENTINEL]
+        return ViewState(viewer_id, celebs, suggest)
+
+    # --- candidate collection ---------------------------------------------------------------------------
+    async def _source_ranges(
+        self, state: ViewState, bound: int | None, limit: int, *, ascending: bool
+    ) -> list[tuple[list[int], bool]]:
+        """(ids, maybe_more) per source: the timeline, then each followed celebrity's author list."""
+        keys = self.ctx.keys
+        sources = [keys.timeline(state.viewer_id)] + [keys.author_tweets(c) for c in sorted(state.celebs)]
+        await self.derived.ensure_author_lists(sorted(state.celebs))
+        async with self.ctx.redis.pipeline(transaction=False) as pipe:
+            for key in sources:
+                if ascending:
+                    assert bound is not None
+                    pipe.zrange(key, above(bound), b"(\xfe", bylex=True, offset=0, num=limit)
+                else:
+                    pipe.zrange(key, below(bound), b"-", desc=True, bylex=True, offset=0, num=limit)
+            results = await pipe.execute()
+        out = []
+        for members in results:
+            ids = decode_ids(members)
+            out.append((ids, len(members) >= limit))
+        return out
+
+    async def _classify(self, state: ViewState, ids: list[int], suggested: set[int]) -> list[FeedEntry]:
+        """Hydrate ``ids`` (in order) and keep what the viewer may see, labelled."""
+        tweets = await self.caches.tweets(ids)
+        viewer = state.viewer_id
+        unknown = sorted({t.author_id for t in tweets.values()} - state.celebs - {viewer})
+        followed = await self.derived.follows_which(viewer, unknown)
+        entries: list[FeedEntry] = []
+        for tid in ids:
+            tweet = tweets.get(tid)
+            if tweet is None:
+                continue  # deleted or unknown
+            author = tweet.author_id
+            source: FeedSource
+            if author in state.celebs and author != viewer:
+                source = "CELEBRITY"
+            elif author == viewer or author in followed:
+                source = "TIMELINE"
+            elif tid in suggested:
+                source = "SUGGESTED"
+            else:
+                continue  # unfollowed since it was fanned out
+            entries.append(FeedEntry(tweet, source, cursors.latest(tid)))
+        return entries
+
+    async def collect(self, state: ViewState, before: int | None, want: int) -> list[FeedEntry]:
+        """Up to ``want`` visible entries with id < before, newest first."""
+        entries: list[FeedEntry] = []
+        limit = want + 8
+        bound = before
+        suggested = set(state.suggest)
+        while len(entries) < want:
+            ranges = await self._source_ranges(state, bound, limit, ascending=False)
+            # A truncated source is exact only down to its last id: below that, another page is needed.
+            floor = max((ids[-1] for ids, more in ranges if more and ids), default=None)
+            merged = {i for ids, _ in ranges for i in ids}
+            merged |= {i for i in suggested if bound is None or i < bound}
+            ordered = sorted((i for i in merged if floor is None or i >= floor), reverse=True)
+            entries += await self._classify(state, ordered, suggested)
+            if floor is None:
+                break
+            bound = floor
+            limit *= 2
+        return entries[:want]
+
+    # --- LATEST -----------------------------------------------------------------------------------------
+    async def read_latest(self, viewer_id: int, first: int, after: str | None) -> FeedPage:
+        before = cursors.parse_latest(after) if after is not None else None
+        state = await self.view_state(viewer_id)
+        entries = await self.collect(state, before, first + 1)
+        page = entries[:first]
+        return FeedPage(page, len(entries) > first, page[-1].cursor if page else after)
+
+    async def replay(self, viewer_id: int, after: str, limit: int) -> list[FeedEntry]:
+        """Entries newer than the cursor, oldest first (subscription resume)."""
+        since = cursors.parse_latest(after)
+        if not 1 <= limit <= 1000:
+            raise BadInput("limit must be 1..1000")
+        state = await self.view_state(viewer_id)
+        entries: list[FeedEntry] = []
+        bound = since
+        suggested = set(state.suggest)
+        fetch = limit + 8
+        while len(entries) < limit:
+            ranges = await self._source_ranges(state, bound, fetch, ascending=True)
+            ceiling = min((ids[-1] for ids, more in ranges if more and ids), default=None)
+            merged = {i for ids, _ in ranges for i in ids}
+            merged |= {i for i in suggested if i > bound}
+            ordered = sorted(i for i in merged if ceiling is None or i <= ceiling)
+            entries += await self._classify(state, ordered, suggested)
+            if ceiling is None:
+                break
+            bound = ceiling
+            fetch *= 2
+        return entries[:limit]
+
+    # --- TOP --------------------------------------------------------------------------------------------
+    async def _rank(self, viewer_id: int, snapshot: str) -> list[tuple[int, FeedSource]]:
+        state = await self.view_state(viewer_id)
+        window = await self.collect(state, None, TOP_WINDOW)
+        ranked = sorted(window, key=lambda e: (_score(e.tweet), e.tweet.id), reverse=True)
+        rows = [(e.tweet.id, e.source) for e in ranked]
+        packed = b"".join(_TOP_ROW.pack(tid, _SOURCE_CODE[src]) for tid, src in rows)
+        await self.ctx.redis.set(self.ctx.keys.top_snapshot(viewer_id, snapshot), packed, ex=TOP_SNAPSHOT_TTL)
+        return rows
+
+    async def read_top(self, viewer_id: int, first: int, after: str | None) -> FeedPage:
+        if after is None:
+            snapshot, offset = uuid.uuid4().hex[:12], 0
+            rows = await self._rank(viewer_id, snapshot)
+        else:
+            snapshot, offset = cursors.parse_top(after)
+            packed = await self.ctx.redis.get(self.ctx.keys.top_snapshot(viewer_id, snapshot))
+            if packed is None:  # expired: rank again under the same name and carry on from the offset
+                rows = await self._rank(viewer_id, snapshot)
+            else:
+                rows = [
+                    (tid, _CODE_SOURCE[code])
+                    for tid, code in (_TOP_ROW.unpack_from(packed, i) for i in range(0, len(packed), 9))
+                ]
+        entries: list[FeedEntry] = []
+        position = offset
+        while len(entries) < first and position < len(rows):
+            chunk = rows[position : position + first - len(entries) + 4]
+            tweets = await self.caches.tweets([tid for tid, _ in chunk])
+            for tid, source in chunk:
+                position += 1
+                tweet = tweets.get(tid)
+                if tweet is not None:
+                    entries.append(FeedEntry(tweet, source, cursors.top(snapshot, position)))
+                    if len(entries) == first:
+                        break
+        end = entries[-1].cursor if entries else after
+        return FeedPage(entries, position < len(rows), end)
+
+
+def _score(tweet: TweetRecord) -> float:
+    return engagement_score(to_ms(tweet.created_at), tweet.like_count)

@@ -1,0 +1,84 @@
+"""The one owner of every Redis key and pub/sub channel name.
+
+Every key starts with the configured prefix (tests isolate themselves with it) and carries its user (or
+tweet) id as a ``{hash tag}``, so the keys of one user land in one Redis Cluster slot.
+"""
+
+from __future__ import annotations
+
+FANOUT_GROUP = "fanout-workers"
+
+
+class Keys:
+    def __init__(self, prefix: str) -> None:
+        self.prefix = prefix
+        # Lua derives a follower's live channel from its timeline key: channel = live_prefix + key[len(prefix):].
+        self.live_prefix = f"{prefix}live:"
+
+    # --- timelines and author lists (sorted sets of 8-byte big-endian ids, score 0; see fanout/store.py) ---
+    def timeline(self, uid: int) -> str:
+        return f"{self.prefix}tl:{{{uid}}}"
+
+    def author_tweets(self, uid: int) -> str:
+        return f"{self.prefix}ut:{{{uid}}}"
+
+    def timeline_lock(self, uid: int) -> str:
+        """Single-flight lock of a timeline rebuild (SET NX PX)."""
+        return f"{self.prefix}lock:tl:{{{uid}}}"
+
+    # --- follow-derived sets ----------------------------------------------------------------------------
+    def celebs(self, uid: int) -> str:
+        """The celebrities ``uid`` follows (plus a sentinel member marking the set as built)."""
+        return f"{self.prefix}celebs:{{{uid}}}"
+
+    def followees(self, uid: int) -> str:
+        """Everyone ``uid`` follows (plus the sentinel): the read-time filter for unfollowed authors."""
+        return f"{self.prefix}fw:{{{uid}}}"
+
+    @property
+    def celebrity_mode(self) -> str:
+        """Authors currently fanned out on read (switched by the worker after celebs: sets are updated)."""
+        return f"{self.prefix}celebmode"
+
+    def reconcile_pending(self, uid: int) -> str:
+        """Dedupe marker: a celebrity-status reconcile job for ``uid`` is queued."""
+        return f"{self.prefix}reconcile:{{{uid}}}"
+
+    # --- caches -----------------------------------------------------------------------------------------
+    def tweet(self, tweet_id: int) -> str:
+        return f"{self.prefix}tw:{{{tweet_id}}}"
+
+    def user(self, uid: int) -> str:
+        return f"{self.prefix}u:{{{uid}}}"
+
+    def active(self, uid: int) -> str:
+        """Throttle of touch_active: exists while lastActiveAt is fresh (one hour)."""
+        return f"{self.prefix}act:{{{uid}}}"
+
+    def top_snapshot(self, uid: int, snapshot: str) -> str:
+        """A frozen TOP ranking (packed ids) so that TOP pages stay consistent while scores move."""
+        return f"{self.prefix}top:{{{uid}}}:{snapshot}"
+
+    @property
+    def trending(self) -> str:
+        return f"{self.prefix}trending"
+
+    # --- the fan-out stream -----------------------------------------------------------------------------
+    @property
+    def fanout_stream(self) -> str:
+        return f"{self.prefix}fanout"
+
+    @property
+    def fanout_group(self) -> str:
+        return FANOUT_GROUP
+
+    def fanout_progress(self, message_id: str) -> str:
+        """Last follower id done for a stream message, so a claimed message resumes where it stopped."""
+        return f"{self.prefix}fanout:progress:{message_id}"
+
+    # --- live pub/sub channels --------------------------------------------------------------------------
+    def live_timeline(self, uid: int) -> str:
+        return f"{self.live_prefix}tl:{{{uid}}}"
+
+    def live_author(self, uid: int) -> str:
+        return f"{self.live_prefix}author:{{{uid}}}"

@@ -1,0 +1,62 @@
+"""Live events: the JSON published on ``live:tl:{uid}`` and ``live:author:{uid}`` (INTERFACE.md)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+import orjson
+
+from fanout import cursors
+
+LiveKind = Literal["NEW", "DELETED", "CELEBS_CHANGED"]
+LiveSource = Literal["TIMELINE", "CELEBRITY"]
+
+
+@dataclass(frozen=True)
+class LiveEvent:
+    kind: LiveKind
+    tweet_id: int | None = None
+    author_id: int | None = None
+    source: LiveSource | None = None
+
+
+def encode_event(event: LiveEvent) -> bytes:
+    if event.kind == "CELEBS_CHANGED":
+        return orjson.dumps({"kind": event.kind})
+    return orjson.dumps(
+        {
+            "kind": event.kind,
+            "tweet_id": str(event.tweet_id),
+            "author_id": str(event.author_id),
+            "source": event.source,
+        }
+    )
+
+
+def tweet_event(kind: Literal["NEW", "DELETED"], tweet_id: int, author_id: int, source: LiveSource) -> bytes:
+    return encode_event(LiveEvent(kind, tweet_id, author_id, source))
+
+
+CELEBS_CHANGED = encode_event(LiveEvent("CELEBS_CHANGED"))
+
+
+def decode_event(data: bytes | str) -> LiveEvent:
+    """Parse a published event; raises ValueError on anything that is not one."""
+    try:
+        raw = orjson.loads(data)
+    except orjson.JSONDecodeError as exc:
+        raise ValueError("not a live event") from exc
+    if not isinstance(raw, dict):
+        raise ValueError("not a live event")
+    kind = raw.get("kind")
+    if kind == "CELEBS_CHANGED":
+        return LiveEvent("CELEBS_CHANGED")
+    if kind not in ("NEW", "DELETED") or raw.get("source") not in ("TIMELINE", "CELEBRITY"):
+        raise ValueError("not a live event")
+    return LiveEvent(kind, int(raw["tweet_id"]), int(raw["author_id"]), raw["source"])
+
+
+def cursor_for(tweet_id: int) -> str:
+    """The LATEST cursor of a tweet, as read_home returns it (for subscription resume)."""
+    return cursors.latest(tweet_id)

@@ -1,0 +1,264 @@
+"""FeedService: the engine's facade for the API (INTERFACE.md) and the write flows of DESIGN.md §3.
+
+Neo4j is written first (the source of truth); Redis state is derived afterwards and every piece of it can
+be rebuilt, so a crash between the two loses nothing that a rebuild cannot restore.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Literal
+
+import redis.asyncio as aioredis
+from neo4j import AsyncDriver
+
+from fanout import cursors
+from fanout.cache import TWEET_TTL, Caches
+from fanout.config import EngineConfig
+from fanout.context import EngineContext, EngineStats, now_ms
+from fanout.derived import SET_SENTINEL, Derived
+from fanout.feed import MAX_FIRST, FeedReader
+from fanout.keys import Keys
+from fanout.live import CELEBS_CHANGED, tweet_event
+from fanout.pages import FeedEntry, FeedPage, Page
+from fanout.store import encode_id
+from fanout.transitions import request_reconcile
+from graph.convert import to_ms
+from graph.errors import BadInput
+from graph.records import TweetRecord, UserRecord
+
+__all__ = ["EngineConfig", "FeedService"]
+
+STREAM_MAXLEN = 1_000_000
+ACTIVE_EVERY_S = 3600
+PURGE_LIMIT = 5000
+
+
+def _check_first(first: int) -> None:
+    if not isinstance(first, int) or not 1 <= first <= MAX_FIRST:
+        raise BadInput(f"first must be 1..{MAX_FIRST}")
+
+
+class FeedService:
+    def __init__(self, driver: AsyncDriver, redis: aioredis.Redis, config: EngineConfig) -> None:
+        self.ctx = EngineContext(driver, redis, config)
+        self.driver = driver
+        self.redis = redis
+        self.config = config
+        self.keys: Keys = self.ctx.keys
+        self.caches = Caches(self.ctx)
+        self.derived = Derived(self.ctx)
+        self.reader = FeedReader(self.ctx, self.caches, self.derived)
+
+    @property
+    def stats(self) -> EngineStats:
+        return self.ctx.stats
+
+    # --- users ------------------------------------------------------------------------------------------
+    async def create_user(self, handle: str, display_name: str | None, password_hash: str) -> UserRecord:
+        return await self.ctx.users.create(handle, display_name, password_hash)
+
+    async def credentials(self, handle: str) -> tuple[UserRecord, str] | None:
+        return await self.ctx.users.credentials(handle)
+
+    async def user_by_handle(self, handle: str) -> UserRecord | None:
+        return await self.ctx.users.by_handle(handle)
+
+    async def users_by_ids(self, ids: Sequence[int]) -> dict[int, UserRecord]:
+        return await self.caches.users(ids)
+
+    def is_celebrity(self, user: UserRecord) -> bool:
+        return user.follower_count >= self.config.celebrity_threshold
+
+    async def search_users(self, query: str, first: int) -> list[UserRecord]:
+        _check_first(first)
+        return await self.ctx.users.search(query, first)
+
+    async def suggested_users(self, viewer_id: int, first: int) -> list[UserRecord]:
+        _check_first(first)
+        return await self.ctx.follows.suggestions(viewer_id, first)
+
+    async def touch_active(self, viewer_id: int) -> None:
+        if await self.redis.set(self.keys.active(viewer_id), b"1", nx=True, ex=ACTIVE_EVERY_S):
+            await self.ctx.users.touch(viewer_id, now_ms())
+
+    # --- tweets -----------------------------------------------------------------------------------------
+    async def tweets_by_ids(self, ids: Sequence[int]) -> dict[int, TweetRecord]:
+        return await self.caches.tweets(ids)
+
+    async def post_tweet(self, author_id: int, text: str) -> TweetRecord:
+        tweet = await self.ctx.tweets.create(author_id, text)
+        keys, cfg, store = self.keys, self.config, self.ctx.store
+        async with self.redis.pipeline(transaction=False) as pipe:
+            await store.merge_if_exists_script(
+                keys=[keys.author_tweets(author_id)], args=[cfg.author_list_cap + 1, encode_id(tweet.id)],
+                client=pipe,
+            )  # fmt: skip
+            await store.merge_if_exists_script(
+                keys=[keys.timeline(author_id)], args=[cfg.timeline_cap + 1, encode_id(tweet.id)], client=pipe
+            )
+            self.derived.add_trending(pipe, tweet.id, to_ms(tweet.created_at), 0)
+            pipe.delete(keys.user(author_id))
+            pipe.xadd(
+                keys.fanout_stream,
+                {"kind": "post", "tweet": str(tweet.id), "author": str(author_id)},
+                maxlen=STREAM_MAXLEN,
+                approximate=True,
+            )
+            pipe.publish(keys.live_timeline(author_id), tweet_event("NEW", tweet.id, author_id, "TIMELINE"))
+            author_list_added, *_ = await pipe.execute()
+        await self.caches.put_tweet(tweet)
+        if int(author_list_added) < 0:  # the author list was evicted: rebuild (includes this tweet)
+            await self.derived.rebuild_author_list(author_id)
+        return tweet
+
+    async def delete_tweet(self, actor_id: int, tweet_id: int) -> None:
+        author_id = await self.ctx.tweets.soft_delete(actor_id, tweet_id)
+        keys, member = self.keys, encode_id(tweet_id)
+        async with self.redis.pipeline(transaction=False) as pipe:
+            # A tombstone, not a DEL: a read racing this delete cannot re-cache the tweet as visible.
+            pipe.hset(keys.tweet(tweet_id), "d", 1)
+            pipe.expire(keys.tweet(tweet_id), TWEET_TTL)
+            pipe.zrem(keys.author_tweets(author_id), member)
+            pipe.zrem(keys.timeline(author_id), member)
+            pipe.zrem(keys.trending, str(tweet_id))
+            pipe.delete(keys.user(author_id))
+            pipe.xadd(
+                keys.fanout_stream,
+                {"kind": "delete", "tweet": str(tweet_id), "author": str(author_id)},
+                maxlen=STREAM_MAXLEN,
+                approximate=True,
+            )
+            pipe.publish(
+                keys.live_timeline(author_id), tweet_event("DELETED", tweet_id, author_id, "TIMELINE")
+            )
+            await pipe.execute()
+
+    async def like(self, user_id: int, tweet_id: int) -> TweetRecord:
+        tweet = await self.ctx.tweets.like(user_id, tweet_id, now_ms())
+        await self._likes_changed(tweet)
+        return tweet
+
+    async def unlike(self, user_id: int, tweet_id: int) -> TweetRecord:
+        tweet = await self.ctx.tweets.unlike(user_id, tweet_id)
+        await self._likes_changed(tweet)
+        return tweet
+
+    async def _likes_changed(self, tweet: TweetRecord) -> None:
+        async with self.redis.pipeline(transaction=False) as pipe:
+            await self.ctx.store.hset_if_exists_script(
+                keys=[self.keys.tweet(tweet.id)], args=["l", tweet.like_count], client=pipe
+            )
+            self.derived.add_trending(pipe, tweet.id, to_ms(tweet.created_at), tweet.like_count)
+            await pipe.execute()
+
+    async def liked_flags(self, viewer_id: int, tweet_ids: Sequence[int]) -> set[int]:
+        return await self.ctx.tweets.liked(viewer_id, tweet_ids)
+
+    async def trending(self, first: int) -> list[TweetRecord]:
+        _check_first(first)
+        await self.derived.ensure_trending()
+        members = await self.redis.zrevrange(self.keys.trending, 0, 2 * first + 10)
+        ids = [int(m) for m in members if m != SET_SENTINEL]
+        tweets = await self.caches.tweets(ids)
+        return [tweets[i] for i in ids if i in tweets][:first]
+
+    async def author_tweets(self, user_id: int, first: int, after: str | None) -> Page[TweetRecord]:
+        _check_first(first)
+        before = cursors.parse_author(after) if after is not None else 1 << 53
+        tweets, total = await self.ctx.tweets.by_author(user_id, before, first + 1)
+        page = tweets[:first]
+        items = [(t, cursors.author(t.id)) for t in page]
+        return Page(items, len(tweets) > first, items[-1][1] if items else after, total)
+
+    # --- follows ----------------------------------------------------------------------------------------
+    async def follow(self, follower_id: int, followee_handle: str) -> UserRecord:
+        change = await self.ctx.follows.follow(follower_id, followee_handle, now_ms())
+        followee = change.followee
+        if not change.changed:
+            return followee
+        keys, cfg, a = self.keys, self.config, followee.id
+        in_mode = bool(await self.redis.sismember(keys.celebrity_mode, str(a)))
+        celebrity = in_mode or followee.follower_count >= cfg.celebrity_threshold
+        async with self.redis.pipeline(transaction=False) as pipe:
+            pipe.delete(keys.user(follower_id), keys.user(a))
+            await self.ctx.store.sadd_if_exists_script(
+                keys=[keys.followees(follower_id)], args=[str(a)], client=pipe
+            )
+            if celebrity:
+                await self.ctx.store.sadd_if_exists_script(
+                    keys=[keys.celebs(follower_id)], args=[str(a)], client=pipe
+                )
+                pipe.publish(keys.live_timeline(follower_id), CELEBS_CHANGED)
+            await pipe.execute()
+        if not in_mode:
+            # Fanned out on write: merge the followee's recent tweets into the follower's timeline now.
+            recent = await self.derived.author_recent_ids(a, cfg.timeline_cap)
+            await self.ctx.backfill([keys.timeline(follower_id)], recent, cfg.timeline_cap)
+        await request_reconcile(self.ctx, a, followee.follower_count)
+        return followee
+
+    async def unfollow(self, follower_id: int, followee_handle: str) -> UserRecord:
+        change = await self.ctx.follows.unfollow(follower_id, followee_handle)
+        followee = change.followee
+        if not change.changed:
+            return followee
+        keys, a = self.keys, followee.id
+        tl = keys.timeline(follower_id)
+        async with self.redis.pipeline(transaction=False) as pipe:
+            pipe.delete(keys.user(follower_id), keys.user(a))
+            pipe.srem(keys.followees(follower_id), str(a))
+            pipe.srem(keys.celebs(follower_id), str(a))
+            pipe.zrange(tl, 0, 0)
+            _, _, left_celebs, oldest = await pipe.execute()
+        if left_celebs:
+            await self.redis.publish(keys.live_timeline(follower_id), CELEBS_CHANGED)
+        if oldest and len(oldest[0]) == 8:
+            # Purge the followee's tweets that can be in the timeline (ids at or above its oldest entry).
+            min_id = int.from_bytes(oldest[0], "big")
+            ids = await self.ctx.tweets.ids_since(a, min_id, PURGE_LIMIT)
+            if ids:
+                await self.redis.zrem(tl, *[encode_id(i) for i in ids])
+        await request_reconcile(self.ctx, a, followee.follower_count)
+        return followee
+
+    async def followers(self, user_id: int, first: int, after: str | None) -> Page[UserRecord]:
+        _check_first(first)
+        rows, total = await self.ctx.follows.followers_page(
+            user_id, first + 1, cursors.parse_follow(after) if after is not None else None
+        )
+        return self._edge_page(rows, first, after, total)
+
+    async def following(self, user_id: int, first: int, after: str | None) -> Page[UserRecord]:
+        _check_first(first)
+        rows, total = await self.ctx.follows.following_page(
+            user_id, first + 1, cursors.parse_follow(after) if after is not None else None
+        )
+        return self._edge_page(rows, first, after, total)
+
+    @staticmethod
+    def _edge_page(
+        rows: list[tuple[UserRecord, int]], first: int, after: str | None, total: int
+    ) -> Page[UserRecord]:
+        items = [(u, cursors.follow(since, u.id)) for u, since in rows[:first]]
+        return Page(items, len(rows) > first, items[-1][1] if items else after, total)
+
+    async def follow_flags(self, viewer_id: int, other_ids: Sequence[int]) -> tuple[set[int], set[int]]:
+        return await self.ctx.follows.flags(viewer_id, other_ids)
+
+    async def followed_celebrities(self, viewer_id: int) -> set[int]:
+        return await self.derived.celebs(viewer_id)
+
+    # --- the home feed ----------------------------------------------------------------------------------
+    async def read_home(
+        self, viewer_id: int, first: int, after: str | None, order: Literal["LATEST", "TOP"] = "LATEST"
+    ) -> FeedPage:
+        _check_first(first)
+        if order == "LATEST":
+            return await self.reader.read_latest(viewer_id, first, after)
+        if order == "TOP":
+            return await self.reader.read_top(viewer_id, first, after)
+        raise BadInput("order must be LATEST or TOP")
+
+    async def replay(self, viewer_id: int, after: str, limit: int = 100) -> list[FeedEntry]:
+        return await self.reader.replay(viewer_id, after, limit)

@@ -1,0 +1,72 @@
+"""Celebrity threshold crossings, in either direction, without a tweet missing from any feed meanwhile.
+
+The worker treats an author as a celebrity iff the author is in the ``celebmode`` set, not by reading the
+follower count, so the switch happens only once followers' state is ready for it:
+
+- up: add the author to every (existing) ``celebs:{follower}`` set first, then enter celebrity mode. Until
+  then new tweets are still fanned out; after, every follower merges them on read.
+- down: leave celebrity mode first (new tweets are fanned out again), then for every follower backfill the
+  author's recent tweets into the timeline and only then drop the author from ``celebs:``.
+
+Jobs are queued on the fan-out stream (kind ``celeb``) by follow/unfollow and by the worker when the follower
+count and the mode disagree; a job reconciles to the current count, so repeats are harmless.
+"""
+
+from __future__ import annotations
+
+from fanout.context import EngineContext
+from fanout.derived import Derived
+from fanout.live import CELEBS_CHANGED
+
+RECONCILE_DEDUPE_S = 300
+
+
+async def request_reconcile(ctx: EngineContext, author_id: int, follower_count: int) -> bool:
+    """Queue a reconcile job if the count and the mode disagree (once per author while one is queued)."""
+    in_mode = bool(await ctx.redis.sismember(ctx.keys.celebrity_mode, str(author_id)))
+    if (follower_count >= ctx.config.celebrity_threshold) == in_mode:
+        return False
+    if not await ctx.redis.set(ctx.keys.reconcile_pending(author_id), b"1", nx=True, ex=RECONCILE_DEDUPE_S):
+        return False
+    await ctx.redis.xadd(ctx.keys.fanout_stream, {"kind": "celeb", "author": str(author_id)})
+    return True
+
+
+async def reconcile(ctx: EngineContext, derived: Derived, author_id: int, page_size: int) -> str:
+    """Bring followers' celebs:/tl: state and the mode in line with the author's follower count."""
+    keys, cfg = ctx.keys, ctx.config
+    outcome = "unchanged"
+    for _ in range(3):  # the count may move again while we work: settle on the latest
+        author = await ctx.users.by_id(author_id)
+        if author is None:
+            break
+        want = author.follower_count >= cfg.celebrity_threshold
+        in_mode = bool(await ctx.redis.sismember(keys.celebrity_mode, str(author_id)))
+        if want == in_mode:
+            break
+        if want:
+            async for page in ctx.follows.follower_id_pages(author_id, page_size):
+                async with ctx.redis.pipeline(transaction=False) as pipe:
+                    for f in page:
+                        await ctx.store.sadd_if_exists_script(
+                            keys=[keys.celebs(f)], args=[str(author_id)], client=pipe
+                        )
+                        pipe.publish(keys.live_timeline(f), CELEBS_CHANGED)
+                    await pipe.execute()
+            await ctx.redis.sadd(keys.celebrity_mode, str(author_id))
+            outcome = "up"
+        else:
+            await ctx.redis.srem(keys.celebrity_mode, str(author_id))
+            recent = await derived.author_recent_ids(author_id, cfg.timeline_cap)
+            async for page in ctx.follows.follower_id_pages(author_id, page_size):
+                async with ctx.redis.pipeline(transaction=False) as pipe:
+                    await ctx.backfill(
+                        [keys.timeline(f) for f in page], recent, cfg.timeline_cap, client=pipe
+                    )
+                    for f in page:
+                        pipe.srem(keys.celebs(f), str(author_id))
+                        pipe.publish(keys.live_timeline(f), CELEBS_CHANGED)
+                    await pipe.execute()
+            outcome = "down"
+    await ctx.redis.delete(keys.reconcile_pending(author_id))
+    return outcome

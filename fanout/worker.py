@@ -1,0 +1,238 @@
+"""The fan-out worker: consumes the ``fanout`` stream through a consumer group (at-least-once).
+
+- post, ordinary author: follower ids are paged from Neo4j in id order; each page is one Lua call that
+  inserts into every existing timeline (cold users skipped), trims, and publishes ``live:tl:{follower}``.
+- post, celebrity: one publish on ``live:author:{author}``; readers merge the author list instead.
+- delete: the same walk removing the id (DELETED events); celebrities publish once.
+- celeb: a threshold crossing (fanout/transitions.py).
+
+The last follower id done is checkpointed per message, the message is XACKed after the last page, and
+messages left pending by a dead consumer are taken over with XAUTOCLAIM and resume at the checkpoint.
+Inserts are idempotent (ZADD of the same member), so a redelivered page writes and publishes nothing twice.
+A stop request finishes the current page and leaves the message pending for whoever comes next.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from typing import Any
+
+import redis.asyncio as aioredis
+from neo4j import AsyncDriver
+from redis.exceptions import ResponseError
+
+from fanout.config import EngineConfig
+from fanout.context import EngineContext
+from fanout.derived import Derived
+from fanout.live import tweet_event
+from fanout.transitions import reconcile, request_reconcile
+
+log = logging.getLogger("feedline.worker")
+
+DEFAULT_PAGE_SIZE = 1000
+DEFAULT_CLAIM_MIN_IDLE_MS = 30_000
+PROGRESS_TTL_S = 24 * 3600
+READ_COUNT = 16
+
+
+class FanoutWorker:
+    def __init__(
+        self,
+        driver: AsyncDriver,
+        redis: aioredis.Redis,
+        config: EngineConfig,
+        consumer_name: str,
+        *,
+        page_size: int = DEFAULT_PAGE_SIZE,
+        claim_min_idle_ms: int = DEFAULT_CLAIM_MIN_IDLE_MS,
+        claim_every_s: float = 1.0,
+        publish_live: bool = True,
+    ) -> None:
+        self.ctx = EngineContext(driver, redis, config)
+        self.derived = Derived(self.ctx)
+        self.consumer = consumer_name
+        self.page_size = page_size
+        self.claim_min_idle_ms = claim_min_idle_ms
+        self.claim_every_s = claim_every_s
+        self.publish_live = publish_live
+        self._stop = asyncio.Event()
+        self._group_ready = False
+        self._own_pending_done = False
+        self._last_claim = 0.0
+
+    @property
+    def stats(self) -> Any:
+        return self.ctx.stats
+
+    async def ensure_group(self) -> None:
+        if self._group_ready:
+            return
+        try:
+            await self.ctx.redis.xgroup_create(
+                self.ctx.keys.fanout_stream, self.ctx.keys.fanout_group, id="0", mkstream=True
+            )
+        except ResponseError as exc:
+            if "BUSYGROUP" not in str(exc):
+                raise
+        self._group_ready = True
+
+    # --- the loop ---------------------------------------------------------------------------------------
+    async def run(self, stop: asyncio.Event, block_ms: int = 1000) -> None:
+        self._stop = stop
+        while not stop.is_set():
+            try:
+                await self.run_once(block_ms)
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # a broken message or a service hiccup must not kill the worker
+                log.exception("fan-out iteration failed; retrying")
+                await asyncio.sleep(0.5)
+
+    async def run_once(self, block_ms: int = 0) -> int:
+        """Process what is available (own pending, stale claims, then new); returns messages processed."""
+        await self.ensure_group()
+        keys = self.ctx.keys
+        done = 0
+        if not self._own_pending_done:
+            # After a restart under the same name: our own unacknowledged messages first.
+            reply = await self.ctx.redis.xreadgroup(
+                keys.fanout_group, self.consumer, {keys.fanout_stream: "0"}, count=1000
+            )
+            for _, messages in reply or []:
+                for msg_id, fields in messages:
+                    if fields:
+                        done += await self._handle(msg_id, fields)
+            self._own_pending_done = True
+        if time.monotonic() - self._last_claim >= self.claim_every_s:
+            self._last_claim = time.monotonic()
+            done += await self.claim_stale()
+        if self._stop.is_set():
+            return done
+        reply = await self.ctx.redis.xreadgroup(
+            keys.fanout_group,
+            self.consumer,
+            {keys.fanout_stream: ">"},
+            count=READ_COUNT,
+            block=block_ms if block_ms > 0 else None,
+        )
+        for _, messages in reply or []:
+            for msg_id, fields in messages:
+                if self._stop.is_set():
+                    return done
+                done += await self._handle(msg_id, fields)
+        return done
+
+    async def claim_stale(self) -> int:
+        """Take over messages another consumer left pending longer than the minimum idle time."""
+        keys = self.ctx.keys
+        done = 0
+        start = "0-0"
+        while not self._stop.is_set():
+            reply = await self.ctx.redis.xautoclaim(
+                keys.fanout_stream, keys.fanout_group, self.consumer, self.claim_min_idle_ms,
+                start_id=start, count=READ_COUNT,
+            )  # fmt: skip
+            start, messages = reply[0], reply[1]
+            for msg_id, fields in messages:
+                if fields is None:
+                    continue
+                self.ctx.stats.messages_claimed += 1
+                done += await self._handle(msg_id, fields)
+            if start in (b"0-0", "0-0"):
+                break
+        return done
+
+    async def drain(self, max_rounds: int = 1000) -> int:
+        """Process until nothing is left (tests, benchmarks)."""
+        total = 0
+        for _ in range(max_rounds):
+            n = await self.run_once(0)
+            total += n
+            if n == 0:
+                break
+        return total
+
+    # --- one message ------------------------------------------------------------------------------------
+    async def _handle(self, msg_id: bytes | str, fields: dict[bytes, bytes]) -> int:
+        mid = msg_id.decode() if isinstance(msg_id, bytes) else msg_id
+        kind = fields.get(b"kind", b"").decode()
+        finished = True
+        try:
+            if kind == "post":
+                finished = await self.fan_post(mid, int(fields[b"tweet"]), int(fields[b"author"]))
+            elif kind == "delete":
+                finished = await self.fan_delete(mid, int(fields[b"tweet"]), int(fields[b"author"]))
+            elif kind == "celeb":
+                await reconcile(self.ctx, self.derived, int(fields[b"author"]), self.page_size)
+            else:
+                log.warning("dropping unknown fan-out message %s: %r", mid, fields)
+        except (KeyError, ValueError):
+            log.warning("dropping malformed fan-out message %s: %r", mid, fields)
+        if not finished:
+            return 0  # stopped mid-way: stays pending, resumes from the checkpoint
+        keys = self.ctx.keys
+        async with self.ctx.redis.pipeline(transaction=False) as pipe:
+            pipe.xack(keys.fanout_stream, keys.fanout_group, mid)
+            pipe.delete(keys.fanout_progress(mid))
+            await pipe.execute()
+        self.ctx.stats.messages_done += 1
+        return 1
+
+    async def _is_celebrity(self, author_id: int) -> bool:
+        ctx = self.ctx
+        in_mode = bool(await ctx.redis.sismember(ctx.keys.celebrity_mode, str(author_id)))
+        author = await ctx.users.by_id(author_id)
+        if author is not None:
+            await request_reconcile(ctx, author_id, author.follower_count)
+        return in_mode
+
+    async def _walk(self, msg_id: str, author_id: int, tweet_id: int, remove: bool) -> bool:
+        """Apply one insert/removal to every follower page; False if stopped before the end."""
+        ctx, keys, cfg = self.ctx, self.ctx.keys, self.ctx.config
+        progress_key = keys.fanout_progress(msg_id)
+        checkpoint = await ctx.redis.get(progress_key)
+        after = int(checkpoint) if checkpoint else -1
+        payload = (
+            tweet_event("DELETED" if remove else "NEW", tweet_id, author_id, "TIMELINE")
+            if self.publish_live
+            else b""
+        )
+        plen = len(keys.prefix)
+        prefix = keys.prefix
+        async for page in ctx.follows.follower_id_pages(author_id, self.page_size, after):
+            timeline_keys = [f"{prefix}tl:{{{f}}}" for f in page]  # == keys.timeline(f), inlined for speed
+            if remove:
+                await ctx.store.fan_out_remove(
+                    timeline_keys, tweet_id, live_payload=payload, live_prefix=keys.live_prefix,
+                    key_prefix_len=plen,
+                )  # fmt: skip
+            else:
+                ctx.stats.fanout_inserts += await ctx.store.fan_in(
+                    timeline_keys, tweet_id, cfg.timeline_cap, live_payload=payload,
+                    live_prefix=keys.live_prefix, key_prefix_len=plen,
+                )  # fmt: skip
+            ctx.stats.fanout_pages += 1
+            await ctx.redis.set(progress_key, page[-1], ex=PROGRESS_TTL_S)
+            if self._stop.is_set():
+                return False
+        return True
+
+    async def fan_post(self, msg_id: str, tweet_id: int, author_id: int) -> bool:
+        if await self._is_celebrity(author_id):
+            if self.publish_live:
+                await self.ctx.redis.publish(
+                    self.ctx.keys.live_author(author_id), tweet_event("NEW", tweet_id, author_id, "CELEBRITY")
+                )
+            return True
+        return await self._walk(msg_id, author_id, tweet_id, remove=False)
+
+    async def fan_delete(self, msg_id: str, tweet_id: int, author_id: int) -> bool:
+        if self.publish_live:
+            await self.ctx.redis.publish(
+                self.ctx.keys.live_author(author_id), tweet_event("DELETED", tweet_id, author_id, "CELEBRITY")
+            )
+        if await self._is_celebrity(author_id):
+            return True
+        return await self._walk(msg_id, author_id, tweet_id, remove=True)

@@ -1,0 +1,137 @@
+"""The strawberry schema: Query, Mutation and Subscription roots, and the printed SDL."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator
+
+import strawberry
+from strawberry.schema.config import StrawberryConfig
+from strawberry.types import Info
+
+from api.metrics import OperationMetrics
+from resolvers.errors import CodedErrors
+from resolvers.limits import limit_extensions
+from resolvers.scalars import DATETIME_SCALAR, DateTime
+from resolvers.types import (
+    AuthPayload,
+    FeedOrder,
+    HomeTimelineConnection,
+    TimelineEvent,
+    Tweet,
+    User,
+)
+
+SUBSCRIPTION_DESCRIPTION = (
+    "Live events of the signed-in viewer's home timeline. Requires authentication.\n"
+    "With `after`, first replays (oldest first) the NEW entries newer than that cursor, then continues live,\n"
+    "so a client that reconnects misses nothing."
+)
+
+
+@strawberry.type
+class Query:
+    @strawberry.field(description="The signed-in user, or null when anonymous.")
+    async def viewer(self, info: Info) -> User | None:
+        return await info.context.viewer_user()
+
+    @strawberry.field
+    async def user(self, info: Info, handle: str) -> User | None:
+        return await info.context.user_by_handle(handle)
+
+    @strawberry.field
+    async def tweet(self, info: Info, id: strawberry.ID) -> Tweet | None:
+        return await info.context.tweet_by_id(id)
+
+    @strawberry.field(description="The signed-in viewer's hybrid home feed. Requires authentication.")
+    async def home_timeline(
+        self,
+        info: Info,
+        first: int | None = 20,
+        after: str | None = strawberry.UNSET,
+        order: FeedOrder | None = FeedOrder.LATEST,
+    ) -> HomeTimelineConnection:
+        return await info.context.home_timeline(first, after or None, order)
+
+    @strawberry.field(
+        description="Users whose handle or display name starts with the query, most followed first."
+    )
+    async def search_users(self, info: Info, query: str, first: int | None = 10) -> list[User]:
+        return await info.context.search_users(query, first)
+
+    @strawberry.field(
+        description=(
+            "Accounts the viewer may want to follow (followed by people the viewer follows). "
+            "Requires authentication."
+        )
+    )
+    async def suggested_users(self, info: Info, first: int | None = 10) -> list[User]:
+        return await info.context.suggested_users(first)
+
+    @strawberry.field(description="Recent tweets ranked by engagement.")
+    async def trending(self, info: Info, first: int | None = 20) -> list[Tweet]:
+        return await info.context.trending(first)
+
+
+@strawberry.type
+class Mutation:
+    @strawberry.mutation
+    async def sign_up(
+        self, info: Info, handle: str, password: str, display_name: str | None = strawberry.UNSET
+    ) -> AuthPayload:
+        return await info.context.sign_up(handle, password, display_name or None)
+
+    @strawberry.mutation
+    async def log_in(self, info: Info, handle: str, password: str) -> AuthPayload:
+        return await info.context.log_in(handle, password)
+
+    @strawberry.mutation(description="Revokes the token used for this request.")
+    async def log_out(self, info: Info) -> bool:
+        return await info.context.log_out()
+
+    @strawberry.mutation
+    async def post_tweet(self, info: Info, text: str) -> Tweet:
+        return await info.context.post_tweet(text)
+
+    @strawberry.mutation(description="Only the author may delete. Returns the id of the deleted tweet.")
+    async def delete_tweet(self, info: Info, id: strawberry.ID) -> strawberry.ID:
+        return await info.context.delete_tweet(id)
+
+    @strawberry.mutation(description="Idempotent. Returns the followed user.")
+    async def follow(self, info: Info, handle: str) -> User:
+        return await info.context.follow(handle)
+
+    @strawberry.mutation(description="Idempotent. Returns the unfollowed user.")
+    async def unfollow(self, info: Info, handle: str) -> User:
+        return await info.context.unfollow(handle)
+
+    @strawberry.mutation(description="Idempotent.")
+    async def like_tweet(self, info: Info, id: strawberry.ID) -> Tweet:
+        return await info.context.like_tweet(id)
+
+    @strawberry.mutation(description="Idempotent.")
+    async def unlike_tweet(self, info: Info, id: strawberry.ID) -> Tweet:
+        return await info.context.unlike_tweet(id)
+
+
+@strawberry.type
+class Subscription:
+    @strawberry.subscription(description=SUBSCRIPTION_DESCRIPTION)
+    async def home_timeline_events(
+        self, info: Info, after: str | None = strawberry.UNSET
+    ) -> AsyncGenerator[TimelineEvent, None]:
+        async for event in info.context.home_timeline_events(after or None):
+            yield event
+
+
+schema = strawberry.Schema(
+    query=Query,
+    mutation=Mutation,
+    subscription=Subscription,
+    extensions=[OperationMetrics, *limit_extensions(), CodedErrors],
+    config=StrawberryConfig(scalar_map={DateTime: DATETIME_SCALAR}),
+)
+
+
+def print_sdl() -> str:
+    """The schema as SDL, ending with one newline (what /work/main/schema.graphql holds)."""
+    return schema.as_str().rstrip("\n") + "\n"

@@ -1,0 +1,200 @@
+"""GraphQL object types mirroring /work/shared/schema.graphql (the public contract) field for field."""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import Any
+
+import strawberry
+from strawberry.types import Info
+
+from graph.records import TweetRecord, UserRecord
+from resolvers.scalars import DateTime
+
+
+def _ctx(info: Info) -> Any:  # resolvers.context.RequestContext; Any keeps types.py free of a cycle
+    return info.context
+
+
+@strawberry.type
+class PageInfo:
+    has_next_page: bool
+    end_cursor: str | None
+
+
+@strawberry.enum(description="How an entry reached the home timeline.")
+class FeedSource(Enum):
+    TIMELINE = strawberry.enum_value(
+        "TIMELINE", description="Precomputed: fanned out on write (or rebuilt) into the viewer's timeline."
+    )
+    CELEBRITY = strawberry.enum_value(
+        "CELEBRITY", description="Merged at read time from a followed celebrity's recent tweets."
+    )
+    SUGGESTED = strawberry.enum_value(
+        "SUGGESTED", description="Suggested (trending) content for a viewer who follows too few accounts yet."
+    )
+
+
+@strawberry.enum
+class FeedOrder(Enum):
+    LATEST = strawberry.enum_value("LATEST", description="Newest first.")
+    TOP = strawberry.enum_value("TOP", description="Ranked by recency and engagement.")
+
+
+@strawberry.enum
+class TimelineEventKind(Enum):
+    NEW = strawberry.enum_value("NEW", description="A tweet entered the viewer's home timeline.")
+    DELETED = strawberry.enum_value(
+        "DELETED", description="A tweet left the viewer's home timeline (deleted, or its author unfollowed)."
+    )
+
+
+@strawberry.type
+class User:
+    record: strawberry.Private[UserRecord]
+
+    @strawberry.field
+    def id(self) -> strawberry.ID:
+        return strawberry.ID(str(self.record.id))
+
+    @strawberry.field
+    def handle(self) -> str:
+        return self.record.handle
+
+    @strawberry.field
+    def display_name(self) -> str:
+        return self.record.display_name
+
+    @strawberry.field
+    def bio(self) -> str | None:
+        return self.record.bio
+
+    @strawberry.field
+    def created_at(self) -> DateTime:
+        return DateTime(self.record.created_at)
+
+    @strawberry.field
+    def follower_count(self) -> int:
+        return self.record.follower_count
+
+    @strawberry.field
+    def following_count(self) -> int:
+        return self.record.following_count
+
+    @strawberry.field
+    def tweet_count(self) -> int:
+        return self.record.tweet_count
+
+    @strawberry.field(
+        description="True when followerCount is at or above the server's celebrity threshold (fan-out on read)."
+    )
+    def is_celebrity(self, info: Info) -> bool:
+        return _ctx(info).service.is_celebrity(self.record)
+
+    @strawberry.field(description="Whether the signed-in viewer follows this user; false when anonymous.")
+    async def viewer_follows(self, info: Info) -> bool:
+        return await _ctx(info).viewer_follows(self.record.id)
+
+    @strawberry.field(description="Whether this user follows the signed-in viewer; false when anonymous.")
+    async def follows_viewer(self, info: Info) -> bool:
+        return await _ctx(info).follows_viewer(self.record.id)
+
+    @strawberry.field(description="The user's own tweets, newest first.")
+    async def tweets(
+        self, info: Info, first: int | None = 20, after: str | None = strawberry.UNSET
+    ) -> TweetConnection:
+        return await _ctx(info).author_tweets(self.record.id, first, after or None)
+
+    @strawberry.field(description="Who follows this user, most recent first.")
+    async def followers(
+        self, info: Info, first: int | None = 20, after: str | None = strawberry.UNSET
+    ) -> UserConnection:
+        return await _ctx(info).followers(self.record.id, first, after or None)
+
+    @strawberry.field(description="Whom this user follows, most recent first.")
+    async def following(
+        self, info: Info, first: int | None = 20, after: str | None = strawberry.UNSET
+    ) -> UserConnection:
+        return await _ctx(info).following(self.record.id, first, after or None)
+
+
+@strawberry.type
+class Tweet:
+    record: strawberry.Private[TweetRecord]
+
+    @strawberry.field
+    def id(self) -> strawberry.ID:
+        return strawberry.ID(str(self.record.id))
+
+    @strawberry.field
+    def text(self) -> str:
+        return self.record.text
+
+    @strawberry.field
+    def created_at(self) -> DateTime:
+        return DateTime(self.record.created_at)
+
+    @strawberry.field
+    async def author(self, info: Info) -> User:
+        return await _ctx(info).load_user(self.record.author_id)
+
+    @strawberry.field
+    def like_count(self) -> int:
+        return self.record.like_count
+
+    @strawberry.field(description="Whether the signed-in viewer has liked this tweet; false when anonymous.")
+    async def viewer_has_liked(self, info: Info) -> bool:
+        return await _ctx(info).viewer_has_liked(self.record.id)
+
+
+@strawberry.type
+class TweetEdge:
+    cursor: str
+    node: Tweet
+
+
+@strawberry.type
+class TweetConnection:
+    edges: list[TweetEdge]
+    page_info: PageInfo
+
+
+@strawberry.type
+class UserEdge:
+    cursor: str
+    node: User
+
+
+@strawberry.type
+class UserConnection:
+    edges: list[UserEdge]
+    page_info: PageInfo
+    total_count: int
+
+
+@strawberry.type
+class HomeTimelineEdge:
+    cursor: str
+    node: Tweet
+    source: FeedSource
+
+
+@strawberry.type
+class HomeTimelineConnection:
+    edges: list[HomeTimelineEdge]
+    page_info: PageInfo
+
+
+@strawberry.type
+class AuthPayload:
+    token: str
+    user: User
+
+
+@strawberry.type
+class TimelineEvent:
+    kind: TimelineEventKind
+    tweet_id: strawberry.ID
+    tweet: Tweet | None = strawberry.field(description="The hydrated tweet for NEW events; null for DELETED.")
+    cursor: str = strawberry.field(description="Pass as `after` when resubscribing to resume without gaps.")
+    source: FeedSource

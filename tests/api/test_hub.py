@@ -1,0 +1,72 @@
+"""The shared pub/sub hub against the real test Redis."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+import redis.asyncio as aioredis
+
+from api.hub import LiveHub, SlowConsumer, Subscriber
+from feedline.settings import Settings
+
+
+async def _subscribers_of(redis: aioredis.Redis, channel: str) -> int:
+    return dict(await redis.pubsub_numsub(channel))[channel.encode()]
+
+
+async def test_one_connection_fans_out_to_many_subscribers(redis: aioredis.Redis, settings: Settings) -> None:
+    hub = LiveHub(redis)
+    channel = f"{settings.key_prefix}live:tl:1"
+    try:
+        async with hub.subscriber([channel]) as a, hub.subscriber([channel]) as b:
+            assert await _subscribers_of(redis, channel) == 1  # one Redis subscription for both clients
+            await redis.publish(channel, b'{"kind":"NEW"}')
+            for sub in (a, b):
+                assert await asyncio.wait_for(sub.get(), 2) == (channel, b'{"kind":"NEW"}')
+        # UNSUBSCRIBE is sent without waiting for the reply: poll briefly.
+        for _ in range(40):
+            if await _subscribers_of(redis, channel) == 0:
+                break
+            await asyncio.sleep(0.05)
+        assert await _subscribers_of(redis, channel) == 0
+        assert hub.channel_count == 0
+    finally:
+        await hub.aclose()
+
+
+async def test_add_and_remove_channels(redis: aioredis.Redis, settings: Settings) -> None:
+    hub = LiveHub(redis)
+    tl, celeb = f"{settings.key_prefix}live:tl:2", f"{settings.key_prefix}live:author:9"
+    try:
+        async with hub.subscriber([tl]) as sub:
+            await sub.add([celeb])
+            await redis.publish(celeb, b"c1")
+            assert await asyncio.wait_for(sub.get(), 2) == (celeb, b"c1")
+            await sub.remove([celeb])
+            await redis.publish(celeb, b"c2")
+            await redis.publish(tl, b"t1")
+            assert await asyncio.wait_for(sub.get(), 2) == (tl, b"t1")
+    finally:
+        await hub.aclose()
+
+
+async def _take(sub: Subscriber, count: int) -> list[bytes]:
+    return [(await sub.get())[1] for _ in range(count)]
+
+
+async def test_slow_subscriber_is_cut_off(redis: aioredis.Redis, settings: Settings) -> None:
+    hub = LiveHub(redis, max_queue=3)
+    channel = f"{settings.key_prefix}live:tl:3"
+    try:
+        async with hub.subscriber([channel]) as slow, hub.subscriber([channel]) as fast:
+            drain = asyncio.create_task(_take(fast, 6))
+            for i in range(6):
+                await redis.publish(channel, str(i).encode())
+                await asyncio.sleep(0.02)  # the fast reader keeps up
+            assert await asyncio.wait_for(drain, 3) == [str(i).encode() for i in range(6)]
+            with pytest.raises(SlowConsumer):
+                while True:
+                    await asyncio.wait_for(slow.get(), 2)
+    finally:
+        await hub.aclose()

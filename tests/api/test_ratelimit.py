@@ -1,0 +1,40 @@
+"""Rate limits against the real test Redis."""
+
+from __future__ import annotations
+
+import pytest
+import redis.asyncio as aioredis
+
+from api.ratelimit import RateLimiter
+from feedline.settings import Settings
+from graph.errors import RateLimited
+
+
+async def test_per_subject_limit(redis: aioredis.Redis, settings: Settings) -> None:
+    limiter = RateLimiter(redis, settings.model_copy(update={"rate_limit_posts_per_user": 3}))
+    for _ in range(3):
+        await limiter.check("postTweet", "10.0.0.1", "42")
+    with pytest.raises(RateLimited):
+        await limiter.check("postTweet", "10.0.0.1", "42")
+    await limiter.check("postTweet", "10.0.0.1", "43")  # another user is unaffected
+
+
+async def test_per_ip_limit_is_shared_by_login_and_signup(redis: aioredis.Redis, settings: Settings) -> None:
+    limiter = RateLimiter(redis, settings.model_copy(update={"rate_limit_auth_per_ip": 4}))
+    for i in range(2):
+        await limiter.check("logIn", "10.0.0.2", f"alice{i}")
+        await limiter.check("signUp", "10.0.0.2", f"bob{i}")
+    with pytest.raises(RateLimited):
+        await limiter.check("logIn", "10.0.0.2", "carol")
+    await limiter.check("logIn", "10.0.0.3", "carol")  # another IP is unaffected
+
+
+async def test_window_expires(redis: aioredis.Redis, settings: Settings) -> None:
+    limiter = RateLimiter(
+        redis, settings.model_copy(update={"rate_limit_posts_per_user": 1, "rate_limit_window_seconds": 1})
+    )
+    await limiter.check("postTweet", "10.0.0.4", "7")
+    with pytest.raises(RateLimited):
+        await limiter.check("postTweet", "10.0.0.4", "7")
+    ttl = await redis.ttl(f"{settings.key_prefix}rl:postTweet:s:7")
+    assert 0 < ttl <= 1
