@@ -56,9 +56,15 @@ class Settings(BaseSettings):
         default_factory=lambda: ["http://localhost:5173", "http://127.0.0.1:5173"],
         description="Origins allowed to call the API from a browser (the Vite dev server).",
     )
-    rate_limit_window_seconds: int = Field(60, ge=1, description="Window of the logIn/signUp/postTweet limits.")
-    rate_limit_auth_per_ip: int = Field(30, ge=1, description="logIn + signUp attempts per client IP per window.")
-    rate_limit_auth_per_handle: int = Field(10, ge=1, description="logIn/signUp attempts per handle per window.")
+    rate_limit_window_seconds: int = Field(
+        60, ge=1, description="Window of the logIn/signUp/postTweet limits."
+    )
+    rate_limit_auth_per_ip: int = Field(
+        30, ge=1, description="logIn + signUp attempts per client IP per window."
+    )
+    rate_limit_auth_per_handle: int = Field(
+        10, ge=1, description="logIn/signUp attempts per handle per window."
+    )
     rate_limit_posts_per_user: int = Field(30, ge=1, description="postTweet calls per user per window.")
     rate_limit_posts_per_ip: int = Field(120, ge=1, description="postTweet calls per client IP per window.")
 
