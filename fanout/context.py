@@ -29,6 +29,8 @@ class EngineStats:
     fanout_pages: int = 0
     messages_done: int = 0
     messages_claimed: int = 0
+    crossings_up: int = 0
+    crossings_down: int = 0
 
 
 @dataclass

@@ -260,4 +260,5 @@ class Backfill:
         if not timeline_keys or not newest_first_ids:
             return 0
         args: list[Any] = [cap + 1, *(encode_id(t) for t in newest_first_ids)]
-        return int(await self._script(keys=list(timeline_keys), args=args, client=client))
+        result = await self._script(keys=list(timeline_keys), args=args, client=client)
+        return 0 if client is not None else int(result)  # queued in a pipeline: the caller executes it

@@ -55,6 +55,7 @@ async def reconcile(ctx: EngineContext, derived: Derived, author_id: int, page_s
                     await pipe.execute()
             await ctx.redis.sadd(keys.celebrity_mode, str(author_id))
             outcome = "up"
+            ctx.stats.crossings_up += 1
         else:
             await ctx.redis.srem(keys.celebrity_mode, str(author_id))
             recent = await derived.author_recent_ids(author_id, cfg.timeline_cap)
@@ -68,5 +69,6 @@ async def reconcile(ctx: EngineContext, derived: Derived, author_id: int, page_s
                         pipe.publish(keys.live_timeline(f), CELEBS_CHANGED)
                     await pipe.execute()
             outcome = "down"
+            ctx.stats.crossings_down += 1
     await ctx.redis.delete(keys.reconcile_pending(author_id))
     return outcome

@@ -30,7 +30,7 @@ def user_from(row: dict[str, Any]) -> UserRecord:
         id=int(row["id"]),
         handle=row["handle"],
         display_name=row.get("displayName") or row["handle"],
-        bio=row.get("bio"),
+        bio=row.get("bio") or None,
         created_at=from_ms(int(row["createdAt"])),
         follower_count=int(row.get("followerCount") or 0),
         following_count=int(row.get("followingCount") or 0),

@@ -21,7 +21,7 @@ BIO_MAX = 160
 
 _CREATE: LiteralString = (
     "CREATE (u:User {id: $id, handle: $handle, handleLower: toLower($handle), displayName: $name, "
-    "displayNameLower: toLower($name), bio: null, passwordHash: $hash, followerCount: 0, "
+    "displayNameLower: toLower($name), bio: '', passwordHash: $hash, followerCount: 0, "
     "followingCount: 0, tweetCount: 0, createdAt: datetime({epochMillis: $ms}), "
     "lastActiveAt: datetime({epochMillis: $ms})}) RETURN u " + USER_FIELDS + " AS u"
 )

@@ -1,0 +1,79 @@
+"""`feedline worker`: one fan-out worker process until SIGTERM/SIGINT (the current page is finished first).
+
+Also runnable as ``python -m feedline.worker_main`` (tests start it that way). Two knobs not in Settings
+(yet) come from the environment: FEEDLINE_WORKER_PAGE_SIZE (followers per round trip, default 1000) and
+FEEDLINE_WORKER_CLAIM_MIN_IDLE_MS (how long a message must sit unacknowledged before another worker takes
+it over, default 30000).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import signal
+import socket
+
+import redis.asyncio as aioredis
+
+from fanout.transitions import request_reconcile
+from fanout.worker import DEFAULT_CLAIM_MIN_IDLE_MS, DEFAULT_PAGE_SIZE, FanoutWorker
+from feedline.engine_config import engine_config
+from feedline.settings import Settings, get_settings
+from graph.driver import open_driver
+from graph.schema import apply_schema
+
+log = logging.getLogger("feedline.worker")
+
+
+def consumer_name() -> str:
+    return os.environ.get("FEEDLINE_WORKER_NAME") or f"{socket.gethostname()}-{os.getpid()}"
+
+
+async def reconcile_all(worker: FanoutWorker) -> int:
+    """Queue threshold reconciles for authors whose follower count and fan-out mode disagree (start-up)."""
+    ctx = worker.ctx
+    records, _, _ = await ctx.driver.execute_query(
+        "MATCH (u:User) WHERE u.followerCount >= $t OR u.id IN $mode RETURN u.id AS id, u.followerCount AS n",
+        t=ctx.config.celebrity_threshold,
+        mode=await worker.derived.celebrity_mode(),
+        routing_="r",
+    )
+    queued = 0
+    for record in records:
+        queued += await request_reconcile(ctx, record["id"], record["n"])
+    return queued
+
+
+async def run_worker(settings: Settings) -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    driver = await open_driver(settings.neo4j_uri, settings.neo4j_user, settings.neo4j_password)
+    redis = aioredis.Redis.from_url(settings.redis_url, decode_responses=False)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        await apply_schema(driver)
+        worker = FanoutWorker(
+            driver,
+            redis,
+            engine_config(settings),
+            consumer_name(),
+            page_size=int(os.environ.get("FEEDLINE_WORKER_PAGE_SIZE", DEFAULT_PAGE_SIZE)),
+            claim_min_idle_ms=int(
+                os.environ.get("FEEDLINE_WORKER_CLAIM_MIN_IDLE_MS", DEFAULT_CLAIM_MIN_IDLE_MS)
+            ),
+        )
+        await worker.ensure_group()
+        queued = await reconcile_all(worker)
+        log.info("fan-out worker %s started (%d threshold reconciles queued)", worker.consumer, queued)
+        await worker.run(stop)
+        log.info("fan-out worker %s stopped", worker.consumer)
+    finally:
+        await redis.aclose()
+        await driver.close()
+
+
+if __name__ == "__main__":
+    asyncio.run(run_worker(get_settings()))

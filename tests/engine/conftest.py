@@ -1,0 +1,40 @@
+"""Engine fixtures: a FeedService and a FanoutWorker on the test services, under the test's key prefix."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+import redis.asyncio as aioredis
+from neo4j import AsyncDriver
+
+from fanout.service import EngineConfig, FeedService
+from fanout.worker import FanoutWorker
+from feedline.settings import Settings
+
+Factory = Callable[..., tuple[FeedService, FanoutWorker]]
+
+
+@pytest.fixture
+def engine_factory(settings: Settings, neo4j: AsyncDriver, redis: aioredis.Redis) -> Factory:
+    def make(
+        threshold: int = 3, cap: int = 800, author_cap: int = 1000, page_size: int = 2, **worker_kw: object
+    ):
+        config = EngineConfig(
+            key_prefix=settings.key_prefix,
+            celebrity_threshold=threshold,
+            timeline_cap=cap,
+            author_list_cap=author_cap,
+            timeline_ttl_seconds=3600,
+            worker_id=11,
+        )
+        service = FeedService(neo4j, redis, config)
+        worker = FanoutWorker(neo4j, redis, config, "w-test", page_size=page_size, **worker_kw)  # type: ignore[arg-type]
+        return service, worker
+
+    return make
+
+
+@pytest.fixture
+def engine(engine_factory: Factory) -> tuple[FeedService, FanoutWorker]:
+    return engine_factory()
