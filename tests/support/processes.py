@@ -1,0 +1,145 @@
+"""Real `feedline serve` and `feedline worker` processes for end-to-end tests.
+
+Each process gets the test's Settings through FEEDLINE_* environment variables (so it uses the test's
+services and key prefix, never a developer's .env) and a free port. ``running(...)`` starts processes, waits
+until they are ready, and always stops them (SIGTERM, then SIGKILL) with their output kept for assertions.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+from feedline.settings import PROJECT_ROOT, Settings
+
+START_TIMEOUT_S = 60.0
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def process_env(settings: Settings, **extra: str) -> dict[str, str]:
+    """The environment that makes a child process use exactly ``settings``."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FEEDLINE_")}
+    env.update(
+        FEEDLINE_REDIS_URL=settings.redis_url,
+        FEEDLINE_NEO4J_URI=settings.neo4j_uri,
+        FEEDLINE_NEO4J_USER=settings.neo4j_user,
+        FEEDLINE_NEO4J_PASSWORD=settings.neo4j_password,
+        FEEDLINE_KEY_PREFIX=settings.key_prefix,
+        FEEDLINE_CELEBRITY_THRESHOLD=str(settings.celebrity_threshold),
+        FEEDLINE_TIMELINE_CAP=str(settings.timeline_cap),
+        FEEDLINE_AUTHOR_LIST_CAP=str(settings.author_list_cap),
+        FEEDLINE_TIMELINE_TTL_SECONDS=str(settings.timeline_ttl_seconds),
+        FEEDLINE_WORKER_ID=str(settings.worker_id),
+        FEEDLINE_HOST="127.0.0.1",
+        FEEDLINE_PORT=str(settings.port),
+        PYTHONUNBUFFERED="1",
+    )
+    env.update(extra)
+    return env
+
+
+@dataclass
+class Proc:
+    """A child process whose combined output goes to a temporary file (no pipe to fill up)."""
+
+    name: str
+    popen: subprocess.Popen[bytes]
+    log_path: Path
+    base_url: str | None = None
+    _log_file: object = field(default=None, repr=False)
+
+    def output(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def alive(self) -> bool:
+        return self.popen.poll() is None
+
+    def kill(self) -> None:
+        """SIGKILL: a crash, no clean-up of any kind."""
+        if self.alive():
+            self.popen.send_signal(signal.SIGKILL)
+            self.popen.wait(timeout=10)
+
+    def stop(self, timeout: float = 15.0) -> int | None:
+        """SIGTERM and wait; SIGKILL if it does not exit in time. Returns the exit code."""
+        if self.alive():
+            self.popen.send_signal(signal.SIGTERM)
+            try:
+                self.popen.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                self.popen.kill()
+                self.popen.wait(timeout=10)
+        return self.popen.returncode
+
+
+def _spawn(name: str, args: list[str], env: dict[str, str]) -> Proc:
+    log = tempfile.NamedTemporaryFile(prefix=f"feedline-{name}-", suffix=".log", delete=False)  # noqa: SIM115
+    popen = subprocess.Popen(
+        [sys.executable, "-m", "feedline", *args],
+        env=env,
+        cwd=PROJECT_ROOT,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    return Proc(name, popen, Path(log.name), _log_file=log)
+
+
+def start_api(settings: Settings, *, port: int | None = None, **extra_env: str) -> Proc:
+    """`feedline serve` on a free port; returns once /healthz answers."""
+    port = port or free_port()
+    proc = _spawn("api", ["serve"], process_env(settings.model_copy(update={"port": port}), **extra_env))
+    proc.base_url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + START_TIMEOUT_S
+    while True:
+        if not proc.alive():
+            raise RuntimeError(f"API exited during start-up:\n{proc.output()}")
+        with contextlib.suppress(httpx.TransportError):
+            if httpx.get(f"{proc.base_url}/readyz", timeout=2).status_code == 200:
+                return proc
+        if time.monotonic() > deadline:
+            proc.stop()
+            raise RuntimeError(f"API not ready after {START_TIMEOUT_S}s:\n{proc.output()}")
+        time.sleep(0.1)
+
+
+def start_worker(settings: Settings, *, name: str | None = None, **extra_env: str) -> Proc:
+    """`feedline worker`; returns once it logged that it started (consumer group ready)."""
+    env = process_env(settings, **extra_env)
+    if name:
+        env["FEEDLINE_WORKER_NAME"] = name
+    proc = _spawn("worker", ["worker"], env)
+    deadline = time.monotonic() + START_TIMEOUT_S
+    while "started" not in proc.output():
+        if not proc.alive():
+            raise RuntimeError(f"worker exited during start-up:\n{proc.output()}")
+        if time.monotonic() > deadline:
+            proc.stop()
+            raise RuntimeError(f"worker did not start after {START_TIMEOUT_S}s:\n{proc.output()}")
+        time.sleep(0.1)
+    return proc
+
+
+@contextlib.contextmanager
+def running(*procs: Proc) -> Iterator[tuple[Proc, ...]]:
+    """Stop ``procs`` on exit, whatever happens inside."""
+    try:
+        yield procs
+    finally:
+        for proc in procs:
+            proc.stop()
