@@ -18,14 +18,19 @@ Factory = Callable[..., tuple[FeedService, FanoutWorker]]
 @pytest.fixture
 def engine_factory(settings: Settings, neo4j: AsyncDriver, redis: aioredis.Redis) -> Factory:
     def make(
-        threshold: int = 3, cap: int = 800, author_cap: int = 1000, page_size: int = 2, **worker_kw: object
+        threshold: int = 3,
+        cap: int = 800,
+        author_cap: int = 1000,
+        page_size: int = 2,
+        ttl: int = 3600,
+        **worker_kw: object,
     ):
         config = EngineConfig(
             key_prefix=settings.key_prefix,
             celebrity_threshold=threshold,
             timeline_cap=cap,
             author_list_cap=author_cap,
-            timeline_ttl_seconds=3600,
+            timeline_ttl_seconds=ttl,
             worker_id=11,
         )
         service = FeedService(neo4j, redis, config)

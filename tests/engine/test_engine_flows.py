@@ -1,0 +1,298 @@
+"""The flows of DESIGN.md §3 one by one, against real Redis and Neo4j (the oracle test mixes them randomly).
+
+Celebrity threshold 3 unless a test says otherwise; worker pages of 2 followers so every fan-out spans pages.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import redis.asyncio as aioredis
+from neo4j import AsyncDriver
+
+from fanout.live import decode_event
+from fanout.service import FeedService
+from fanout.store import BUILT
+from fanout.worker import FanoutWorker
+from graph.pull import pull_home
+from graph.records import UserRecord
+from tests.engine.conftest import Factory
+
+Engine = tuple[FeedService, FanoutWorker]
+
+
+async def users(svc: FeedService, *handles: str) -> list[UserRecord]:
+    return [await svc.create_user(h, None, "hash") for h in handles]
+
+
+async def feed_ids(svc: FeedService, viewer: int, page_size: int = 50) -> list[int]:
+    """The viewer's LATEST feed walked to the end (SUGGESTED entries aside)."""
+    out: list[int] = []
+    after = None
+    while True:
+        page = await svc.read_home(viewer, page_size, after)
+        out += [e.tweet.id for e in page.entries if e.source != "SUGGESTED"]
+        if not page.has_next_page:
+            return out
+        after = page.end_cursor
+
+
+async def oracle(driver: AsyncDriver, viewer: int, limit: int = 10_000) -> list[int]:
+    return [t.id for t in await pull_home(driver, viewer, None, limit)]
+
+
+async def test_pagination_while_tweets_arrive_has_no_duplicate_and_no_gap(
+    engine_factory: Factory, neo4j: AsyncDriver
+) -> None:
+    svc, worker = engine_factory(threshold=3)
+    viewer, author, celeb, *fans = await users(svc, "viewer", "author", "celeb", "fan1", "fan2")
+    await svc.follow(viewer.id, "author")
+    for fan in (viewer, *fans):
+        await svc.follow(fan.id, "celeb")  # 3 followers: a celebrity, merged on read
+    await worker.drain()
+    before = []
+    for i in range(30):
+        before.append((await svc.post_tweet(author.id if i % 3 else celeb.id, f"old {i}")).id)
+    await worker.drain()
+
+    seen: list[int] = []
+    after = None
+    while True:
+        page = await svc.read_home(viewer.id, 7, after)
+        seen += [e.tweet.id for e in page.entries]
+        # New tweets from both kinds of author land between pages.
+        await svc.post_tweet(author.id, "new ordinary")
+        await svc.post_tweet(celeb.id, "new celebrity")
+        await worker.drain()
+        if not page.has_next_page:
+            break
+        after = page.end_cursor
+    assert len(seen) == len(set(seen)), "duplicate across pages"
+    assert seen == sorted(before, reverse=True), "a page skipped or repeated an entry"
+
+
+async def test_concurrent_first_reads_rebuild_once(engine_factory: Factory, redis: aioredis.Redis) -> None:
+    svc, worker = engine_factory()
+    viewer, *authors = await users(svc, "viewer", "author1", "author2", "author3")
+    for a in authors:
+        await svc.follow(viewer.id, a.handle)
+        await svc.post_tweet(a.id, f"hi from {a.handle}")
+    await worker.drain()
+    await redis.delete(svc.keys.timeline(viewer.id))  # evicted
+    rebuilds = svc.stats.timeline_rebuilds
+
+    pages = await asyncio.gather(*(svc.read_home(viewer.id, 10, None) for _ in range(12)))
+
+    assert svc.stats.timeline_rebuilds == rebuilds + 1
+    first = [e.tweet.id for e in pages[0].entries]
+    assert len(first) == 3
+    assert all([e.tweet.id for e in p.entries] == first for p in pages)
+
+
+async def test_evicted_timeline_is_skipped_by_fanout_and_rebuilt_on_return(
+    engine_factory: Factory, redis: aioredis.Redis, neo4j: AsyncDriver
+) -> None:
+    svc, worker = engine_factory(ttl=1)
+    viewer, author = await users(svc, "viewer", "author")
+    await svc.follow(viewer.id, "author")
+    await svc.read_home(viewer.id, 10, None)
+    tl = svc.keys.timeline(viewer.id)
+    assert 0 < await redis.ttl(tl) <= 1
+
+    deadline = time.monotonic() + 5
+    while await redis.exists(tl):  # the user goes cold: Redis expires the timeline
+        assert time.monotonic() < deadline, "timeline did not expire"
+        await asyncio.sleep(0.1)
+    tweet = await svc.post_tweet(author.id, "while you were away")
+    await worker.drain()
+    assert not await redis.exists(tl), "fan-out must skip cold users"
+
+    rebuilds = svc.stats.timeline_rebuilds
+    assert await feed_ids(svc, viewer.id) == [tweet.id] == await oracle(neo4j, viewer.id)
+    assert svc.stats.timeline_rebuilds == rebuilds + 1
+
+
+async def test_follow_backfills_and_unfollow_purges(engine_factory: Factory, redis: aioredis.Redis) -> None:
+    svc, worker = engine_factory()
+    viewer, author, other = await users(svc, "viewer", "author", "other")
+    await svc.follow(viewer.id, "other")
+    own = [(await svc.post_tweet(author.id, f"a{i}")).id for i in range(3)]
+    kept = (await svc.post_tweet(other.id, "stays")).id
+    await worker.drain()
+    assert await feed_ids(svc, viewer.id) == [kept]
+
+    await svc.follow(viewer.id, "author")  # no worker run: the follow itself backfills
+    assert await feed_ids(svc, viewer.id) == sorted([*own, kept], reverse=True)
+
+    await svc.unfollow(viewer.id, "author")
+    raw = await svc.ctx.store.read_below(svc.keys.timeline(viewer.id), None, 100)
+    assert raw == [kept], "the unfollowed author's tweets must leave the stored timeline"
+    assert await feed_ids(svc, viewer.id) == [kept]
+
+
+async def test_delete_removes_everywhere_and_emits_deleted_events(
+    engine_factory: Factory, redis: aioredis.Redis
+) -> None:
+    svc, worker = engine_factory(threshold=2)
+    fan, other, author, celeb = await users(svc, "fan", "other", "author", "celeb")
+    await svc.follow(fan.id, "author")
+    await svc.follow(fan.id, "celeb")
+    await svc.follow(other.id, "celeb")  # celeb reaches the threshold of 2
+    await worker.drain()
+    plain = await svc.post_tweet(author.id, "ordinary")
+    star = await svc.post_tweet(celeb.id, "famous")
+    await worker.drain()
+    assert await feed_ids(svc, fan.id) == [star.id, plain.id]
+
+    pubsub = redis.pubsub()
+    await pubsub.subscribe(svc.keys.live_timeline(fan.id), svc.keys.live_author(celeb.id))
+    await pubsub.get_message(timeout=1)
+    await pubsub.get_message(timeout=1)
+    try:
+        await svc.delete_tweet(author.id, plain.id)
+        await svc.delete_tweet(celeb.id, star.id)
+        await worker.drain()
+        events = []
+        deadline = time.monotonic() + 5
+        while len(events) < 2 and time.monotonic() < deadline:
+            message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=0.5)
+            if message:
+                events.append(decode_event(message["data"]))
+    finally:
+        await pubsub.aclose()
+    assert {(e.kind, e.tweet_id, e.source) for e in events} == {
+        ("DELETED", plain.id, "TIMELINE"),
+        ("DELETED", star.id, "CELEBRITY"),
+    }
+    assert await feed_ids(svc, fan.id) == []
+    assert await svc.ctx.store.read_below(svc.keys.timeline(fan.id), None, 10) == []
+    assert star.id not in await svc.ctx.store.read_below(svc.keys.author_tweets(celeb.id), None, 10)
+    assert await svc.tweets_by_ids([plain.id, star.id]) == {}
+
+
+async def test_threshold_crossing_up_and_down_never_hides_a_tweet(
+    engine_factory: Factory, neo4j: AsyncDriver
+) -> None:
+    svc, worker = engine_factory(threshold=3)
+    author, f1, f2, f3 = await users(svc, "author", "fan1", "fan2", "fan3")
+    for f in (f1, f2):
+        await svc.follow(f.id, "author")
+    await worker.drain()
+    posted = [(await svc.post_tweet(author.id, "before")).id]
+    await worker.drain()
+
+    async def reader(stop: asyncio.Event, must_see: list[int]) -> int:
+        """Reads the followers' feeds over and over while the worker switches the author's mode."""
+        reads = 0
+        while not stop.is_set():
+            for f in (f1, f2):
+                ids = set(await feed_ids(svc, f.id))
+                assert set(must_see) <= ids, f"tweet missing from {f.handle}'s feed during the crossing"
+                reads += 1
+            await asyncio.sleep(0)
+        return reads
+
+    for crossing, change in (("up", svc.follow), ("down", svc.unfollow)):
+        await change(f3.id, "author")  # the 3rd follower crosses up; unfollowing crosses back down
+        posted.append((await svc.post_tweet(author.id, f"during {crossing}")).id)
+        stop = asyncio.Event()
+        reading = asyncio.create_task(reader(stop, list(posted[:-1])))
+        await worker.drain()
+        stop.set()
+        assert await reading > 0
+        for f in (f1, f2, f3):
+            assert await feed_ids(svc, f.id) == await oracle(neo4j, f.id), (crossing, f.handle)
+        posted.append((await svc.post_tweet(author.id, f"after {crossing}")).id)
+        await worker.drain()
+        for f in (f1, f2):
+            assert await feed_ids(svc, f.id) == await oracle(neo4j, f.id) == sorted(posted, reverse=True)
+    assert worker.stats.crossings_up == 1
+    assert worker.stats.crossings_down == 1
+
+
+async def test_celebrity_tweets_are_not_written_per_follower(
+    engine_factory: Factory, redis: aioredis.Redis
+) -> None:
+    svc, worker = engine_factory(threshold=2)
+    celeb, f1, f2 = await users(svc, "celeb", "fan1", "fan2")
+    for f in (f1, f2):
+        await svc.follow(f.id, "celeb")
+        await svc.read_home(f.id, 5, None)  # timelines exist (warm users)
+    await worker.drain()
+    tweet = await svc.post_tweet(celeb.id, "to the masses")
+    await worker.drain()
+    for f in (f1, f2):
+        assert await svc.ctx.store.read_below(svc.keys.timeline(f.id), None, 10) == []
+        page = await svc.read_home(f.id, 5, None)
+        assert [(e.tweet.id, e.source) for e in page.entries] == [(tweet.id, "CELEBRITY")]
+
+
+async def test_caps_trim_timelines_and_author_lists(engine_factory: Factory, redis: aioredis.Redis) -> None:
+    svc, worker = engine_factory(cap=5, author_cap=7)
+    viewer, author, *quiet = await users(svc, "viewer", "author", *(f"quiet{i}" for i in range(5)))
+    for handle in ["author", *(q.handle for q in quiet)]:  # enough follows not to get newcomer suggestions
+        await svc.follow(viewer.id, handle)
+    await svc.read_home(viewer.id, 5, None)
+    ids = [(await svc.post_tweet(author.id, f"t{i}")).id for i in range(12)]
+    await worker.drain()
+    assert await svc.ctx.store.read_below(svc.keys.timeline(viewer.id), None, 100) == ids[::-1][:5]
+    assert await svc.ctx.store.read_below(svc.keys.author_tweets(author.id), None, 100) == ids[::-1][:7]
+    assert await redis.zscore(svc.keys.timeline(viewer.id), BUILT) is not None  # markers are never trimmed
+    assert await feed_ids(svc, viewer.id, page_size=2) == ids[::-1][:5]
+
+
+async def test_new_user_gets_trending_suggestions_then_their_follows(engine_factory: Factory) -> None:
+    svc, worker = engine_factory()
+    star, liker = await users(svc, "star", "liker")
+    liked = await svc.post_tweet(star.id, "liked a lot")
+    plain = await svc.post_tweet(star.id, "not liked")
+    await svc.like(liker.id, liked.id)
+    await worker.drain()
+
+    newcomer = (await users(svc, "newcomer"))[0]
+    page = await svc.read_home(newcomer.id, 10, None)
+    assert [(e.tweet.id, e.source) for e in page.entries][:2] == [
+        (plain.id, "SUGGESTED"),
+        (liked.id, "SUGGESTED"),
+    ]
+    trending = await svc.trending(2)
+    assert [t.id for t in trending] == [liked.id, plain.id], "likes outrank recency by a few minutes"
+
+    await svc.follow(newcomer.id, "star")
+    page = await svc.read_home(newcomer.id, 10, None)
+    assert {(e.tweet.id, e.source) for e in page.entries} == {(liked.id, "TIMELINE"), (plain.id, "TIMELINE")}
+
+
+async def test_top_order_pages_are_consistent_while_likes_move(engine_factory: Factory) -> None:
+    svc, worker = engine_factory()
+    viewer, author = await users(svc, "viewer", "author")
+    await svc.follow(viewer.id, "author")
+    ids = [(await svc.post_tweet(author.id, f"t{i}")).id for i in range(9)]
+    await svc.like(viewer.id, ids[0])  # the oldest, liked: ranks above its age
+    await worker.drain()
+    seen: list[int] = []
+    after = None
+    while True:
+        page = await svc.read_home(viewer.id, 4, after, order="TOP")
+        seen += [e.tweet.id for e in page.entries]
+        await svc.like(viewer.id, ids[-1 - len(seen) // 4])  # scores move between pages
+        if not page.has_next_page:
+            break
+        after = page.end_cursor
+    assert sorted(seen) == sorted(ids) and len(seen) == len(ids)
+    assert seen.index(ids[0]) < seen.index(ids[1]), "a liked tweet outranks a slightly newer unliked one"
+
+
+async def test_replay_returns_what_was_missed_oldest_first(engine_factory: Factory) -> None:
+    svc, worker = engine_factory()
+    viewer, author = await users(svc, "viewer", "author")
+    await svc.follow(viewer.id, "author")
+    first = await svc.post_tweet(author.id, "seen")
+    await worker.drain()
+    cursor = (await svc.read_home(viewer.id, 1, None)).entries[0].cursor
+    missed = [(await svc.post_tweet(author.id, f"missed {i}")).id for i in range(3)]
+    await worker.drain()
+    replayed = await svc.replay(viewer.id, cursor)
+    assert [e.tweet.id for e in replayed] == missed
+    assert first.id not in {e.tweet.id for e in replayed}
