@@ -13,6 +13,8 @@ from __future__ import annotations
 import asyncio
 import math
 import uuid
+from collections.abc import Iterable
+from typing import Any
 
 from fanout.context import EngineContext, now_ms
 from graph.errors import NotFound
@@ -30,7 +32,7 @@ def engagement_score(created_ms: int, likes: int) -> float:
     return created_ms / 3_600_000 + 2.0 * math.log2(1 + max(0, likes))
 
 
-def decode_id_set(members: set[bytes] | list[bytes]) -> set[int]:
+def decode_id_set(members: Iterable[Any]) -> set[int]:
     return {int(m) for m in members if m != SET_SENTINEL}
 
 

@@ -77,7 +77,7 @@ class FeedReader:
         suggest: list[int] = []
         if follow_count - 1 < SUGGEST_BELOW_FOLLOWS and size - 1 < SUGGEST_BELOW_ENTRIES:
             await self.derived.ensure_trending()
-            members = await self.ctx.redis.zrevrange(keys.trending, 0, SUGGESTIONS)
+            members: list[bytes] = await self.ctx.redis.zrevrange(keys.trending, 0, SUGGESTIONS)  # type: ignore[assignment]
             suggest = [int(m) for m in members if m != SET_SENTINEL]
         return ViewState(viewer_id, celebs, suggest)
 
@@ -194,7 +194,7 @@ class FeedReader:
             rows = await self._rank(viewer_id, snapshot)
         else:
             snapshot, offset = cursors.parse_top(after)
-            packed = await self.ctx.redis.get(self.ctx.keys.top_snapshot(viewer_id, snapshot))
+            packed: bytes | None = await self.ctx.redis.get(self.ctx.keys.top_snapshot(viewer_id, snapshot))  # type: ignore[assignment]
             if packed is None:  # expired: rank again under the same name and carry on from the offset
                 rows = await self._rank(viewer_id, snapshot)
             else:

@@ -158,7 +158,7 @@ class FeedService:
     async def trending(self, first: int) -> list[TweetRecord]:
         _check_first(first)
         await self.derived.ensure_trending()
-        members = await self.redis.zrevrange(self.keys.trending, 0, 2 * first + 10)
+        members: list[bytes] = await self.redis.zrevrange(self.keys.trending, 0, 2 * first + 10)  # type: ignore[assignment]
         ids = [int(m) for m in members if m != SET_SENTINEL]
         tweets = await self.caches.tweets(ids)
         return [tweets[i] for i in ids if i in tweets][:first]

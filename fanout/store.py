@@ -138,7 +138,7 @@ def encode_id(tweet_id: int) -> bytes:
     return _ID.pack(tweet_id)
 
 
-def decode_ids(members: Iterable[bytes]) -> list[int]:
+def decode_ids(members: Iterable[Any]) -> list[int]:
     """Ids of the members that are ids (markers skipped), in the given order."""
     return [_ID.unpack(m)[0] for m in members if len(m) == MEMBER_LEN]
 

@@ -97,7 +97,7 @@ class FanoutWorker:
         done = 0
         if not self._own_pending_done:
             # After a restart under the same name: our own unacknowledged messages first.
-            reply = await self.ctx.redis.xreadgroup(
+            reply: Any = await self.ctx.redis.xreadgroup(
                 keys.fanout_group, self.consumer, {keys.fanout_stream: "0"}, count=1000
             )
             for _, messages in reply or []:
@@ -110,14 +110,14 @@ class FanoutWorker:
             done += await self.claim_stale()
         if self._stop.is_set():
             return done
-        reply = await self.ctx.redis.xreadgroup(
+        new: Any = await self.ctx.redis.xreadgroup(
             keys.fanout_group,
             self.consumer,
             {keys.fanout_stream: ">"},
             count=READ_COUNT,
             block=block_ms if block_ms > 0 else None,
         )
-        for _, messages in reply or []:
+        for _, messages in new or []:
             for msg_id, fields in messages:
                 if self._stop.is_set():
                     return done
