@@ -16,18 +16,12 @@ from api.auth import TokenStore, parse_bearer
 from api.hub import LiveHub
 from api.metrics import LIVE_CONNECTIONS
 from api.ratelimit import RateLimiter
-from fanout.service import EngineConfig, FeedService
+from fanout.service import FeedService
+from feedline.engine_config import engine_config
 from feedline.settings import Settings
 from resolvers.context import RequestContext
 from resolvers.limits import MAX_DOCUMENT_BYTES
 from resolvers.schema import schema
-
-
-def engine_config(settings: Settings) -> EngineConfig:
-    return EngineConfig(
-        key_prefix=settings.key_prefix,
-        celebrity_threshold=settings.celebrity_threshold,
-    )
 
 
 class FeedlineGraphQL(GraphQL[RequestContext, None]):

@@ -5,10 +5,12 @@ from __future__ import annotations
 from collections.abc import AsyncGenerator
 
 import strawberry
+from graphql.error import GraphQLError
 from strawberry.schema.config import StrawberryConfig
-from strawberry.types import Info
+from strawberry.types import ExecutionContext, Info
 
 from api.metrics import OperationMetrics
+from graph.errors import FeedlineError
 from resolvers.errors import CodedErrors
 from resolvers.limits import limit_extensions
 from resolvers.scalars import DATETIME_SCALAR, DateTime
@@ -123,7 +125,22 @@ class Subscription:
             yield event
 
 
-schema = strawberry.Schema(
+class FeedlineSchema(strawberry.Schema):
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        """Log only unexpected errors: domain errors and invalid documents are the client's business and
+        would otherwise put a stack trace in the server log for every wrong password or bad cursor."""
+        unexpected = [
+            e
+            for e in errors
+            if e.original_error is not None and not isinstance(e.original_error, FeedlineError)
+        ]
+        if unexpected:
+            super().process_errors(unexpected, execution_context)
+
+
+schema = FeedlineSchema(
     query=Query,
     mutation=Mutation,
     subscription=Subscription,

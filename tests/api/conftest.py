@@ -1,0 +1,69 @@
+"""Fixtures of the functional API tests: real `feedline serve` + `feedline worker` processes per module.
+
+Starting processes costs seconds, so one API and one worker serve all tests of a module under a key prefix
+of their own (deleted afterwards). Tests create their own users with unique handles, so they do not depend
+on each other; tests that need an empty graph ask for the ``neo4j`` fixture as well.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+
+import pytest
+import redis as sync_redis
+
+from feedline.settings import Settings
+from tests.api.gqlclient import GENEROUS_LIMITS, Gql, api_settings
+from tests.support.processes import Proc, running, start_api, start_worker
+
+# Low enough that a test makes a celebrity with two follows.
+CELEBRITY_THRESHOLD = 2
+
+
+@dataclass
+class Stack:
+    settings: Settings
+    api: Proc
+    worker: Proc
+
+    @property
+    def base_url(self) -> str:
+        assert self.api.base_url is not None
+        return self.api.base_url
+
+
+def _delete_prefix(settings: Settings) -> None:
+    client = sync_redis.Redis.from_url(settings.redis_url)
+    try:
+        keys = list(client.scan_iter(match=f"{settings.key_prefix}*", count=1000))
+        for start in range(0, len(keys), 1000):
+            client.delete(*keys[start : start + 1000])
+    finally:
+        client.close()
+
+
+@pytest.fixture(scope="module")
+def stack(test_settings: Settings) -> Iterator[Stack]:
+    settings = api_settings(test_settings, celebrity_threshold=CELEBRITY_THRESHOLD)
+    api = start_api(settings, port=None, **GENEROUS_LIMITS)
+    try:
+        worker = start_worker(settings, FEEDLINE_WORKER_CLAIM_MIN_IDLE_MS="2000")
+    except BaseException:
+        api.stop()
+        raise
+    with running(api, worker):
+        yield Stack(settings, api, worker)
+        assert api.alive(), f"the API died during the module:\n{api.output()[-4000:]}"
+        assert worker.alive(), f"the worker died during the module:\n{worker.output()[-4000:]}"
+        assert "Traceback" not in api.output(), api.output()[-4000:]
+    _delete_prefix(settings)
+
+
+@pytest.fixture
+async def gql(stack: Stack) -> AsyncIterator[Gql]:
+    client = Gql(stack.base_url)
+    try:
+        yield client
+    finally:
+        await client.aclose()
