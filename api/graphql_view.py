@@ -11,6 +11,9 @@ from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL
+from strawberry.subscriptions.protocols.graphql_ws.handlers import BaseGraphQLWSHandler
+from strawberry.subscriptions.protocols.graphql_ws.types import ConnectionInitMessage
+from strawberry.types.unset import UnsetType
 
 from api.auth import TokenStore, parse_bearer
 from api.hub import LiveHub
@@ -23,9 +26,37 @@ from resolvers.context import RequestContext
 from resolvers.limits import MAX_DOCUMENT_BYTES
 from resolvers.schema import schema
 
+REFUSED = {"message": "invalid or expired token", "extensions": {"code": "UNAUTHENTICATED"}}
+
+
+class LegacyWSHandler(BaseGraphQLWSHandler[RequestContext, None]):
+    """Legacy graphql-ws: a refused connection_init gets the protocol's `connection_error` and then the same
+    close code as graphql-transport-ws (4403, per the contract) instead of strawberry's 1011 (internal error)."""
+
+    async def handle_connection_init(self, message: ConnectionInitMessage) -> None:
+        payload = message.get("payload")
+        if payload is not None and not isinstance(payload, dict):
+            await self.send_message({"type": "connection_error"})
+            await self.websocket.close(code=1000, reason="")
+            return
+        self.context.connection_params = payload
+        try:
+            ack_payload = await self.view.on_ws_connect(self.context)
+        except ConnectionRejectionError as exc:
+            await self.send_message({"type": "connection_error", "payload": exc.payload})
+            await self.websocket.close(code=4403, reason="Forbidden")
+            return
+        if isinstance(ack_payload, UnsetType) or ack_payload is None:
+            await self.send_message({"type": "connection_ack"})
+        else:
+            await self.send_message({"type": "connection_ack", "payload": ack_payload})
+        self.connection_acknowledged = True
+
 
 class FeedlineGraphQL(GraphQL[RequestContext, None]):
     """Builds one RequestContext per HTTP request / websocket connection from app.state."""
+
+    graphql_ws_handler_class = LegacyWSHandler
 
     def __init__(self) -> None:
         super().__init__(
@@ -90,10 +121,10 @@ class FeedlineGraphQL(GraphQL[RequestContext, None]):
         try:
             token = parse_bearer(str(raw))
         except ValueError as exc:
-            raise ConnectionRejectionError() from exc
+            raise ConnectionRejectionError(REFUSED) from exc
         viewer_id = await context.tokens.resolve(token) if token else None
         if viewer_id is None:
-            raise ConnectionRejectionError()
+            raise ConnectionRejectionError(REFUSED)
         context.viewer_id, context.token = viewer_id, token
         return None
 

@@ -1,0 +1,207 @@
+"""homeTimelineEvents over real websockets against a real API + worker (Redis pub/sub, Neo4j).
+
+A subscription has no "ready" message, so every test subscribes with `after` set just below a tweet it
+already posted: receiving that tweet's replayed event proves the server subscribed its channels (it does
+so before replaying), and everything published from then on must arrive.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import pytest
+import redis.asyncio as aioredis
+
+from tests.api.conftest import Stack
+from tests.api.gqlclient import LEGACY_WS, TRANSPORT_WS, Account, Gql, WsClient, eventually
+
+
+@pytest.fixture
+async def redis_client(stack: Stack) -> AsyncIterator[aioredis.Redis]:
+    client = aioredis.Redis.from_url(stack.settings.redis_url)
+    try:
+        yield client
+    finally:
+        await client.aclose()
+
+
+async def cursor_below(gql: Gql, viewer: Account, tweet_id: str) -> str:
+    """The home-timeline cursor of the entry just older than ``tweet_id`` (which must be in the feed)."""
+    data = await gql.data("{ homeTimeline(first: 100) { edges { cursor node { id } } } }", viewer.token)
+    edges = data["homeTimeline"]["edges"]
+    ids = [e["node"]["id"] for e in edges]
+    index = ids.index(tweet_id)
+    assert index + 1 < len(edges), "need an older entry to resume from"
+    return str(edges[index + 1]["cursor"])
+
+
+async def live_subscription(
+    gql: Gql, stack: Stack, viewer: Account, protocol: str = TRANSPORT_WS
+) -> tuple[WsClient, str]:
+    """A subscription of ``viewer`` that is known to be live (see the module docstring)."""
+    await gql.post_tweet(viewer, "older")
+    probe = await gql.post_tweet(viewer, "probe")
+    after = await cursor_below(gql, viewer, probe)
+    ws = await WsClient.open(stack.base_url, viewer.token, protocol)
+    op = await ws.subscribe(variables={"after": after})
+    await ws.events_until(op, lambda e: e["tweetId"] == probe)
+    return ws, op
+
+
+async def make_celebrity(gql: Gql, redis: aioredis.Redis, stack: Stack, celeb: Account) -> None:
+    """Give ``celeb`` a second follower (threshold 2) and wait until the worker switched it to fan-out on read."""
+    await gql.follow(await gql.sign_up(), celeb)
+    key = f"{stack.settings.key_prefix}celebmode"
+
+    async def switched() -> bool:
+        return bool(await redis.sismember(key, celeb.id))
+
+    await eventually(switched, what="the celebrity switch")
+
+
+def until_all(kind: str, ids: set[str]) -> Callable[[dict[str, Any]], bool]:
+    """A stop condition: every id in ``ids`` has arrived with ``kind``."""
+    pending = set(ids)
+
+    def stop(event: dict[str, Any]) -> bool:
+        if event["kind"] == kind:
+            pending.discard(event["tweetId"])
+        return not pending
+
+    return stop
+
+
+def by_id(events: list[dict[str, Any]], tweet_id: str) -> dict[str, Any]:
+    return next(e for e in events if e["tweetId"] == tweet_id)
+
+
+async def test_ordinary_and_celebrity_tweets_arrive_and_deletions_too(
+    gql: Gql, stack: Stack, redis_client: aioredis.Redis
+) -> None:
+    viewer, ordinary, celeb = await gql.sign_up(), await gql.sign_up(), await gql.sign_up()
+    await gql.follow(viewer, ordinary)
+    await gql.follow(viewer, celeb)
+    await make_celebrity(gql, redis_client, stack, celeb)
+    ws, op = await live_subscription(gql, stack, viewer)
+    try:
+        plain = await gql.post_tweet(ordinary, "from an ordinary author")
+        famous = await gql.post_tweet(celeb, "from a celebrity")
+        events = await ws.events_until(op, until_all("NEW", {plain, famous}))
+        got_plain, got_famous = by_id(events, plain), by_id(events, famous)
+        assert (got_plain["kind"], got_plain["source"]) == ("NEW", "TIMELINE")
+        assert got_plain["tweet"] == {
+            "id": plain,
+            "text": "from an ordinary author",
+            "author": {"handle": ordinary.handle},
+        }
+        assert (got_famous["kind"], got_famous["source"]) == ("NEW", "CELEBRITY")
+        assert got_famous["tweet"]["author"] == {"handle": celeb.handle}
+        for event in (got_plain, got_famous):  # the cursor resumes right after the event
+            assert isinstance(event["cursor"], str) and event["cursor"]
+
+        await gql.delete_tweet(ordinary, plain)
+        await gql.delete_tweet(celeb, famous)
+        deleted = await ws.events_until(op, until_all("DELETED", {plain, famous}))
+        for tweet_id in (plain, famous):
+            event = next(e for e in deleted if e["tweetId"] == tweet_id and e["kind"] == "DELETED")
+            assert event["tweet"] is None
+    finally:
+        await ws.close()
+
+
+async def test_reconnect_with_after_misses_nothing_and_repeats_nothing(
+    gql: Gql, stack: Stack, redis_client: aioredis.Redis
+) -> None:
+    viewer, ordinary, celeb = await gql.sign_up(), await gql.sign_up(), await gql.sign_up()
+    await gql.follow(viewer, ordinary)
+    await gql.follow(viewer, celeb)
+    await make_celebrity(gql, redis_client, stack, celeb)
+    ws, op = await live_subscription(gql, stack, viewer)
+    first = await gql.post_tweet(ordinary, "seen live")
+    events = await ws.events_until(op, lambda e: e["tweetId"] == first)
+    resume_from = by_id(events, first)["cursor"]
+    await ws.close()
+
+    # Missed while disconnected: fanned-out tweets and a celebrity's (merged on read).
+    missed = [
+        await gql.post_tweet(ordinary, "missed 1"),
+        await gql.post_tweet(celeb, "missed 2"),
+        await gql.post_tweet(ordinary, "missed 3"),
+    ]
+
+    async def fanned_out() -> bool:
+        return set(missed) <= set(await gql.home_ids(viewer))
+
+    await eventually(fanned_out, what="fan-out of the missed tweets")
+    ws = await WsClient.open(stack.base_url, viewer.token)
+    try:
+        op = await ws.subscribe(variables={"after": resume_from})
+        # Posted while the server replays: lands at the replay/live seam.
+        seam = [await gql.post_tweet(ordinary, "seam 1"), await gql.post_tweet(celeb, "seam 2")]
+        marker = await gql.post_tweet(ordinary, "marker")
+        events = await ws.events_until(op, lambda e: e["tweetId"] == marker)
+        followed = {ordinary.handle, celeb.handle}
+        new_ids = [
+            e["tweetId"] for e in events if e["kind"] == "NEW" and e["tweet"]["author"]["handle"] in followed
+        ]
+        assert len(new_ids) == len(set(new_ids)), f"repeated at the seam: {new_ids}"
+        assert new_ids == [*missed, *seam, marker], "missed or out of order"
+        assert first not in new_ids
+        sources = {e["tweetId"]: e["source"] for e in events}
+        assert sources[missed[1]] == "CELEBRITY" and sources[missed[0]] == "TIMELINE"
+    finally:
+        await ws.close()
+
+
+async def test_legacy_graphql_ws_protocol(gql: Gql, stack: Stack) -> None:
+    viewer, author = await gql.sign_up(), await gql.sign_up()
+    await gql.follow(viewer, author)
+    ws, op = await live_subscription(gql, stack, viewer, protocol=LEGACY_WS)
+    try:
+        tweet_id = await gql.post_tweet(author, "over graphql-ws")
+        events = await ws.events_until(op, lambda e: e["tweetId"] == tweet_id)
+        assert by_id(events, tweet_id)["kind"] == "NEW"
+    finally:
+        await ws.close()
+
+
+@pytest.mark.parametrize("protocol", [TRANSPORT_WS, LEGACY_WS])
+async def test_bad_token_is_refused_with_4403(gql: Gql, stack: Stack, protocol: str) -> None:
+    ws = await WsClient.open(stack.base_url, "forged-token", protocol, ack=False)
+    if protocol == LEGACY_WS:  # the legacy protocol says why before closing
+        message = await ws.receive()
+        assert message["type"] == "connection_error", message
+        assert message["payload"]["extensions"] == {"code": "UNAUTHENTICATED"}
+    assert await ws.closed_code() == 4403
+
+
+async def test_revoked_token_is_refused_and_anonymous_subscription_is_unauthenticated(
+    gql: Gql, stack: Stack
+) -> None:
+    viewer = await gql.sign_up()
+    assert await gql.data("mutation { logOut }", viewer.token) == {"logOut": True}
+    ws = await WsClient.open(stack.base_url, viewer.token, ack=False)
+    assert await ws.closed_code() == 4403
+    anonymous = await WsClient.open(stack.base_url)
+    try:
+        op = await anonymous.subscribe()
+        message = await anonymous.receive()
+        assert message["id"] == op
+        errors = message["payload"] if message["type"] == "error" else message["payload"]["errors"]
+        assert [e["extensions"]["code"] for e in errors] == ["UNAUTHENTICATED"]
+    finally:
+        await anonymous.close()
+
+
+async def test_bad_after_cursor_is_bad_user_input(gql: Gql, stack: Stack) -> None:
+    viewer = await gql.sign_up()
+    ws = await WsClient.open(stack.base_url, viewer.token)
+    try:
+        op = await ws.subscribe(variables={"after": "not-a-cursor"})
+        message = await ws.receive()
+        assert message["id"] == op
+        errors = message["payload"] if message["type"] == "error" else message["payload"]["errors"]
+        assert [e["extensions"]["code"] for e in errors] == ["BAD_USER_INPUT"]
+    finally:
+        await ws.close()
