@@ -26,7 +26,10 @@ from resolvers.context import RequestContext
 from resolvers.limits import MAX_DOCUMENT_BYTES
 from resolvers.schema import schema
 
-REFUSED = {"message": "invalid or expired token", "extensions": {"code": "UNAUTHENTICATED"}}
+REFUSED: dict[str, object] = {
+    "message": "invalid or expired token",
+    "extensions": {"code": "UNAUTHENTICATED"},
+}
 
 
 class LegacyWSHandler(BaseGraphQLWSHandler[RequestContext, None]):
