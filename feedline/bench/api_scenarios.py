@@ -1,8 +1,13 @@
-"""End-to-end scenarios against a real API process (`feedline serve`) and fan-out worker (`feedline worker`).
+"""End-to-end scenarios against real `feedline serve` process(es) and a real `feedline worker`.
 
-`ApiProcesses` starts both as subprocesses with the bench's settings (a low celebrity threshold so a handful
-of followers makes an account a celebrity) and stops them by pid. The world is built through the public
-GraphQL API itself (signUp, follow, postTweet), so the bench exercises exactly what clients use.
+The world (users, follows, tweets) is written straight into Neo4j (feedline/bench/world.py) and bearer tokens
+are issued with the API's own TokenStore, so building it costs seconds and trips no rate limit; everything
+measured afterwards goes through the public surface: GraphQL over HTTP (`homeTimeline`, `postTweet`) and
+graphql-transport-ws subscriptions (`homeTimelineEvents`) on /graphql.
+
+The load generator is a minimal keep-alive HTTP/1.1 client on asyncio streams (one connection per
+concurrent client): far lighter than a full HTTP library, which matters because it shares the 2 cores with
+the servers.
 """
 
 from __future__ import annotations
@@ -11,21 +16,33 @@ import asyncio
 import contextlib
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import httpx
+from neo4j import AsyncDriver
+from redis.asyncio import Redis
 
-from feedline.bench.stats import Latency, closed_loop, open_loop, summarize
+from api.auth import TokenStore
+from fanout.store import BUILT, TOP_BOUND
+from feedline.bench.stats import Latency, closed_loop, open_loop, sequential, summarize
+from feedline.bench.world import World
+from graph.pull import pull_home
 
-PASSWORD = "bench-password"
-CELEBRITY_THRESHOLD = 3  # the bench world is small; 3 followers make a celebrity
-HOME_QUERY = "query H($n: Int) { homeTimeline(first: $n) { edges { cursor source node { id text likeCount author { handle } } } } }"
+HOME_QUERY = (
+    "query H($n: Int) { homeTimeline(first: $n) "
+    "{ edges { cursor source node { id text likeCount author { handle } } } } }"
+)
+TWEETS_PER_AUTHOR = 5
+ORDINARY_AUTHORS = 20
 
 
 def _free_port() -> int:
@@ -36,228 +53,389 @@ def _free_port() -> int:
 
 @dataclass
 class ApiProcesses:
+    """``api_processes`` times `feedline serve` (each on its own port) and one `feedline worker`."""
+
     settings: Any
-    port: int = field(default_factory=_free_port)
+    key_prefix: str
+    celebrity_threshold: int
+    api_processes: int = 1
+    ports: list[int] = field(default_factory=list)
     procs: list[subprocess.Popen[bytes]] = field(default_factory=list)
+    logs: list[Path] = field(default_factory=list)
 
     @property
-    def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+    def base_urls(self) -> list[str]:
+        return [f"http://127.0.0.1:{p}" for p in self.ports]
 
-    def env(self) -> dict[str, str]:
-        env = dict(os.environ)
+    def env(self, port: int) -> dict[str, str]:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("FEEDLINE_")}
         s = self.settings
         env.update(
-            {
-                "FEEDLINE_REDIS_URL": s.redis_url,
-                "FEEDLINE_NEO4J_URI": s.neo4j_uri,
-                "FEEDLINE_NEO4J_USER": s.neo4j_user,
-                "FEEDLINE_NEO4J_PASSWORD": s.neo4j_password,
-                "FEEDLINE_KEY_PREFIX": f"{s.key_prefix}benchapi{uuid.uuid4().hex[:6]}:",
-                "FEEDLINE_CELEBRITY_THRESHOLD": str(CELEBRITY_THRESHOLD),
-                "FEEDLINE_PORT": str(self.port),
-                "PYTHONUNBUFFERED": "1",
-            }
+            FEEDLINE_REDIS_URL=s.redis_url,
+            FEEDLINE_NEO4J_URI=s.neo4j_uri,
+            FEEDLINE_NEO4J_USER=s.neo4j_user,
+            FEEDLINE_NEO4J_PASSWORD=s.neo4j_password,
+            FEEDLINE_KEY_PREFIX=self.key_prefix,
+            FEEDLINE_CELEBRITY_THRESHOLD=str(self.celebrity_threshold),
+            FEEDLINE_RATE_LIMIT_POSTS_PER_USER="1000000",
+            FEEDLINE_RATE_LIMIT_POSTS_PER_IP="1000000",
+            FEEDLINE_RATE_LIMIT_AUTH_PER_IP="1000000",
+            FEEDLINE_RATE_LIMIT_AUTH_PER_HANDLE="1000000",
+            FEEDLINE_HOST="127.0.0.1",
+            FEEDLINE_PORT=str(port),
+            FEEDLINE_WORKER_ID=str(900 + len(self.procs)),
+            PYTHONUNBUFFERED="1",
         )
         return env
 
-    def spawn(self) -> None:
-        exe = [sys.executable, "-m", "feedline"]
-        env = self.env()
+    def _spawn(self, args: list[str], port: int) -> None:
+        log = tempfile.NamedTemporaryFile(prefix="feedline-bench-", suffix=".log", delete=False)  # noqa: SIM115
+        self.logs.append(Path(log.name))
         self.procs.append(
             subprocess.Popen(
-                [*exe, "serve", "--port", str(self.port)],
-                env=env,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.PIPE,
+                [sys.executable, "-m", "feedline", *args],
+                env=self.env(port),
+                stdout=log,
+                stderr=subprocess.STDOUT,
             )
         )
-        self.procs.append(
-            subprocess.Popen([*exe, "worker"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        )
 
-    async def start(self, timeout_s: float = 30.0) -> None:
-        self.spawn()
+    async def start(self, timeout_s: float = 60.0) -> None:
+        for _ in range(self.api_processes):
+            port = _free_port()
+            self.ports.append(port)
+            self._spawn(["serve", "--port", str(port)], port)
+        self._spawn(["worker"], 0)
         deadline = time.monotonic() + timeout_s
         async with httpx.AsyncClient() as client:
-            while time.monotonic() < deadline:
-                if any(p.poll() is not None for p in self.procs):
-                    break
-                with contextlib.suppress(httpx.HTTPError):
-                    if (await client.get(f"{self.base_url}/readyz", timeout=1)).status_code == 200:
-                        return
-                await asyncio.sleep(0.3)
-        errors = [
-            (p.stderr.read(2000) if p.poll() is not None and p.stderr else b"").decode() for p in self.procs
-        ]
+            for url in self.base_urls:
+                while True:
+                    if any(p.poll() is not None for p in self.procs):
+                        self._fail("a process exited during start-up")
+                    with contextlib.suppress(httpx.HTTPError):
+                        if (await client.get(f"{url}/readyz", timeout=1)).status_code == 200:
+                            break
+                    if time.monotonic() > deadline:
+                        self._fail("not ready in time")
+                    await asyncio.sleep(0.2)
+        while "started" not in self.logs[-1].read_text(errors="replace"):
+            if self.procs[-1].poll() is not None or time.monotonic() > deadline:
+                self._fail("worker did not start")
+            await asyncio.sleep(0.2)
+
+    def _fail(self, why: str) -> None:
+        output = " | ".join(p.read_text(errors="replace")[-400:] for p in self.logs)
         self.stop()
-        raise RuntimeError(f"API/worker did not become ready: {' | '.join(e for e in errors if e)[:600]}")
+        raise RuntimeError(f"API/worker {why}: {output}")
 
     def stop(self) -> None:
         for p in self.procs:
             if p.poll() is None:
-                p.terminate()
+                p.send_signal(signal.SIGTERM)
         for p in self.procs:
             try:
-                p.wait(timeout=10)
+                p.wait(timeout=15)
             except subprocess.TimeoutExpired:
                 p.kill()
+                p.wait(timeout=5)
         self.procs.clear()
+        for log in self.logs:
+            log.unlink(missing_ok=True)
+        self.logs.clear()
 
 
-class Gql:
-    def __init__(self, client: httpx.AsyncClient, base_url: str) -> None:
-        self.client, self.url = client, f"{base_url}/graphql"
+class HttpConn:
+    """One keep-alive HTTP/1.1 connection: POST a body, read one Content-Length response."""
 
-    async def __call__(self, query: str, token: str | None = None, **variables: Any) -> dict[str, Any]:
-        headers = {"Authorization": f"Bearer {token}"} if token else {}
-        r = await self.client.post(self.url, json={"query": query, "variables": variables}, headers=headers)
-        body = r.json()
-        if body.get("errors"):
-            raise RuntimeError(f"GraphQL error: {body['errors'][:1]}")
-        return body["data"]
+    def __init__(self, base_url: str) -> None:
+        host, port = base_url.removeprefix("http://").split(":")
+        self.host, self.port = host, int(port)
+        self.reader: asyncio.StreamReader | None = None
+        self.writer: asyncio.StreamWriter | None = None
 
-    async def sign_up(self, handle: str) -> str:
-        data = await self(
-            "mutation S($h: String!, $p: String!) { signUp(handle: $h, password: $p) { token } }",
-            h=handle,
-            p=PASSWORD,
+    async def post(self, path: str, body: bytes, token: str) -> tuple[int, bytes]:
+        if self.writer is None:
+            self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
+        assert self.reader is not None
+        self.writer.write(
+            b"POST %s HTTP/1.1\r\nHost: %s\r\nContent-Type: application/json\r\n"
+            b"Authorization: Bearer %s\r\nContent-Length: %d\r\n\r\n%s"
+            % (path.encode(), self.host.encode(), token.encode(), len(body), body)
         )
-        return str(data["signUp"]["token"])
+        head = await self.reader.readuntil(b"\r\n\r\n")
+        status = int(head[9:12])
+        length = -1
+        for line in head.split(b"\r\n"):
+            if line[:15].lower() == b"content-length:":
+                length = int(line[15:])
+        if length < 0:
+            raise RuntimeError("response without Content-Length")
+        return status, await self.reader.readexactly(length)
 
-    async def follow(self, token: str, handle: str) -> None:
-        await self("mutation F($h: String!) { follow(handle: $h) { id } }", token, h=handle)
+    def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+            self.writer = None
 
-    async def post(self, token: str, text: str) -> str:
-        data = await self("mutation P($t: String!) { postTweet(text: $t) { id } }", token, t=text)
-        return str(data["postTweet"]["id"])
+
+class HttpPool:
+    """Connections spread round-robin over the API processes; a request borrows an idle one."""
+
+    def __init__(self, base_urls: list[str]) -> None:
+        self.urls = base_urls
+        self.idle: list[HttpConn] = []
+        self.made = 0
+
+    async def post(self, body: bytes, token: str) -> tuple[int, bytes]:
+        if self.idle:
+            conn = self.idle.pop()
+        else:
+            conn = HttpConn(self.urls[self.made % len(self.urls)])
+            self.made += 1
+        try:
+            result = await conn.post("/graphql", body, token)
+        except BaseException:
+            conn.close()
+            raise
+        self.idle.append(conn)
+        return result
+
+    def close(self) -> None:
+        for conn in self.idle:
+            conn.close()
+        self.idle.clear()
+
+
+@dataclass
+class ApiWorld:
+    """Who is who in the API scenarios (ids and bearer tokens)."""
+
+    celebs: list[int]
+    authors: list[int]
+    fans: list[int]
+    live_author: int
+    viewers: dict[int, int]  # followed celebrities -> viewer id
+    wide_viewer: int  # follows ``wide_follows`` ordinary accounts
+    wide_follows: int
+    tokens: dict[int, str]
+
+
+async def build_world(
+    driver: AsyncDriver,
+    redis: Redis,
+    key_prefix: str,
+    *,
+    threshold: int,
+    celebrity_counts: list[int],
+    subscribers: int,
+    wide_follows: int,
+    say: Any,
+) -> ApiWorld:
+    world = World(driver)
+    say("API world: users")
+    celebs = await world.users(max(celebrity_counts), "c")
+    authors = await world.users(max(ORDINARY_AUTHORS, wide_follows), "a")
+    fans = await world.users(threshold, "f")  # exactly the threshold: every celebrity is one
+    live_author = (await world.users(1, "l"))[0]
+    viewers = dict(zip(celebrity_counts, await world.users(len(celebrity_counts), "v"), strict=True))
+    wide_viewer = (await world.users(1, "w"))[0]
+    say("API world: follows and tweets")
+    pairs = [(f, c) for f in fans for c in celebs]
+    pairs += [(f, live_author) for f in fans[:subscribers]]
+    for n, v in viewers.items():
+        pairs += [(v, a) for a in authors[:ORDINARY_AUTHORS]] + [(v, c) for c in celebs[:n]]
+    pairs += [(wide_viewer, a) for a in authors[:wide_follows]]
+    await world.follow(pairs)
+    await world.tweets([*authors, *celebs], TWEETS_PER_AUTHOR)
+    await world.fix_counters()
+    say("API world: tokens")
+    store = TokenStore(redis, key_prefix, 24 * 3600)
+    everyone = [*fans[:subscribers], live_author, *viewers.values(), wide_viewer]
+    tokens = {u: await store.issue(u) for u in everyone}
+    # The subscribers' timelines exist (built, empty: their live author has not posted yet, their
+    # celebrities are read on read), as for active users: fan-out writes and publishes only to those.
+    async with redis.pipeline(transaction=False) as pipe:
+        for f in fans[:subscribers]:
+            pipe.zadd(f"{key_prefix}tl:{{{f}}}", {BUILT: 0.0})
+            pipe.expire(f"{key_prefix}tl:{{{f}}}", 24 * 3600)
+        await pipe.execute()
+    return ApiWorld(celebs, authors, fans, live_author, viewers, wide_viewer, wide_follows, tokens)
+
+
+def _body(first: int = 20) -> bytes:
+    return json.dumps({"query": HOME_QUERY, "variables": {"n": first}}).encode()
 
 
 async def home_timeline(
-    base_url: str, *, celebrity_counts: list[int], concurrencies: list[int], rate: float, duration_s: float
+    base_urls: list[str],
+    world: ApiWorld,
+    driver: AsyncDriver,
+    redis: Redis,
+    key_prefix: str,
+    *,
+    concurrencies: list[int],
+    rate: float,
+    duration_s: float,
+    repetitions: int,
+    say: Any,
 ) -> dict[str, Any]:
-    """homeTimeline p50/p99 at a fixed offered rate and requests/s at saturation, per followed celebrities."""
-    tag = uuid.uuid4().hex[:5]
-    limits = httpx.Limits(
-        max_connections=max(concurrencies) + 8, max_keepalive_connections=max(concurrencies) + 8
-    )
-    async with httpx.AsyncClient(limits=limits, timeout=30) as client:
-        gql = Gql(client, base_url)
-        authors = [f"a{tag}{i}" for i in range(20)]
-        celebs = [f"c{tag}{i}" for i in range(max(celebrity_counts))]
-        fans = [f"f{tag}{i}" for i in range(CELEBRITY_THRESHOLD)]
-        tokens = {h: await gql.sign_up(h) for h in [*authors, *celebs, *fans]}
-        for fan in fans:
-            for c in celebs:
-                await gql.follow(tokens[fan], c)
-        for h in [*authors, *celebs]:
-            for k in range(5):
-                await gql.post(tokens[h], f"bench tweet {k} from {h}")
-        rows: list[dict[str, Any]] = []
-        for n_celebs in celebrity_counts:
-            viewer = f"v{tag}{n_celebs}"
-            token = await gql.sign_up(viewer)
-            for h in [*authors, *celebs[:n_celebs]]:
-                await gql.follow(token, h)
-            headers = {"Authorization": f"Bearer {token}"}
-            payload = {"query": HOME_QUERY, "variables": {"n": 20}}
+    """p50/p99 at a fixed offered rate, requests/s at saturation, per followed celebrities; the wide viewer
+    against pull_home; raw ZRANGE on the same Redis as the ceiling."""
+    pool = HttpPool(base_urls)
+    body = _body()
+    rows: list[dict[str, Any]] = []
 
-            async def op(headers: dict[str, str] = headers, payload: dict[str, Any] = payload) -> object:
-                r = await client.post(f"{base_url}/graphql", json=payload, headers=headers)
-                if r.status_code != 200:
-                    raise RuntimeError(f"homeTimeline HTTP {r.status_code}")
-                return r
+    def op_for(token: str) -> Any:
+        async def op() -> object:
+            status, payload = await pool.post(body, token)
+            if status != 200 or b'"errors"' in payload:
+                raise RuntimeError(f"homeTimeline HTTP {status}: {payload[:200]!r}")
+            return payload
 
-            await op()  # first read builds the timeline; measure steady state
+        return op
+
+    try:
+        for n_celebs, viewer in world.viewers.items():
+            say(f"homeTimeline over HTTP: {n_celebs} celebrities")
+            op = op_for(world.tokens[viewer])
+            _, payload = await pool.post(body, world.tokens[viewer])  # builds the timeline
+            edges = json.loads(payload)["data"]["homeTimeline"]["edges"]
+            sources = sorted({e["source"] for e in edges})
+            for _ in range(20):
+                await op()  # warm caches and connections
             fixed = await open_loop(op, rate, duration_s)
-            rows.append({"celebrities": n_celebs, "concurrency": 0, "fixed_rate": rate, **fixed.as_dict()})
+            rows.append(
+                {"celebrities": n_celebs, "concurrency": 0, "fixed_rate": rate, "sources": sources,
+                 **fixed.as_dict()}
+            )  # fmt: skip
             for clients in concurrencies:
                 sat = await closed_loop(op, clients, duration_s)
                 rows.append({"celebrities": n_celebs, **sat.as_dict()})
+
+        say("homeTimeline vs pull_home (wide viewer)")
+        wide = world.wide_viewer
+        op = op_for(world.tokens[wide])
+        for _ in range(20):
+            await op()
+
+        async def pull() -> object:
+            return await pull_home(driver, wide, None, 20)
+
+        await pull()
+        pull_lat = await sequential(pull, repetitions, duration_s * 2)
+        http_lat = await sequential(op, repetitions, duration_s * 2)
+        speedup = {
+            "follows": world.wide_follows,
+            "pull": pull_lat.as_dict(),
+            "http": http_lat.as_dict(),
+            "speedup_p50": pull_lat.p50_ms / http_lat.p50_ms,
+            "speedup_p99": pull_lat.p99_ms / http_lat.p99_ms,
+        }
+
+        say("raw ZRANGE ceiling")
+        key = f"{key_prefix}tl:{{{wide}}}"
+
+        async def raw() -> object:
+            return await redis.zrange(key, TOP_BOUND, b"-", desc=True, bylex=True, offset=0, num=20)
+
+        raw_fixed = await open_loop(raw, rate, duration_s)
+        raw_sat = [(await closed_loop(raw, c, duration_s)).as_dict() for c in concurrencies]
+    finally:
+        pool.close()
     return {
+        "api_processes": len(base_urls),
         "fixed_rate": [r for r in rows if r["concurrency"] == 0],
         "saturation": [r for r in rows if r["concurrency"] != 0],
+        "vs_pull": speedup,
+        "raw_zrange": {"fixed_rate": {"rate_per_s": rate, **raw_fixed.as_dict()}, "saturation": raw_sat},
     }
 
 
-async def live_latency(base_url: str, *, subscribers: int, posts: int, timeout_s: float) -> dict[str, Any]:
-    """Post-to-subscriber (websocket NEW event) and post-to-timeline (visible in homeTimeline) latency."""
+async def live_latency(
+    base_urls: list[str], world: ApiWorld, *, subscribers: int, posts: int, timeout_s: float, say: Any
+) -> dict[str, Any]:
+    """Post-to-subscriber (websocket NEW event) and post-to-timeline (visible in homeTimeline) latency.
+
+    ``subscribers`` distinct followers of one ordinary author each hold a graphql-transport-ws connection
+    (spread over the API processes); the author posts through the postTweet mutation and the real worker
+    fans out and publishes."""
     import websockets
     from websockets.typing import Subprotocol
 
-    tag = uuid.uuid4().hex[:5]
-    ws_url = base_url.replace("http://", "ws://") + "/graphql"
-    async with httpx.AsyncClient(timeout=30) as client:
-        gql = Gql(client, base_url)
-        author = f"p{tag}"
-        author_token = await gql.sign_up(author)
-        viewers = [f"s{tag}{i}" for i in range(min(10, subscribers))]
-        viewer_tokens = [await gql.sign_up(v) for v in viewers]
-        for t in viewer_tokens:
-            await gql.follow(t, author)
-            await gql("query { homeTimeline(first: 1) { edges { cursor } } }", t)  # warm: timeline exists
+    received: dict[str, list[float]] = {}
+    ready = 0
+    fans = world.fans[:subscribers]
 
-        received: dict[str, list[float]] = {}
-        ready = 0
+    async def subscriber(i: int, token: str, stop: asyncio.Event) -> None:
+        nonlocal ready
+        url = base_urls[i % len(base_urls)].replace("http://", "ws://") + "/graphql"
+        async with websockets.connect(
+            url, subprotocols=[Subprotocol("graphql-transport-ws")], max_queue=None, open_timeout=60
+        ) as ws:  # type: ignore[list-item]
+            await ws.send(
+                json.dumps({"type": "connection_init", "payload": {"authorization": f"Bearer {token}"}})
+            )
+            await ws.recv()
+            query = "subscription { homeTimelineEvents { kind tweetId } }"
+            await ws.send(json.dumps({"id": "1", "type": "subscribe", "payload": {"query": query}}))
+            ready += 1
+            while not stop.is_set():
+                try:
+                    raw = await asyncio.wait_for(ws.recv(), 0.5)
+                except TimeoutError:
+                    continue
+                now = time.perf_counter()
+                msg = json.loads(raw)
+                if msg.get("type") == "next":
+                    event = msg["payload"]["data"]["homeTimelineEvents"]
+                    received.setdefault(event["tweetId"], []).append(now)
 
-        async def subscriber(token: str, stop: asyncio.Event) -> None:
-            nonlocal ready
-            async with websockets.connect(
-                ws_url, subprotocols=[Subprotocol("graphql-transport-ws")], max_queue=None
-            ) as ws:  # type: ignore[list-item]
-                await ws.send(
-                    json.dumps({"type": "connection_init", "payload": {"authorization": f"Bearer {token}"}})
-                )
-                await ws.recv()
-                await ws.send(
-                    json.dumps(
-                        {
-                            "id": "1",
-                            "type": "subscribe",
-                            "payload": {"query": "subscription { homeTimelineEvents { kind tweetId } }"},
-                        }
-                    )
-                )
-                ready += 1
-                while not stop.is_set():
-                    try:
-                        msg = json.loads(await asyncio.wait_for(ws.recv(), 0.5))
-                    except TimeoutError:
-                        continue
-                    if msg.get("type") == "next":
-                        event = msg["payload"]["data"]["homeTimelineEvents"]
-                        received.setdefault(event["tweetId"], []).append(time.perf_counter())
-
-        stop = asyncio.Event()
-        tasks = [
-            asyncio.create_task(subscriber(viewer_tokens[i % len(viewer_tokens)], stop))
-            for i in range(subscribers)
-        ]
-        deadline = time.perf_counter() + timeout_s
-        while ready < subscribers and time.perf_counter() < deadline:  # noqa: ASYNC110 - bounded poll
-            await asyncio.sleep(0.1)
-        await asyncio.sleep(0.5)
-        to_subscriber: list[float] = []
-        to_timeline: list[float] = []
-        missing = 0
+    stop = asyncio.Event()
+    say(f"live: connecting {subscribers} websocket subscribers")
+    tasks = []
+    for i, f in enumerate(fans):
+        tasks.append(asyncio.create_task(subscriber(i, world.tokens[f], stop)))
+        if i % 50 == 49:
+            await asyncio.sleep(0.05)  # do not SYN-flood the accept queue
+    deadline = time.perf_counter() + timeout_s
+    while ready < subscribers and time.perf_counter() < deadline:  # noqa: ASYNC110 - bounded poll
+        await asyncio.sleep(0.1)
+    await asyncio.sleep(1.0)  # subscriptions registered on the hub
+    to_subscriber: list[float] = []
+    to_timeline: list[float] = []
+    missing = 0
+    post_query = json.dumps({"query": "mutation P($t: String!) { postTweet(text: $t) { id } }"})
+    poll_body = _body(1)
+    author_conn = HttpConn(base_urls[0])
+    poll_conn = HttpConn(base_urls[-1])
+    watcher = world.tokens[fans[0]]
+    say(f"live: {posts} posts to {ready} subscribers")
+    try:
         for k in range(posts):
+            body = json.dumps({**json.loads(post_query), "variables": {"t": f"live bench {k}"}}).encode()
             t0 = time.perf_counter()
-            tweet_id = await gql.post(author_token, f"live bench {k}")
-            # Post-to-timeline: poll a follower's feed until the tweet shows up.
+            status, payload = await author_conn.post("/graphql", body, world.tokens[world.live_author])
+            data = json.loads(payload)
+            if status != 200 or data.get("errors"):
+                raise RuntimeError(f"postTweet failed: {payload[:300]!r}")
+            tweet_id = data["data"]["postTweet"]["id"]
+            # Post-to-timeline: poll one follower's feed until the tweet shows up.
             while time.perf_counter() - t0 < 5:
-                data = await gql(
-                    "query { homeTimeline(first: 1) { edges { node { id } } } }", viewer_tokens[0]
-                )
-                edges = data["homeTimeline"]["edges"]
+                _, feed = await poll_conn.post("/graphql", poll_body, watcher)
+                edges = json.loads(feed)["data"]["homeTimeline"]["edges"]
                 if edges and edges[0]["node"]["id"] == tweet_id:
                     to_timeline.append(time.perf_counter() - t0)
                     break
             wait_until = time.perf_counter() + 5
             while len(received.get(tweet_id, [])) < ready and time.perf_counter() < wait_until:  # noqa: ASYNC110
-                await asyncio.sleep(0.01)
+                await asyncio.sleep(0.005)
             arrivals = received.get(tweet_id, [])
             missing += ready - len(arrivals)
             to_subscriber += [a - t0 for a in arrivals]
+            await asyncio.sleep(0.2)
+    finally:
+        author_conn.close()
+        poll_conn.close()
         stop.set()
         await asyncio.gather(*tasks, return_exceptions=True)
     return {
@@ -269,4 +447,53 @@ async def live_latency(base_url: str, *, subscribers: int, posts: int, timeout_s
     }
 
 
-__all__ = ["ApiProcesses", "Latency", "home_timeline", "live_latency"]
+async def run(
+    settings: Any,
+    driver: AsyncDriver,
+    redis: Redis,
+    key_prefix: str,
+    *,
+    concurrencies: list[int],
+    celebrity_counts: list[int],
+    rate: float,
+    duration_s: float,
+    repetitions: int,
+    subscribers: int,
+    posts: int,
+    wide_follows: int,
+    api_processes: int,
+    results: dict[str, Any],
+    say: Any,
+) -> None:
+    """Build the world, start the processes, run both scenarios; failures land in results['skipped']."""
+    prefix = f"{key_prefix}api{uuid.uuid4().hex[:4]}:"
+    threshold = subscribers + 1
+    world = await build_world(
+        driver, redis, prefix, threshold=threshold, celebrity_counts=celebrity_counts,
+        subscribers=subscribers, wide_follows=wide_follows, say=say,
+    )  # fmt: skip
+    processes = ApiProcesses(settings, prefix, threshold, api_processes)
+    try:
+        say("starting API + worker")
+        await processes.start()
+        await asyncio.sleep(1.0)  # the worker's start-up reconcile puts the celebrities in celebrity mode
+        try:
+            results["home_timeline"] = await home_timeline(
+                processes.base_urls, world, driver, redis, prefix, concurrencies=concurrencies, rate=rate,
+                duration_s=duration_s, repetitions=repetitions, say=say,
+            )  # fmt: skip
+        except Exception as error:  # the report says what failed instead of losing every other figure
+            results["skipped"]["homeTimeline over HTTP"] = f"failed: {error!r}"[:500]
+        try:
+            results["live"] = await live_latency(
+                processes.base_urls, world, subscribers=subscribers, posts=posts, timeout_s=60, say=say
+            )
+        except Exception as error:
+            results["skipped"]["post to timeline / websocket subscribers"] = f"failed: {error!r}"[:500]
+    except Exception as error:
+        results["skipped"]["API scenarios"] = f"API/worker failed to start: {error!r}"[:500]
+    finally:
+        processes.stop()
+
+
+__all__ = ["ApiProcesses", "Latency", "home_timeline", "live_latency", "run"]

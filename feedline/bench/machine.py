@@ -10,9 +10,11 @@ from neo4j import AsyncDriver
 from redis.asyncio import Redis
 
 LOAD_GENERATOR = (
-    "The load generator is a Python asyncio client in the same process as the benchmark, on the same machine "
-    "as Redis, Neo4j and the API: client and servers share the same 2 cores, so absolute numbers are "
-    "pessimistic and every figure is given as a ratio to a ceiling measured in the same run."
+    "Everything runs on this one machine: Redis, Neo4j, the `feedline serve` and `feedline worker` processes and "
+    "the load generator (a Python asyncio process: the bench itself, using a minimal keep-alive HTTP/1.1 client "
+    "and `websockets` for subscriptions). Load generator and servers share the same 2 cores, and other jobs "
+    "may run on the machine too (see the load average), so absolute numbers are pessimistic and noisy; every "
+    "figure is therefore given next to a ceiling or baseline measured in the same run."
 )
 
 

@@ -1,4 +1,4 @@
-"""Ceilings measured in the same run: `redis-benchmark` pipelined ZADD and raw ZREVRANGE reads."""
+"""The fan-out ceiling measured in the same run: `redis-benchmark` pipelined ZADD on the same Redis."""
 
 from __future__ import annotations
 
@@ -6,10 +6,6 @@ import asyncio
 import shutil
 from typing import Any
 from urllib.parse import urlparse
-
-from redis.asyncio import Redis
-
-from feedline.bench.stats import closed_loop, open_loop
 
 
 async def zadd_ceiling(redis_url: str, key_prefix: str, requests: int) -> dict[str, Any]:
@@ -47,16 +43,3 @@ async def zadd_ceiling(redis_url: str, key_prefix: str, requests: int) -> dict[s
         return {"available": False, "reason": f"redis-benchmark failed: {err.decode()[-300:]}"}
     rps = float(lines[-1].split(",")[1].strip('"'))
     return {"available": True, "zadd_per_s": rps, "command": " ".join(cmd[1:])}
-
-
-async def zrevrange_reads(
-    redis: Redis, key: str, *, rate: float, duration_s: float, concurrencies: list[int]
-) -> dict[str, Any]:
-    """Raw read of a 20-entry page from an 800-entry timeline: the floor any homeTimeline read sits on."""
-
-    async def op() -> object:
-        return await redis.zrevrangebyscore(key, "+inf", "-inf", start=0, num=20)
-
-    fixed = await open_loop(op, rate, duration_s)
-    saturation = [(await closed_loop(op, c, duration_s)).as_dict() for c in concurrencies]
-    return {"fixed_rate": {"rate_per_s": rate, **fixed.as_dict()}, "saturation": saturation}

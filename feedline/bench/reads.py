@@ -1,0 +1,139 @@
+"""Read time vs follows with the real engine, rebuild of an evicted timeline, and bytes per timeline entry.
+
+For each follow count K a viewer follows K ordinary authors (20 tweets each, created in Neo4j). Three reads of
+the newest 20 entries are timed sequentially, in process (no HTTP), on the same data:
+- ``pull``: ``graph.pull.pull_home`` (pure fan-out-on-read, the baseline);
+- ``engine``: ``FeedService.read_home`` (the hybrid read: state pipeline, ZRANGE, hydration from the cache,
+  follow filter);
+- ``redis``: one raw ``ZRANGE ... BYLEX REV LIMIT 0 20`` on the same timeline key (the floor/ceiling).
+
+Rebuild: the viewer with the most follows is evicted (its ``tl:``, ``celebs:`` and ``fw:`` keys deleted, as
+TTL expiry does) and ``read_home`` is timed: it rebuilds the timeline (single-flight) and then reads.
+Memory: ``MEMORY USAGE`` of the full (800-entry) timelines the engine built, divided by their entries.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from neo4j import AsyncDriver
+from redis.asyncio import Redis
+
+from fanout.config import EngineConfig
+from fanout.service import FeedService
+from fanout.store import MEMBER_LEN, TOP_BOUND
+from feedline.bench.stats import sequential, summarize
+from feedline.bench.world import World
+from graph.pull import pull_home
+
+TWEETS_PER_AUTHOR = 20
+
+
+async def measure(
+    driver: AsyncDriver,
+    redis: Redis,
+    key_prefix: str,
+    follow_counts: list[int],
+    repetitions: int,
+    budget_s: float,
+    say: Any = None,
+) -> dict[str, Any]:
+    say = say or (lambda m: None)
+    config = EngineConfig(key_prefix=key_prefix, celebrity_threshold=10**9)
+    service = FeedService(driver, redis, config)
+    world = World(driver)
+    most = max(follow_counts)
+    say(f"reads: {most} authors x {TWEETS_PER_AUTHOR} tweets")
+    authors = await world.users(most, "a")
+    viewers = await world.users(len(follow_counts), "v")
+    for viewer, k in zip(viewers, follow_counts, strict=True):
+        await world.follow([(viewer, a) for a in authors[:k]])
+    await world.tweets(authors, TWEETS_PER_AUTHOR)
+    await world.fix_counters()
+
+    rows = []
+    for viewer, k in zip(viewers, follow_counts, strict=True):
+        say(f"reads: {k} follows")
+        key = service.keys.timeline(viewer)
+
+        async def pull(viewer: int = viewer) -> object:
+            return await pull_home(driver, viewer, None, 20)
+
+        async def engine(viewer: int = viewer) -> object:
+            return await service.read_home(viewer, 20, None)
+
+        async def raw(key: str = key) -> object:
+            return await redis.zrange(key, TOP_BOUND, b"-", desc=True, bylex=True, offset=0, num=20)
+
+        first = await engine()  # builds the timeline and warms the tweet cache: steady state from here
+        assert len(first.entries) == 20, "the bench world must give every viewer a full first page"  # type: ignore[attr-defined]
+        await pull()
+        pull_lat = await sequential(pull, repetitions, budget_s)
+        engine_lat = await sequential(engine, repetitions, budget_s)
+        raw_lat = await sequential(raw, repetitions, budget_s)
+        rows.append(
+            {
+                "follows": k,
+                "pull": pull_lat.as_dict(),
+                "engine": engine_lat.as_dict(),
+                "redis": raw_lat.as_dict(),
+                "speedup_p50": pull_lat.p50_ms / engine_lat.p50_ms,
+                "raw_speedup_p50": pull_lat.p50_ms / raw_lat.p50_ms,
+                "engine_vs_raw_p50": raw_lat.p50_ms / engine_lat.p50_ms,
+            }
+        )
+
+    # Rebuild of an evicted user (the viewer with the most follows).
+    say("rebuild")
+    viewer = viewers[-1]
+    evict = [service.keys.timeline(viewer), service.keys.celebs(viewer), service.keys.followees(viewer)]
+    samples: list[float] = []
+    only_rebuild: list[float] = []
+    deadline = time.perf_counter() + budget_s
+    for _ in range(max(5, repetitions // 4)):
+        await redis.delete(*evict)
+        t0 = time.perf_counter()
+        page = await service.read_home(viewer, 20, None)
+        samples.append(time.perf_counter() - t0)
+        await redis.delete(evict[0])
+        t0 = time.perf_counter()
+        await service.derived.ensure_timeline(viewer)
+        only_rebuild.append(time.perf_counter() - t0)
+        if time.perf_counter() > deadline:
+            break
+    entries = int(await redis.zcard(evict[0])) - 1  # minus the BUILT marker
+    rebuild = {
+        "follows": most,
+        "entries": entries,
+        "first_page": len(page.entries),
+        **summarize(samples).as_dict(),
+        "timeline_only": summarize(only_rebuild).as_dict(),
+    }
+
+    # Bytes per entry of the full timelines the engine wrote (800 ids + the BUILT marker).
+    say("memory")
+    full = [service.keys.timeline(v) for v, k in zip(viewers, follow_counts, strict=True)]
+    total_bytes = total_entries = 0
+    encoding = ""
+    for key in full:
+        n = int(await redis.zcard(key))
+        if n < config.timeline_cap:
+            continue
+        total_bytes += int(await redis.memory_usage(key, samples=0) or 0)
+        total_entries += n - 1
+        raw_enc = await redis.object("encoding", key)
+        encoding = raw_enc.decode() if isinstance(raw_enc, bytes) else str(raw_enc)
+    listpack = await redis.config_get("zset-max-listpack-*")
+    memory = {
+        "timelines": sum(1 for _ in full),
+        "entries": total_entries,
+        "bytes_per_entry": total_bytes / total_entries if total_entries else float("nan"),
+        "member_bytes": MEMBER_LEN,
+        "encoding": encoding,
+        "config": {
+            (k.decode() if isinstance(k, bytes) else k): (v.decode() if isinstance(v, bytes) else v)
+            for k, v in listpack.items()
+        },
+    }
+    return {"rows": rows, "rebuild": rebuild, "memory": memory}
