@@ -249,6 +249,14 @@ class FeedService:
     async def followed_celebrities(self, viewer_id: int) -> set[int]:
         return await self.derived.celebs(viewer_id)
 
+    async def prepare_live(self, viewer_id: int) -> set[int]:
+        """Get a live subscriber ready; returns the celebrities whose author channel they must listen to.
+
+        A subscriber is an active user: their timeline is built here if it is missing, because fan-out skips
+        users without one (cold users) and so would never publish to them.
+        """
+        return (await self.reader.view_state(viewer_id)).celebs
+
     # --- the home feed ----------------------------------------------------------------------------------
     async def read_home(
         self, viewer_id: int, first: int, after: str | None, order: Literal["LATEST", "TOP"] = "LATEST"

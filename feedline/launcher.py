@@ -102,6 +102,10 @@ def run_demo(settings: Settings, *, keep_services: bool, console: Console) -> No
     logs = settings.state_dir / "logs"
     logs.mkdir(parents=True, exist_ok=True)
     children: list[subprocess.Popen[bytes]] = []
+    # Ctrl-C, and also SIGTERM (kill, a process manager) or a SIGINT that a non-interactive shell would have
+    # us ignore, all take the same clean way out: stop the children, then the services.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, _interrupt)
     try:
         api = _spawn([*feedline_cmd, "serve"], env, logs / "api.log")
         children.append(api)
@@ -120,6 +124,10 @@ def run_demo(settings: Settings, *, keep_services: bool, console: Console) -> No
         if not keep_services:
             local_services.down(plan)
         console.print("stopped.")
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 def _spawn(cmd: list[str], env: dict[str, str], log_path: Path) -> subprocess.Popen[bytes]:

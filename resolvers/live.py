@@ -19,7 +19,7 @@ async def timeline_events(
     service: FeedService, hub: LiveHub, viewer_id: int, after: str | None
 ) -> AsyncIterator[TimelineEvent]:
     keys = service.keys
-    celebs = await service.followed_celebrities(viewer_id)
+    celebs = await service.prepare_live(viewer_id)
     channels = [keys.live_timeline(viewer_id), *(keys.live_author(c) for c in celebs)]
     async with hub.subscriber(channels) as sub:
         # Subscribed before replaying: anything published from here on is queued, so nothing falls in a gap.

@@ -296,3 +296,29 @@ async def test_replay_returns_what_was_missed_oldest_first(engine_factory: Facto
     replayed = await svc.replay(viewer.id, cursor)
     assert [e.tweet.id for e in replayed] == missed
     assert first.id not in {e.tweet.id for e in replayed}
+
+
+async def test_a_live_subscriber_who_never_read_still_gets_fanned_out_events(
+    engine_factory: Factory, redis: aioredis.Redis
+) -> None:
+    svc, worker = engine_factory(threshold=2)
+    newcomer, author, celeb, other = await users(svc, "newcomer", "author", "celeb", "other")
+    for handle in ("author", "celeb"):
+        await svc.follow(newcomer.id, handle)
+    await svc.follow(other.id, "celeb")
+    await worker.drain()
+    assert not await redis.exists(svc.keys.timeline(newcomer.id)), "signed up and followed, never read"
+
+    celebs = await svc.prepare_live(newcomer.id)
+    assert celebs == {celeb.id}
+    pubsub = redis.pubsub()
+    await pubsub.subscribe(svc.keys.live_timeline(newcomer.id))
+    await pubsub.get_message(timeout=1)
+    try:
+        tweet = await svc.post_tweet(author.id, "live")
+        await worker.drain()
+        message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=5)
+    finally:
+        await pubsub.aclose()
+    assert message is not None, "fan-out skipped the subscriber's timeline"
+    assert decode_event(message["data"]).tweet_id == tweet.id
