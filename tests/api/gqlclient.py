@@ -110,10 +110,11 @@ class Gql:
         await self.data("mutation($id: ID!) { deleteTweet(id: $id) }", who.token, id=tweet_id)
 
     async def home_ids(self, who: Account, first: int = 100) -> list[str]:
+        """Ids on the first page of the home timeline, without SUGGESTED (trending) entries."""
         data = await self.data(
-            "query($n: Int) { homeTimeline(first: $n) { edges { node { id } } } }", who.token, n=first
+            "query($n: Int) { homeTimeline(first: $n) { edges { source node { id } } } }", who.token, n=first
         )
-        return [e["node"]["id"] for e in data["homeTimeline"]["edges"]]
+        return [e["node"]["id"] for e in data["homeTimeline"]["edges"] if e["source"] != "SUGGESTED"]
 
 
 async def eventually(
