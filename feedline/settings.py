@@ -50,6 +50,17 @@ class Settings(BaseSettings):
         1, ge=0, le=1023, description="Snowflake worker id; distinct per process that posts."
     )
 
+    # --- the fan-out worker ---------------------------------------------------------------------------------
+    worker_page_size: int = Field(
+        1000, ge=1, le=10_000, description="Followers written per round trip by the fan-out worker."
+    )
+    worker_claim_min_idle_ms: int = Field(
+        30_000, ge=0, description="Idle time after which another worker takes over an unacknowledged message."
+    )
+    worker_name: str = Field(
+        "", description="Consumer name in the stream's group (default: host name and process id)."
+    )
+
     # --- API limits ---------------------------------------------------------------------------------------
     token_ttl_seconds: int = Field(7 * 24 * 3600, description="Lifetime of a bearer token.")
     cors_origins: list[str] = Field(

@@ -1,9 +1,7 @@
 """`feedline worker`: one fan-out worker process until SIGTERM/SIGINT (the current page is finished first).
 
-Also runnable as ``python -m feedline.worker_main`` (tests start it that way). Two knobs not in Settings
-(yet) come from the environment: FEEDLINE_WORKER_PAGE_SIZE (followers per round trip, default 1000) and
-FEEDLINE_WORKER_CLAIM_MIN_IDLE_MS (how long a message must sit unacknowledged before another worker takes
-it over, default 30000).
+Also runnable as ``python -m feedline.worker_main``. Its knobs are Settings (FEEDLINE_WORKER_PAGE_SIZE,
+FEEDLINE_WORKER_CLAIM_MIN_IDLE_MS, FEEDLINE_WORKER_NAME).
 """
 
 from __future__ import annotations
@@ -17,7 +15,7 @@ import socket
 import redis.asyncio as aioredis
 
 from fanout.transitions import request_reconcile
-from fanout.worker import DEFAULT_CLAIM_MIN_IDLE_MS, DEFAULT_PAGE_SIZE, FanoutWorker
+from fanout.worker import FanoutWorker
 from feedline.engine_config import engine_config
 from feedline.settings import Settings, get_settings
 from graph.driver import open_driver
@@ -26,8 +24,8 @@ from graph.schema import apply_schema
 log = logging.getLogger("feedline.worker")
 
 
-def consumer_name() -> str:
-    return os.environ.get("FEEDLINE_WORKER_NAME") or f"{socket.gethostname()}-{os.getpid()}"
+def consumer_name(settings: Settings) -> str:
+    return settings.worker_name or f"{socket.gethostname()}-{os.getpid()}"
 
 
 async def reconcile_all(worker: FanoutWorker) -> int:
@@ -59,11 +57,9 @@ async def run_worker(settings: Settings) -> None:
             driver,
             redis,
             engine_config(settings),
-            consumer_name(),
-            page_size=int(os.environ.get("FEEDLINE_WORKER_PAGE_SIZE", DEFAULT_PAGE_SIZE)),
-            claim_min_idle_ms=int(
-                os.environ.get("FEEDLINE_WORKER_CLAIM_MIN_IDLE_MS", DEFAULT_CLAIM_MIN_IDLE_MS)
-            ),
+            consumer_name(settings),
+            page_size=settings.worker_page_size,
+            claim_min_idle_ms=settings.worker_claim_min_idle_ms,
         )
         await worker.ensure_group()
         queued = await reconcile_all(worker)
