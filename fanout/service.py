@@ -6,6 +6,7 @@ be rebuilt, so a crash between the two loses nothing that a rebuild cannot resto
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from typing import Literal
 
@@ -262,11 +263,12 @@ class FeedService:
         self, viewer_id: int, first: int, after: str | None, order: Literal["LATEST", "TOP"] = "LATEST"
     ) -> FeedPage:
         _check_first(first)
-        if order == "LATEST":
-            return await self.reader.read_latest(viewer_id, first, after)
-        if order == "TOP":
-            return await self.reader.read_top(viewer_id, first, after)
-        raise BadInput("order must be LATEST or TOP")
+        if order not in ("LATEST", "TOP"):
+            raise BadInput("order must be LATEST or TOP")
+        read = self.reader.read_latest if order == "LATEST" else self.reader.read_top
+        # Reading the feed is what makes a user active: lastActiveAt is touched alongside (at most hourly).
+        page, _ = await asyncio.gather(read(viewer_id, first, after), self.touch_active(viewer_id))
+        return page
 
     async def replay(self, viewer_id: int, after: str, limit: int = 100) -> list[FeedEntry]:
         return await self.reader.replay(viewer_id, after, limit)

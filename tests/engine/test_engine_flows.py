@@ -322,3 +322,25 @@ async def test_a_live_subscriber_who_never_read_still_gets_fanned_out_events(
         await pubsub.aclose()
     assert message is not None, "fan-out skipped the subscriber's timeline"
     assert decode_event(message["data"]).tweet_id == tweet.id
+
+
+async def test_reading_touches_last_active_at_most_hourly(
+    engine_factory: Factory, neo4j: AsyncDriver
+) -> None:
+    svc, _ = engine_factory()
+    (reader,) = await users(svc, "reader")
+
+    async def last_active() -> object:
+        records, _, _ = await neo4j.execute_query(
+            "MATCH (u:User {id: $id}) RETURN u.lastActiveAt AS at", id=reader.id
+        )
+        return records[0]["at"]
+
+    created = await last_active()
+    await asyncio.sleep(0.01)
+    await svc.read_home(reader.id, 5, None)
+    touched = await last_active()
+    assert touched > created
+    await asyncio.sleep(0.01)
+    await svc.read_home(reader.id, 5, None)
+    assert await last_active() == touched, "a second read within the hour must not write to Neo4j"
