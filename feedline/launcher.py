@@ -35,9 +35,8 @@ def demo_settings(settings: Settings) -> Settings:
 
 def child_env(settings: Settings) -> dict[str, str]:
     """Environment that makes child `feedline` processes see exactly these settings."""
-    env = dict(os.environ)
-    env["FEEDLINE_CELEBRITY_THRESHOLD"] = str(settings.celebrity_threshold)
-    env["PYTHONUNBUFFERED"] = "1"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FEEDLINE_")}
+    env.update(settings.as_env(), PYTHONUNBUFFERED="1")
     return env
 
 

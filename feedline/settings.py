@@ -6,6 +6,7 @@ to ``graph/`` and ``fanout/`` so those packages stay free of configuration conce
 
 from __future__ import annotations
 
+import json
 from functools import lru_cache
 from pathlib import Path
 
@@ -78,6 +79,15 @@ class Settings(BaseSettings):
     )
     rate_limit_posts_per_user: int = Field(30, ge=1, description="postTweet calls per user per window.")
     rate_limit_posts_per_ip: int = Field(120, ge=1, description="postTweet calls per client IP per window.")
+
+    def as_env(self) -> dict[str, str]:
+        """These settings as FEEDLINE_* environment variables: a child process started with them (the demo's
+        API and worker, the tests' and benchmarks' processes) sees exactly these values."""
+        env: dict[str, str] = {}
+        for name, value in self.model_dump().items():
+            text = json.dumps(value) if isinstance(value, list) else str(value)
+            env[f"FEEDLINE_{name.upper()}"] = text
+        return env
 
 
 @lru_cache(maxsize=1)

@@ -20,7 +20,7 @@ from graph.driver import DATABASE
 from tests.support.processes import running, start_worker
 
 FOLLOWERS = 20_000
-PAGE = 100  # followers per round trip: a fan-out of 200 pages, long enough to be killed in the middle
+PAGE = 20  # followers per round trip: a fan-out of 1,000 pages, long enough to be killed in the middle
 
 
 async def author_with_warm_followers(
@@ -48,6 +48,12 @@ async def author_with_warm_followers(
     return author.id, ids
 
 
+async def progress_key(svc: FeedService, redis: aioredis.Redis) -> str:
+    """The checkpoint key of the newest message on the fan-out stream (the post just made)."""
+    [(message_id, _)] = await redis.xrevrange(svc.keys.fanout_stream, count=1)
+    return svc.keys.fanout_progress(message_id.decode())
+
+
 async def wait_until(predicate: Callable[[], Awaitable[bool]], seconds: float, what: str) -> None:
     deadline = time.monotonic() + seconds
     while not await predicate():
@@ -67,8 +73,10 @@ async def test_sigkill_mid_fanout_then_another_worker_finishes_exactly_once(
     with running(first):
         tweet = await svc.post_tweet(author, "to twenty thousand timelines")
 
+        progress = await progress_key(svc, redis)
+
         async def some_pages_done() -> bool:
-            return bool([k async for k in redis.scan_iter(match=f"{keys.prefix}fanout:progress:*")])
+            return bool(await redis.exists(progress))
 
         await wait_until(some_pages_done, 30, "the first pages of the fan-out")
         first.kill()  # SIGKILL: no clean-up, the message stays pending with a checkpoint
@@ -96,7 +104,7 @@ async def test_sigkill_mid_fanout_then_another_worker_finishes_exactly_once(
         timelines = await pipe.execute()
     # Exactly once: every timeline is the marker plus this one tweet, nothing missing, nothing else.
     assert all(sorted(t) == sorted([BUILT, member]) for t in timelines)
-    assert not [k async for k in redis.scan_iter(match=f"{keys.prefix}fanout:progress:*")]
+    assert not await redis.exists(progress), "the checkpoint is removed with the acknowledgement"
 
 
 async def test_sigterm_finishes_the_current_page_and_exits(
@@ -105,12 +113,14 @@ async def test_sigterm_finishes_the_current_page_and_exits(
     svc = FeedService(neo4j, redis, engine_config(settings))
     author, followers = await author_with_warm_followers(svc, neo4j, redis, 5_000)
     keys = svc.keys
-    worker = start_worker(settings, name="polite", FEEDLINE_WORKER_PAGE_SIZE="50")
+    worker = start_worker(settings, name="polite", FEEDLINE_WORKER_PAGE_SIZE=str(PAGE))
     with running(worker):
         tweet = await svc.post_tweet(author, "hello")
 
+        progress = await progress_key(svc, redis)
+
         async def started() -> bool:
-            return bool([k async for k in redis.scan_iter(match=f"{keys.prefix}fanout:progress:*")])
+            return bool(await redis.exists(progress))
 
         await wait_until(started, 30, "the fan-out to start")
         code = worker.stop(timeout=20)
@@ -122,10 +132,9 @@ async def test_sigterm_finishes_the_current_page_and_exits(
             pipe.zscore(keys.timeline(f), member)
         done = sum(score is not None for score in await pipe.execute())
     # Whole pages only: the checkpoint says how far it got, and exactly that many timelines hold the tweet.
-    [progress_key] = [k async for k in redis.scan_iter(match=f"{keys.prefix}fanout:progress:*")]
-    last_done = int(await redis.get(progress_key))
+    last_done = int(await redis.get(progress))
     assert done == sum(1 for f in followers if f <= last_done)
-    assert done % 50 == 0 and 0 < done < len(followers)
+    assert done % PAGE == 0 and 0 < done < len(followers)
 
 
 async def test_two_workers_share_the_stream(

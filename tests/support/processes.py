@@ -35,21 +35,7 @@ def free_port() -> int:
 def process_env(settings: Settings, **extra: str) -> dict[str, str]:
     """The environment that makes a child process use exactly ``settings``."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("FEEDLINE_")}
-    env.update(
-        FEEDLINE_REDIS_URL=settings.redis_url,
-        FEEDLINE_NEO4J_URI=settings.neo4j_uri,
-        FEEDLINE_NEO4J_USER=settings.neo4j_user,
-        FEEDLINE_NEO4J_PASSWORD=settings.neo4j_password,
-        FEEDLINE_KEY_PREFIX=settings.key_prefix,
-        FEEDLINE_CELEBRITY_THRESHOLD=str(settings.celebrity_threshold),
-        FEEDLINE_TIMELINE_CAP=str(settings.timeline_cap),
-        FEEDLINE_AUTHOR_LIST_CAP=str(settings.author_list_cap),
-        FEEDLINE_TIMELINE_TTL_SECONDS=str(settings.timeline_ttl_seconds),
-        FEEDLINE_WORKER_ID=str(settings.worker_id),
-        FEEDLINE_HOST="127.0.0.1",
-        FEEDLINE_PORT=str(settings.port),
-        PYTHONUNBUFFERED="1",
-    )
+    env.update(settings.as_env(), FEEDLINE_HOST="127.0.0.1", PYTHONUNBUFFERED="1")
     env.update(extra)
     return env
 
