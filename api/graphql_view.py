@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
+from cross_web import AsyncHTTPRequestAdapter, HTTPException
+from graphql import GraphQLError, OperationDefinitionNode, parse
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
+from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL
 from strawberry.subscriptions.protocols.graphql_ws.handlers import BaseGraphQLWSHandler
 from strawberry.subscriptions.protocols.graphql_ws.types import ConnectionInitMessage
+from strawberry.types import ExecutionResult
 from strawberry.types.unset import UnsetType
 
 from api.auth import TokenStore, parse_bearer
@@ -23,6 +28,7 @@ from fanout.service import FeedService
 from feedline.engine_config import engine_config
 from feedline.settings import Settings
 from resolvers.context import RequestContext
+from resolvers.errors import CodedErrors
 from resolvers.limits import MAX_DOCUMENT_BYTES
 from resolvers.schema import schema
 
@@ -70,21 +76,57 @@ class FeedlineGraphQL(GraphQL[RequestContext, None]):
         )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and _declared_length(scope) > MAX_DOCUMENT_BYTES:
-            response = JSONResponse(
-                {"errors": [{"message": "document too large", "extensions": {"code": "BAD_USER_INPUT"}}]},
-                status_code=413,
-            )
+        if scope["type"] == "http":
+            response: Response
+            if _declared_length(scope) > MAX_DOCUMENT_BYTES:
+                response = _error_response(413, "document too large")
+            else:
+                try:
+                    response = await self.run(Request(scope=scope, receive=receive))
+                except HTTPException as exc:  # transport-level refusals answer JSON with a code too
+                    response = _error_response(exc.status_code, exc.reason)
             await response(scope, receive, send)
-            return
-        if scope["type"] != "websocket":
-            await super().__call__(scope, receive, send)
             return
         LIVE_CONNECTIONS.inc()
         try:
             await super().__call__(scope, receive, send)
         finally:
             LIVE_CONNECTIONS.dec()
+
+    async def parse_http_body(
+        self, request: AsyncHTTPRequestAdapter
+    ) -> GraphQLRequestData | list[GraphQLRequestData]:
+        """Refuse a document of several operations without an operationName, as the GraphQL spec says
+        (strawberry would silently run the first one)."""
+        data = await super().parse_http_body(request)
+        for item in data if isinstance(data, list) else [data]:
+            operations = _operations(item.query) if item.query else ()
+            if item.operation_name is None and len(operations) > 1:
+                raise HTTPException(400, "Must provide operation name if query contains multiple operations.")
+            selected = [kind for name, kind in operations if item.operation_name in (None, name)]
+            if selected == ["subscription"] and item.protocol == "http":
+                # Executed like a query it would answer a null (INTERNAL_SERVER_ERROR) for a non-null field.
+                raise HTTPException(400, "subscriptions are served over websockets at /graphql")
+        return data
+
+    async def process_result(self, request: Request, result: ExecutionResult) -> GraphQLHTTPResponse:
+        """Safety net: an error that skipped the CodedErrors extension (strawberry reports errors raised by
+        an extension's own hooks, e.g. a parse in ParserCache, outside the operation) still leaves with a
+        code and a client-safe message."""
+        if result.errors:
+            coder = CodedErrors()
+            result.errors = [
+                e if (e.extensions or {}).get("code") else coder.anonymise_error(e) for e in result.errors
+            ]
+        return await super().process_result(request, result)
+
+    def parse_json(self, data: str | bytes) -> Any:
+        """A body that is JSON but neither an object nor a batch (a string, a number, null) is refused as a
+        400 like malformed JSON (strawberry would fail on it with an AttributeError, a 500)."""
+        parsed = super().parse_json(data)
+        if not isinstance(parsed, dict | list):
+            raise HTTPException(400, "the request body must be a JSON object")
+        return parsed
 
     def _base_context(self, request: Request | WebSocket) -> RequestContext:
         state = request.app.state
@@ -130,6 +172,26 @@ class FeedlineGraphQL(GraphQL[RequestContext, None]):
             raise ConnectionRejectionError(REFUSED)
         context.viewer_id, context.token = viewer_id, token
         return None
+
+
+@lru_cache(maxsize=256)
+def _operations(query: str) -> tuple[tuple[str | None, str], ...]:
+    """(name, type) of each operation of a document, cached per text (clients send a handful of documents);
+    empty if unparsable, which the executor then reports properly."""
+    try:
+        document = parse(query)
+    except GraphQLError:
+        return ()
+    return tuple(
+        (d.name.value if d.name else None, d.operation.value)
+        for d in document.definitions
+        if isinstance(d, OperationDefinitionNode)
+    )
+
+
+def _error_response(status: int, message: str) -> JSONResponse:
+    code = "NOT_FOUND" if status == 404 else "BAD_USER_INPUT" if status < 500 else "INTERNAL_SERVER_ERROR"
+    return JSONResponse({"errors": [{"message": message, "extensions": {"code": code}}]}, status_code=status)
 
 
 def _declared_length(scope: Scope) -> int:

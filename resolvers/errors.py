@@ -19,8 +19,9 @@ def classify(error: GraphQLError) -> tuple[str, str]:
     original = error.original_error
     if isinstance(original, FeedlineError):
         return original.code, original.message
-    if original is None:
-        # Parse/validation errors and coercion of variables: the client sent something invalid.
+    if original is None or isinstance(original, GraphQLError):
+        # Parse/validation errors and coercion of variables (graphql-core wraps the coercion error, e.g. an
+        # Int out of 32 bits, as original_error): the client sent something invalid.
         code = (error.extensions or {}).get("code")
         return (code if isinstance(code, str) else "BAD_USER_INPUT"), error.message
     log.error("unexpected error in resolver at %s", error.path, exc_info=original)

@@ -134,7 +134,7 @@ class FeedlineSchema(strawberry.Schema):
         unexpected = [
             e
             for e in errors
-            if e.original_error is not None and not isinstance(e.original_error, FeedlineError)
+            if e.original_error is not None and not isinstance(e.original_error, FeedlineError | GraphQLError)
         ]
         if unexpected:
             super().process_errors(unexpected, execution_context)
