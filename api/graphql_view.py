@@ -5,6 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any
 
+import orjson
 from cross_web import AsyncHTTPRequestAdapter, HTTPException
 from graphql import GraphQLError, OperationDefinitionNode, parse
 from starlette.requests import Request
@@ -92,6 +93,14 @@ class FeedlineGraphQL(GraphQL[RequestContext, None]):
             await super().__call__(scope, receive, send)
         finally:
             LIVE_CONNECTIONS.dec()
+
+    def encode_json(self, data: object) -> str:
+        """orjson instead of json.dumps for every HTTP response and websocket message (a str, so websocket
+        frames stay text frames)."""
+        return orjson.dumps(data).decode()
+
+    def decode_json(self, data: str | bytes) -> object:
+        return orjson.loads(data)
 
     async def parse_http_body(
         self, request: AsyncHTTPRequestAdapter
