@@ -8,8 +8,10 @@ window of the newest entries once and freezes that ranking in a short-lived snap
 
 from __future__ import annotations
 
+import asyncio
 import struct
 import uuid
+from collections.abc import Awaitable
 from dataclasses import dataclass
 
 from fanout import cursors
@@ -69,7 +71,14 @@ class FeedReader:
                 exists, building, size, celeb_members, follow_count, *_ = await pipe.execute()
             if exists and building is None:
                 break
-            await self.derived.ensure_timeline(viewer_id)
+            # An evicted user lost all three keys together (same TTL): rebuild them concurrently, not in
+            # turn (three independent Neo4j queries; the re-read below then finds the sets present).
+            rebuilds: list[Awaitable[object]] = [self.derived.ensure_timeline(viewer_id)]
+            if not celeb_members:
+                rebuilds.append(self.derived.build_celebs(viewer_id))
+            if not follow_count:
+                rebuilds.append(self.derived.build_followees(viewer_id))
+            await asyncio.gather(*rebuilds)
         celebs = decode_id_set(celeb_members) if celeb_members else await self.derived.build_celebs(viewer_id)
         if not follow_count:
             await self.derived.build_followees(viewer_id)
@@ -140,8 +149,14 @@ class FeedReader:
             merged = {i for ids, _ in ranges for i in ids}
             merged |= {i for i in suggested if bound is None or i < bound}
             ordered = sorted((i for i in merged if floor is None or i >= floor), reverse=True)
-            entries += await self._classify(state, ordered, suggested)
-            if floor is None:
+            # Hydrate only about as many candidates as are still wanted (newest first), not the whole merged
+            # window: with celebrities that window is several times the page.
+            pos = 0
+            while pos < len(ordered) and len(entries) < want:
+                chunk = ordered[pos : pos + want - len(entries) + 4]
+                pos += len(chunk)
+                entries += await self._classify(state, chunk, suggested)
+            if floor is None or len(entries) >= want:
                 break
             bound = floor
             limit *= 2
