@@ -1,19 +1,40 @@
-import { Client, fetchExchange, subscriptionExchange } from "urql";
-import { cacheExchange } from "@urql/exchange-graphcache";
-import { relayPagination } from "@urql/exchange-graphcache/extras";
+import { Client, fetchExchange, mapExchange, subscriptionExchange } from "urql";
 import { createClient as createWsClient } from "graphql-ws";
+import { feedCache } from "./cache";
+import { StatusStore } from "./lib/connection";
 import { backoffMs } from "./lib/resume";
 
 const TOKEN_KEY = "feedline.token";
+const EXPIRED_KEY = "feedline.sessionExpired";
 export const getToken = (): string | null => localStorage.getItem(TOKEN_KEY);
 export const setToken = (t: string | null): void => {
-  if (t) localStorage.setItem(TOKEN_KEY, t);
-  else localStorage.removeItem(TOKEN_KEY);
+  if (t) {
+    localStorage.setItem(TOKEN_KEY, t);
+    sessionStorage.removeItem(EXPIRED_KEY);
+  } else localStorage.removeItem(TOKEN_KEY);
 };
+
+/** Forget the token and go to the log-in page, which then says the session expired. */
+export function expireSession(): void {
+  if (getToken() === null) return;
+  setToken(null);
+  sessionStorage.setItem(EXPIRED_KEY, "1");
+  window.location.assign("/login");
+}
+
+/** True after a session expired until the next log-in (the log-in page says so). */
+export function sessionExpired(): boolean {
+  return sessionStorage.getItem(EXPIRED_KEY) === "1";
+}
 
 export function wsUrl(loc: Pick<Location, "protocol" | "host">): string {
   return `${loc.protocol === "https:" ? "wss:" : "ws:"}//${loc.host}/graphql`;
 }
+
+/** The websocket connection state (Live / Reconnecting…), shown in the feed. */
+export const liveStatus = new StatusStore();
+
+const FORBIDDEN_CLOSE = 4403; // bad or expired token in connection_init
 
 export function makeClient(): Client {
   const ws = createWsClient({
@@ -23,9 +44,17 @@ export function makeClient(): Client {
       return t ? { authorization: `Bearer ${t}` } : {};
     },
     retryAttempts: Infinity,
-    shouldRetry: () => true,
+    shouldRetry: (e) => !(e && typeof e === "object" && "code" in e && e.code === FORBIDDEN_CLOSE),
     retryWait: (n) => new Promise((r) => setTimeout(r, backoffMs(n))),
+    keepAlive: 20_000,
     lazy: true,
+    on: {
+      connected: () => liveStatus.connected(),
+      closed: (e) => {
+        liveStatus.closed();
+        if (e && typeof e === "object" && "code" in e && e.code === FORBIDDEN_CLOSE) expireSession();
+      },
+    },
   });
   return new Client({
     url: "/graphql",
@@ -35,43 +64,10 @@ export function makeClient(): Client {
       return { headers };
     },
     exchanges: [
-      cacheExchange({
-        keys: {
-          HomeTimelineConnection: () => null,
-          HomeTimelineEdge: () => null,
-          TweetConnection: () => null,
-          TweetEdge: () => null,
-          UserConnection: () => null,
-          UserEdge: () => null,
-          PageInfo: () => null,
-          TimelineEvent: () => null,
-          AuthPayload: () => null,
-        },
-        resolvers: {
-          Query: { homeTimeline: relayPagination() },
-          User: { tweets: relayPagination(), followers: relayPagination(), following: relayPagination() },
-        },
-        optimistic: {
-          likeTweet: (args, cache) => ({
-            __typename: "Tweet",
-            id: args.id,
-            viewerHasLiked: true,
-            likeCount: ((cache.resolve({ __typename: "Tweet", id: args.id as string }, "likeCount") as number) ?? 0) + 1,
-          }),
-          unlikeTweet: (args, cache) => ({
-            __typename: "Tweet",
-            id: args.id,
-            viewerHasLiked: false,
-            likeCount: Math.max(0, ((cache.resolve({ __typename: "Tweet", id: args.id as string }, "likeCount") as number) ?? 1) - 1),
-          }),
-          deleteTweet: (args) => args.id as string,
-        },
-        updates: {
-          Mutation: {
-            deleteTweet: (_r, args, cache) => {
-              cache.invalidate({ __typename: "Tweet", id: args.id as string });
-            },
-          },
+      feedCache(),
+      mapExchange({
+        onError(error) {
+          if (error.graphQLErrors.some((e) => e.extensions?.code === "UNAUTHENTICATED")) expireSession();
         },
       }),
       fetchExchange,
@@ -83,9 +79,9 @@ export function makeClient(): Client {
             const payload = { ...request, query: request.query ?? "", variables: { ...(request.variables ?? {}) } };
             const resumeSink = {
               ...sink,
-              next: (value: { data?: { homeTimelineEvents?: { cursor?: string } } | null }) => {
-                const cursor = value.data?.homeTimelineEvents?.cursor;
-                if (cursor) (payload.variables as Record<string, unknown>).after = cursor;
+              next: (value: { data?: { homeTimelineEvents?: { cursor?: string; kind?: string } } | null }) => {
+                const event = value.data?.homeTimelineEvents;
+                if (event?.cursor && event.kind === "NEW") (payload.variables as Record<string, unknown>).after = event.cursor;
                 sink.next(value as never);
               },
             };

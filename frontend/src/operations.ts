@@ -11,6 +11,10 @@ export const TweetFields = graphql(`
   }
 `);
 
+export const UserRowFields = graphql(`
+  fragment UserRowFields on User { id handle displayName bio isCelebrity followerCount viewerFollows followsViewer }
+`);
+
 export const ViewerQuery = graphql(`
   query Viewer { viewer { id handle displayName } }
 `);
@@ -18,7 +22,7 @@ export const ViewerQuery = graphql(`
 export const HomeQuery = graphql(`
   query Home($first: Int, $after: String) {
     homeTimeline(first: $first, after: $after) {
-      edges { cursor source node { ...TweetFields } }
+      edges { cursor source node { id ...TweetFields } }
       pageInfo { hasNextPage endCursor }
     }
   }
@@ -26,7 +30,7 @@ export const HomeQuery = graphql(`
 
 export const TimelineEventsSub = graphql(`
   subscription TimelineEvents($after: String) {
-    homeTimelineEvents(after: $after) { kind tweetId cursor source tweet { ...TweetFields } }
+    homeTimelineEvents(after: $after) { kind tweetId cursor source tweet { id ...TweetFields } }
   }
 `);
 
@@ -42,8 +46,12 @@ export const LogInMutation = graphql(`
   }
 `);
 
+export const LogOutMutation = graphql(`
+  mutation LogOut { logOut }
+`);
+
 export const PostTweetMutation = graphql(`
-  mutation PostTweet($text: String!) { postTweet(text: $text) { ...TweetFields } }
+  mutation PostTweet($text: String!) { postTweet(text: $text) { id ...TweetFields } }
 `);
 
 export const DeleteTweetMutation = graphql(`
@@ -61,10 +69,43 @@ export const UnlikeMutation = graphql(`
 export const ProfileQuery = graphql(`
   query Profile($handle: String!) {
     user(handle: $handle) {
-      id handle displayName bio followerCount followingCount tweetCount isCelebrity viewerFollows followsViewer
-      tweets(first: 20) { edges { cursor node { ...TweetFields } } pageInfo { hasNextPage endCursor } }
-      followers(first: 20) { totalCount edges { cursor node { id handle displayName } } }
-      following(first: 20) { totalCount edges { cursor node { id handle displayName } } }
+      id handle displayName bio createdAt followerCount followingCount tweetCount isCelebrity viewerFollows
+      followsViewer
+    }
+  }
+`);
+
+export const ProfileTweetsPage = graphql(`
+  query ProfileTweetsPage($handle: String!, $after: String) {
+    user(handle: $handle) {
+      id
+      tweets(first: 20, after: $after) { edges { cursor node { id ...TweetFields } } pageInfo { hasNextPage endCursor } }
+    }
+  }
+`);
+
+export const FollowersQuery = graphql(`
+  query Followers($handle: String!, $after: String) {
+    user(handle: $handle) {
+      id
+      followers(first: 20, after: $after) {
+        totalCount
+        edges { cursor node { ...UserRowFields } }
+        pageInfo { hasNextPage endCursor }
+      }
+    }
+  }
+`);
+
+export const FollowingQuery = graphql(`
+  query Following($handle: String!, $after: String) {
+    user(handle: $handle) {
+      id
+      following(first: 20, after: $after) {
+        totalCount
+        edges { cursor node { ...UserRowFields } }
+        pageInfo { hasNextPage endCursor }
+      }
     }
   }
 `);
@@ -78,12 +119,13 @@ export const UnfollowMutation = graphql(`
 `);
 
 export const SearchQuery = graphql(`
-  query Search($query: String!) { searchUsers(query: $query) { id handle displayName isCelebrity } }
+  query Search($query: String!) { searchUsers(query: $query, first: 20) { ...UserRowFields } }
 `);
 
 export const SidebarQuery = graphql(`
   query Sidebar {
-    suggestedUsers(first: 5) { id handle displayName isCelebrity }
-    trending(first: 5) { ...TweetFields }
+    viewer { id }
+    suggestedUsers(first: 5) { ...UserRowFields }
+    trending(first: 8) { id ...TweetFields author { ...UserRowFields } }
   }
 `);

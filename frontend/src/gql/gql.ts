@@ -15,37 +15,47 @@ import { TypedDocumentNode as DocumentNode } from '@graphql-typed-document-node/
  */
 type Documents = {
     "\n  fragment TweetFields on Tweet {\n    id\n    text\n    createdAt\n    likeCount\n    viewerHasLiked\n    author { id handle displayName isCelebrity }\n  }\n": typeof types.TweetFieldsFragmentDoc,
+    "\n  fragment UserRowFields on User { id handle displayName bio isCelebrity followerCount viewerFollows followsViewer }\n": typeof types.UserRowFieldsFragmentDoc,
     "\n  query Viewer { viewer { id handle displayName } }\n": typeof types.ViewerDocument,
-    "\n  query Home($first: Int, $after: String) {\n    homeTimeline(first: $first, after: $after) {\n      edges { cursor source node { ...TweetFields } }\n      pageInfo { hasNextPage endCursor }\n    }\n  }\n": typeof types.HomeDocument,
-    "\n  subscription TimelineEvents($after: String) {\n    homeTimelineEvents(after: $after) { kind tweetId cursor source tweet { ...TweetFields } }\n  }\n": typeof types.TimelineEventsDocument,
+    "\n  query Home($first: Int, $after: String) {\n    homeTimeline(first: $first, after: $after) {\n      edges { cursor source node { id ...TweetFields } }\n      pageInfo { hasNextPage endCursor }\n    }\n  }\n": typeof types.HomeDocument,
+    "\n  subscription TimelineEvents($after: String) {\n    homeTimelineEvents(after: $after) { kind tweetId cursor source tweet { id ...TweetFields } }\n  }\n": typeof types.TimelineEventsDocument,
     "\n  mutation SignUp($handle: String!, $password: String!, $displayName: String) {\n    signUp(handle: $handle, password: $password, displayName: $displayName) { token user { id handle } }\n  }\n": typeof types.SignUpDocument,
     "\n  mutation LogIn($handle: String!, $password: String!) {\n    logIn(handle: $handle, password: $password) { token user { id handle } }\n  }\n": typeof types.LogInDocument,
-    "\n  mutation PostTweet($text: String!) { postTweet(text: $text) { ...TweetFields } }\n": typeof types.PostTweetDocument,
+    "\n  mutation LogOut { logOut }\n": typeof types.LogOutDocument,
+    "\n  mutation PostTweet($text: String!) { postTweet(text: $text) { id ...TweetFields } }\n": typeof types.PostTweetDocument,
     "\n  mutation DeleteTweet($id: ID!) { deleteTweet(id: $id) }\n": typeof types.DeleteTweetDocument,
     "\n  mutation Like($id: ID!) { likeTweet(id: $id) { id likeCount viewerHasLiked } }\n": typeof types.LikeDocument,
     "\n  mutation Unlike($id: ID!) { unlikeTweet(id: $id) { id likeCount viewerHasLiked } }\n": typeof types.UnlikeDocument,
-    "\n  query Profile($handle: String!) {\n    user(handle: $handle) {\n      id handle displayName bio followerCount followingCount tweetCount isCelebrity viewerFollows followsViewer\n      tweets(first: 20) { edges { cursor node { ...TweetFields } } pageInfo { hasNextPage endCursor } }\n      followers(first: 20) { totalCount edges { cursor node { id handle displayName } } }\n      following(first: 20) { totalCount edges { cursor node { id handle displayName } } }\n    }\n  }\n": typeof types.ProfileDocument,
+    "\n  query Profile($handle: String!) {\n    user(handle: $handle) {\n      id handle displayName bio createdAt followerCount followingCount tweetCount isCelebrity viewerFollows\n      followsViewer\n    }\n  }\n": typeof types.ProfileDocument,
+    "\n  query ProfileTweetsPage($handle: String!, $after: String) {\n    user(handle: $handle) {\n      id\n      tweets(first: 20, after: $after) { edges { cursor node { id ...TweetFields } } pageInfo { hasNextPage endCursor } }\n    }\n  }\n": typeof types.ProfileTweetsPageDocument,
+    "\n  query Followers($handle: String!, $after: String) {\n    user(handle: $handle) {\n      id\n      followers(first: 20, after: $after) {\n        totalCount\n        edges { cursor node { ...UserRowFields } }\n        pageInfo { hasNextPage endCursor }\n      }\n    }\n  }\n": typeof types.FollowersDocument,
+    "\n  query Following($handle: String!, $after: String) {\n    user(handle: $handle) {\n      id\n      following(first: 20, after: $after) {\n        totalCount\n        edges { cursor node { ...UserRowFields } }\n        pageInfo { hasNextPage endCursor }\n      }\n    }\n  }\n": typeof types.FollowingDocument,
     "\n  mutation Follow($handle: String!) { follow(handle: $handle) { id viewerFollows followerCount } }\n": typeof types.FollowDocument,
     "\n  mutation Unfollow($handle: String!) { unfollow(handle: $handle) { id viewerFollows followerCount } }\n": typeof types.UnfollowDocument,
-    "\n  query Search($query: String!) { searchUsers(query: $query) { id handle displayName isCelebrity } }\n": typeof types.SearchDocument,
-    "\n  query Sidebar {\n    suggestedUsers(first: 5) { id handle displayName isCelebrity }\n    trending(first: 5) { ...TweetFields }\n  }\n": typeof types.SidebarDocument,
+    "\n  query Search($query: String!) { searchUsers(query: $query, first: 20) { ...UserRowFields } }\n": typeof types.SearchDocument,
+    "\n  query Sidebar {\n    viewer { id }\n    suggestedUsers(first: 5) { ...UserRowFields }\n    trending(first: 8) { id ...TweetFields author { ...UserRowFields } }\n  }\n": typeof types.SidebarDocument,
 };
 const documents: Documents = {
     "\n  fragment TweetFields on Tweet {\n    id\n    text\n    createdAt\n    likeCount\n    viewerHasLiked\n    author { id handle displayName isCelebrity }\n  }\n": types.TweetFieldsFragmentDoc,
+    "\n  fragment UserRowFields on User { id handle displayName bio isCelebrity followerCount viewerFollows followsViewer }\n": types.UserRowFieldsFragmentDoc,
     "\n  query Viewer { viewer { id handle displayName } }\n": types.ViewerDocument,
-    "\n  query Home($first: Int, $after: String) {\n    homeTimeline(first: $first, after: $after) {\n      edges { cursor source node { ...TweetFields } }\n      pageInfo { hasNextPage endCursor }\n    }\n  }\n": types.HomeDocument,
-    "\n  subscription TimelineEvents($after: String) {\n    homeTimelineEvents(after: $after) { kind tweetId cursor source tweet { ...TweetFields } }\n  }\n": types.TimelineEventsDocument,
+    "\n  query Home($first: Int, $after: String) {\n    homeTimeline(first: $first, after: $after) {\n      edges { cursor source node { id ...TweetFields } }\n      pageInfo { hasNextPage endCursor }\n    }\n  }\n": types.HomeDocument,
+    "\n  subscription TimelineEvents($after: String) {\n    homeTimelineEvents(after: $after) { kind tweetId cursor source tweet { id ...TweetFields } }\n  }\n": types.TimelineEventsDocument,
     "\n  mutation SignUp($handle: String!, $password: String!, $displayName: String) {\n    signUp(handle: $handle, password: $password, displayName: $displayName) { token user { id handle } }\n  }\n": types.SignUpDocument,
     "\n  mutation LogIn($handle: String!, $password: String!) {\n    logIn(handle: $handle, password: $password) { token user { id handle } }\n  }\n": types.LogInDocument,
-    "\n  mutation PostTweet($text: String!) { postTweet(text: $text) { ...TweetFields } }\n": types.PostTweetDocument,
+    "\n  mutation LogOut { logOut }\n": types.LogOutDocument,
+    "\n  mutation PostTweet($text: String!) { postTweet(text: $text) { id ...TweetFields } }\n": types.PostTweetDocument,
     "\n  mutation DeleteTweet($id: ID!) { deleteTweet(id: $id) }\n": types.DeleteTweetDocument,
     "\n  mutation Like($id: ID!) { likeTweet(id: $id) { id likeCount viewerHasLiked } }\n": types.LikeDocument,
     "\n  mutation Unlike($id: ID!) { unlikeTweet(id: $id) { id likeCount viewerHasLiked } }\n": types.UnlikeDocument,
-    "\n  query Profile($handle: String!) {\n    user(handle: $handle) {\n      id handle displayName bio followerCount followingCount tweetCount isCelebrity viewerFollows followsViewer\n      tweets(first: 20) { edges { cursor node { ...TweetFields } } pageInfo { hasNextPage endCursor } }\n      followers(first: 20) { totalCount edges { cursor node { id handle displayName } } }\n      following(first: 20) { totalCount edges { cursor node { id handle displayName } } }\n    }\n  }\n": types.ProfileDocument,
+    "\n  query Profile($handle: String!) {\n    user(handle: $handle) {\n      id handle displayName bio createdAt followerCount followingCount tweetCount isCelebrity viewerFollows\n      followsViewer\n    }\n  }\n": types.ProfileDocument,
+    "\n  query ProfileTweetsPage($handle: String!, $after: String) {\n    user(handle: $handle) {\n      id\n      tweets(first: 20, after: $after) { edges { cursor node { id ...TweetFields } } pageInfo { hasNextPage endCursor } }\n    }\n  }\n": types.ProfileTweetsPageDocument,
+    "\n  query Followers($handle: String!, $after: String) {\n    user(handle: $handle) {\n      id\n      followers(first: 20, after: $after) {\n        totalCount\n        edges { cursor node { ...UserRowFields } }\n        pageInfo { hasNextPage endCursor }\n      }\n    }\n  }\n": types.FollowersDocument,
+    "\n  query Following($handle: String!, $after: String) {\n    user(handle: $handle) {\n      id\n      following(first: 20, after: $after) {\n        totalCount\n        edges { cursor node { ...UserRowFields } }\n        pageInfo { hasNextPage endCursor }\n      }\n    }\n  }\n": types.FollowingDocument,
     "\n  mutation Follow($handle: String!) { follow(handle: $handle) { id viewerFollows followerCount } }\n": types.FollowDocument,
     "\n  mutation Unfollow($handle: String!) { unfollow(handle: $handle) { id viewerFollows followerCount } }\n": types.UnfollowDocument,
-    "\n  query Search($query: String!) { searchUsers(query: $query) { id handle displayName isCelebrity } }\n": types.SearchDocument,
-    "\n  query Sidebar {\n    suggestedUsers(first: 5) { id handle displayName isCelebrity }\n    trending(first: 5) { ...TweetFields }\n  }\n": types.SidebarDocument,
+    "\n  query Search($query: String!) { searchUsers(query: $query, first: 20) { ...UserRowFields } }\n": types.SearchDocument,
+    "\n  query Sidebar {\n    viewer { id }\n    suggestedUsers(first: 5) { ...UserRowFields }\n    trending(first: 8) { id ...TweetFields author { ...UserRowFields } }\n  }\n": types.SidebarDocument,
 };
 
 /**
@@ -69,15 +79,19 @@ export function graphql(source: "\n  fragment TweetFields on Tweet {\n    id\n  
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
+export function graphql(source: "\n  fragment UserRowFields on User { id handle displayName bio isCelebrity followerCount viewerFollows followsViewer }\n"): (typeof documents)["\n  fragment UserRowFields on User { id handle displayName bio isCelebrity followerCount viewerFollows followsViewer }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
 export function graphql(source: "\n  query Viewer { viewer { id handle displayName } }\n"): (typeof documents)["\n  query Viewer { viewer { id handle displayName } }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
-export function graphql(source: "\n  query Home($first: Int, $after: String) {\n    homeTimeline(first: $first, after: $after) {\n      edges { cursor source node { ...TweetFields } }\n      pageInfo { hasNextPage endCursor }\n    }\n  }\n"): (typeof documents)["\n  query Home($first: Int, $after: String) {\n    homeTimeline(first: $first, after: $after) {\n      edges { cursor source node { ...TweetFields } }\n      pageInfo { hasNextPage endCursor }\n    }\n  }\n"];
+export function graphql(source: "\n  query Home($first: Int, $after: String) {\n    homeTimeline(first: $first, after: $after) {\n      edges { cursor source node { id ...TweetFields } }\n      pageInfo { hasNextPage endCursor }\n    }\n  }\n"): (typeof documents)["\n  query Home($first: Int, $after: String) {\n    homeTimeline(first: $first, after: $after) {\n      edges { cursor source node { id ...TweetFields } }\n      pageInfo { hasNextPage endCursor }\n    }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
-export function graphql(source: "\n  subscription TimelineEvents($after: String) {\n    homeTimelineEvents(after: $after) { kind tweetId cursor source tweet { ...TweetFields } }\n  }\n"): (typeof documents)["\n  subscription TimelineEvents($after: String) {\n    homeTimelineEvents(after: $after) { kind tweetId cursor source tweet { ...TweetFields } }\n  }\n"];
+export function graphql(source: "\n  subscription TimelineEvents($after: String) {\n    homeTimelineEvents(after: $after) { kind tweetId cursor source tweet { id ...TweetFields } }\n  }\n"): (typeof documents)["\n  subscription TimelineEvents($after: String) {\n    homeTimelineEvents(after: $after) { kind tweetId cursor source tweet { id ...TweetFields } }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
@@ -89,7 +103,11 @@ export function graphql(source: "\n  mutation LogIn($handle: String!, $password:
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
-export function graphql(source: "\n  mutation PostTweet($text: String!) { postTweet(text: $text) { ...TweetFields } }\n"): (typeof documents)["\n  mutation PostTweet($text: String!) { postTweet(text: $text) { ...TweetFields } }\n"];
+export function graphql(source: "\n  mutation LogOut { logOut }\n"): (typeof documents)["\n  mutation LogOut { logOut }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation PostTweet($text: String!) { postTweet(text: $text) { id ...TweetFields } }\n"): (typeof documents)["\n  mutation PostTweet($text: String!) { postTweet(text: $text) { id ...TweetFields } }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
@@ -105,7 +123,19 @@ export function graphql(source: "\n  mutation Unlike($id: ID!) { unlikeTweet(id:
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
-export function graphql(source: "\n  query Profile($handle: String!) {\n    user(handle: $handle) {\n      id handle displayName bio followerCount followingCount tweetCount isCelebrity viewerFollows followsViewer\n      tweets(first: 20) { edges { cursor node { ...TweetFields } } pageInfo { hasNextPage endCursor } }\n      followers(first: 20) { totalCount edges { cursor node { id handle displayName } } }\n      following(first: 20) { totalCount edges { cursor node { id handle displayName } } }\n    }\n  }\n"): (typeof documents)["\n  query Profile($handle: String!) {\n    user(handle: $handle) {\n      id handle displayName bio followerCount followingCount tweetCount isCelebrity viewerFollows followsViewer\n      tweets(first: 20) { edges { cursor node { ...TweetFields } } pageInfo { hasNextPage endCursor } }\n      followers(first: 20) { totalCount edges { cursor node { id handle displayName } } }\n      following(first: 20) { totalCount edges { cursor node { id handle displayName } } }\n    }\n  }\n"];
+export function graphql(source: "\n  query Profile($handle: String!) {\n    user(handle: $handle) {\n      id handle displayName bio createdAt followerCount followingCount tweetCount isCelebrity viewerFollows\n      followsViewer\n    }\n  }\n"): (typeof documents)["\n  query Profile($handle: String!) {\n    user(handle: $handle) {\n      id handle displayName bio createdAt followerCount followingCount tweetCount isCelebrity viewerFollows\n      followsViewer\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query ProfileTweetsPage($handle: String!, $after: String) {\n    user(handle: $handle) {\n      id\n      tweets(first: 20, after: $after) { edges { cursor node { id ...TweetFields } } pageInfo { hasNextPage endCursor } }\n    }\n  }\n"): (typeof documents)["\n  query ProfileTweetsPage($handle: String!, $after: String) {\n    user(handle: $handle) {\n      id\n      tweets(first: 20, after: $after) { edges { cursor node { id ...TweetFields } } pageInfo { hasNextPage endCursor } }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query Followers($handle: String!, $after: String) {\n    user(handle: $handle) {\n      id\n      followers(first: 20, after: $after) {\n        totalCount\n        edges { cursor node { ...UserRowFields } }\n        pageInfo { hasNextPage endCursor }\n      }\n    }\n  }\n"): (typeof documents)["\n  query Followers($handle: String!, $after: String) {\n    user(handle: $handle) {\n      id\n      followers(first: 20, after: $after) {\n        totalCount\n        edges { cursor node { ...UserRowFields } }\n        pageInfo { hasNextPage endCursor }\n      }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query Following($handle: String!, $after: String) {\n    user(handle: $handle) {\n      id\n      following(first: 20, after: $after) {\n        totalCount\n        edges { cursor node { ...UserRowFields } }\n        pageInfo { hasNextPage endCursor }\n      }\n    }\n  }\n"): (typeof documents)["\n  query Following($handle: String!, $after: String) {\n    user(handle: $handle) {\n      id\n      following(first: 20, after: $after) {\n        totalCount\n        edges { cursor node { ...UserRowFields } }\n        pageInfo { hasNextPage endCursor }\n      }\n    }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
@@ -117,11 +147,11 @@ export function graphql(source: "\n  mutation Unfollow($handle: String!) { unfol
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
-export function graphql(source: "\n  query Search($query: String!) { searchUsers(query: $query) { id handle displayName isCelebrity } }\n"): (typeof documents)["\n  query Search($query: String!) { searchUsers(query: $query) { id handle displayName isCelebrity } }\n"];
+export function graphql(source: "\n  query Search($query: String!) { searchUsers(query: $query, first: 20) { ...UserRowFields } }\n"): (typeof documents)["\n  query Search($query: String!) { searchUsers(query: $query, first: 20) { ...UserRowFields } }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
-export function graphql(source: "\n  query Sidebar {\n    suggestedUsers(first: 5) { id handle displayName isCelebrity }\n    trending(first: 5) { ...TweetFields }\n  }\n"): (typeof documents)["\n  query Sidebar {\n    suggestedUsers(first: 5) { id handle displayName isCelebrity }\n    trending(first: 5) { ...TweetFields }\n  }\n"];
+export function graphql(source: "\n  query Sidebar {\n    viewer { id }\n    suggestedUsers(first: 5) { ...UserRowFields }\n    trending(first: 8) { id ...TweetFields author { ...UserRowFields } }\n  }\n"): (typeof documents)["\n  query Sidebar {\n    viewer { id }\n    suggestedUsers(first: 5) { ...UserRowFields }\n    trending(first: 8) { id ...TweetFields author { ...UserRowFields } }\n  }\n"];
 
 export function graphql(source: string) {
   return (documents as any)[source] ?? {};

@@ -3,7 +3,7 @@ import { GraphQLError } from "graphql";
 import { remainingChars, validateTweet } from "./compose";
 import { errorMessage } from "./errors";
 import { dropPending, flushPending, mergeEdges, newTweetsLabel, queueNew } from "./feed";
-import { backoffMs, ResumeCursor } from "./resume";
+import { backoffMs } from "./resume";
 
 const e = (id: string) => ({ cursor: `c${id}`, node: { id } });
 
@@ -45,17 +45,11 @@ describe("feed merge", () => {
   });
 });
 
-describe("resume cursor", () => {
-  it("persists the last cursor for resubscribe", () => {
-    const store = new Map<string, string>();
-    const storage = { getItem: (k: string) => store.get(k) ?? null, setItem: (k: string, v: string) => void store.set(k, v) };
-    const a = new ResumeCursor(storage);
-    expect(a.variables()).toEqual({ after: null });
-    a.seen("c9");
-    expect(new ResumeCursor(storage).variables()).toEqual({ after: "c9" });
-  });
-  it("backs off with a cap", () => {
+describe("reconnect backoff", () => {
+  it("grows exponentially with jitter and a cap", () => {
     expect(backoffMs(0, () => 1)).toBe(500);
-    expect(backoffMs(50, () => 1)).toBe(30000);
+    expect(backoffMs(0, () => 0)).toBe(250);
+    expect(backoffMs(3, () => 1)).toBe(4000);
+    expect(backoffMs(50, () => 1)).toBe(10000);
   });
 });

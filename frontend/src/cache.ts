@@ -1,0 +1,98 @@
+import { cacheExchange, type Cache } from "@urql/exchange-graphcache";
+import { relayPagination } from "@urql/exchange-graphcache/extras";
+
+type Link = string | null;
+
+/** Removes a tweet from every cached list that holds it: home pages, its author's tweets, trending. */
+export function removeTweetFromLists(cache: Cache, id: string): void {
+  const tweetKey = cache.keyOfEntity({ __typename: "Tweet", id });
+  if (!tweetKey) return;
+  const dropFromConnection = (conn: Link) => {
+    if (!conn) return;
+    const edges = cache.resolve(conn, "edges") as Link[] | null;
+    if (!edges) return;
+    const kept = edges.filter((edge) => edge && cache.resolve(edge, "node") !== tweetKey);
+    if (kept.length !== edges.length) cache.link(conn, "edges", kept);
+  };
+  for (const f of cache.inspectFields("Query")) {
+    const args = f.arguments ?? undefined;
+    if (f.fieldName === "homeTimeline") {
+      dropFromConnection(cache.resolve("Query", f.fieldName, args) as Link);
+    } else if (f.fieldName === "trending") {
+      const list = cache.resolve("Query", f.fieldName, args) as Link[] | null;
+      if (list && list.includes(tweetKey)) {
+        cache.link("Query", f.fieldName, f.arguments ?? {}, list.filter((k) => k !== tweetKey));
+      }
+    }
+  }
+  const author = cache.resolve(tweetKey, "author") as Link;
+  if (author) {
+    for (const f of cache.inspectFields(author)) {
+      if (f.fieldName === "tweets") dropFromConnection(cache.resolve(author, f.fieldName, f.arguments ?? undefined) as Link);
+    }
+  }
+}
+
+/** Drops cached home pages and suggestions so they are fetched again (after a follow or unfollow). */
+function invalidateFeed(cache: Cache): void {
+  for (const f of cache.inspectFields("Query")) {
+    if (f.fieldName === "homeTimeline" || f.fieldName === "suggestedUsers") {
+      cache.invalidate("Query", f.fieldName, f.arguments ?? undefined);
+    }
+  }
+}
+
+const tweetCounts = (cache: Cache, id: unknown) => {
+  const key = { __typename: "Tweet", id: id as string };
+  return (cache.resolve(key, "likeCount") as number | null) ?? 0;
+};
+export function feedCache() {
+  return cacheExchange({
+    keys: {
+      HomeTimelineConnection: () => null,
+      HomeTimelineEdge: () => null,
+      TweetConnection: () => null,
+      TweetEdge: () => null,
+      UserConnection: () => null,
+      UserEdge: () => null,
+      PageInfo: () => null,
+      TimelineEvent: () => null,
+      AuthPayload: () => null,
+    },
+    resolvers: {
+      User: { tweets: relayPagination(), followers: relayPagination(), following: relayPagination() },
+    },
+    optimistic: {
+      likeTweet: (args, cache) => ({
+        __typename: "Tweet",
+        id: args.id,
+        viewerHasLiked: true,
+        likeCount: tweetCounts(cache, args.id) + 1,
+      }),
+      unlikeTweet: (args, cache) => ({
+        __typename: "Tweet",
+        id: args.id,
+        viewerHasLiked: false,
+        likeCount: Math.max(0, tweetCounts(cache, args.id) - 1),
+      }),
+      deleteTweet: (args) => args.id as string,
+    },
+    updates: {
+      Mutation: {
+        deleteTweet: (_result, args, cache) => removeTweetFromLists(cache, args.id as string),
+        follow: (_result, _args, cache, info) => {
+          if (!info.optimistic) invalidateFeed(cache);
+        },
+        unfollow: (_result, _args, cache, info) => {
+          if (!info.optimistic) invalidateFeed(cache);
+        },
+      },
+      Subscription: {
+        homeTimelineEvents: (result, _args, cache) => {
+          const ev = result.homeTimelineEvents as { kind?: string; tweetId?: string } | null;
+          if (ev?.kind === "DELETED" && ev.tweetId) removeTweetFromLists(cache, ev.tweetId);
+        },
+      },
+    },
+  });
+}

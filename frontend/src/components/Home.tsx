@@ -1,0 +1,131 @@
+import { useCallback, useEffect, useMemo, useRef, useState, useSyncExternalStore } from "react";
+import { Link } from "react-router-dom";
+import { useQuery, useSubscription } from "urql";
+import { liveStatus } from "../client";
+import { dropPending, flushPending, mergeEdges, newTweetsLabel, queueNew, type NewTweetsState } from "../lib/feed";
+import { HomeQuery, TimelineEventsSub } from "../operations";
+import { Compose, type PostedTweet } from "./Compose";
+import { Tweet, type TweetRef } from "./Tweet";
+import { Empty, ErrorState, Loading } from "./ui";
+
+export interface FeedEdge { cursor: string; source?: string; node: TweetRef & { id: string } }
+
+const PAGE_SIZE = 20;
+const STATUS_TEXT = { connecting: "Connecting…", live: "Live", reconnecting: "Reconnecting…" } as const;
+
+export function LiveIndicator() {
+  const status = useSyncExternalStore(liveStatus.subscribe, liveStatus.get);
+  return (
+    <span className={`live-status ${status}`} data-testid="live-status" role="status" aria-live="polite">
+      <span className="dot" aria-hidden="true" /> {STATUS_TEXT[status]}
+    </span>
+  );
+}
+
+export function Home({ viewerHandle }: { viewerHandle: string }) {
+  const [after, setAfter] = useState<string | null>(null);
+  const [pages, setPages] = useState<FeedEdge[]>([]);
+  const [live, setLive] = useState<FeedEdge[]>([]); // shown from the bar or posted here, newest first
+  const [removed, setRemoved] = useState<ReadonlySet<string>>(new Set());
+  const [pending, setPending] = useState<NewTweetsState<FeedEdge>>({ pending: [] });
+  // The subscription starts once the first page is in, from its newest cursor, so nothing falls in between.
+  const [startAfter, setStartAfter] = useState<string | null | undefined>(undefined);
+  const [{ data, fetching, error }, refetch] = useQuery({
+    query: HomeQuery,
+    variables: { first: PAGE_SIZE, after },
+    requestPolicy: "network-only",
+  });
+  const page = data?.homeTimeline;
+  useEffect(() => {
+    if (!page) return;
+    const incoming = page.edges as FeedEdge[];
+    setPages((prev) => mergeEdges(prev, incoming));
+    setStartAfter((s) => (s === undefined ? (incoming[0]?.cursor ?? null) : s));
+  }, [page]);
+
+  // The page just received is merged here too, not only in the effect: otherwise one render would show the
+  // previous pages (or the empty state) with fetching already false.
+  const edges = useMemo(
+    () => mergeEdges(live, mergeEdges(pages, (page?.edges ?? []) as FeedEdge[])).filter((e) => !removed.has(e.node.id)),
+    [live, pages, page, removed],
+  );
+  const shown = useMemo(() => new Set(edges.map((e) => e.node.id)), [edges]);
+
+  useSubscription(
+    { query: TimelineEventsSub, variables: { after: startAfter ?? null }, pause: startAfter === undefined },
+    (_prev, ev) => {
+      const e = ev.homeTimelineEvents;
+      if (e.kind === "NEW" && e.tweet) {
+        const entry = { cursor: e.cursor, source: e.source, node: e.tweet as FeedEdge["node"] };
+        setPending((s) => queueNew(s, entry, shown));
+      } else if (e.kind === "DELETED") {
+        setPending((s) => dropPending(s, e.tweetId));
+        setRemoved((r) => new Set(r).add(e.tweetId));
+      }
+      return ev;
+    },
+  );
+
+  const onPosted = useCallback((t: PostedTweet) => {
+    const entry = { cursor: "", source: "TIMELINE", node: t as FeedEdge["node"] };
+    setLive((prev) => mergeEdges([entry], prev));
+    setPending((s) => dropPending(s, t.id));
+  }, []);
+
+  const showPending = () => {
+    setLive((prev) => flushPending(prev, pending));
+    setPending({ pending: [] });
+    window.scrollTo({ top: 0, behavior: "smooth" });
+  };
+
+  const sentinel = useRef<HTMLDivElement>(null);
+  const hasMore = Boolean(page?.pageInfo.hasNextPage);
+  const more = useCallback(() => {
+    if (page?.pageInfo.hasNextPage && !fetching) setAfter(page.pageInfo.endCursor ?? null);
+  }, [page, fetching]);
+  useEffect(() => {
+    const el = sentinel.current;
+    if (!el || typeof IntersectionObserver === "undefined") return;
+    const io = new IntersectionObserver((entries) => entries.some((x) => x.isIntersecting) && more(), {
+      rootMargin: "400px 0px",
+    });
+    io.observe(el);
+    return () => io.disconnect();
+  }, [more]);
+
+  const waiting = pending.pending.filter((e) => !shown.has(e.node.id));
+  const label = newTweetsLabel(waiting.length);
+  return (
+    <section aria-labelledby="home-title">
+      <div className="column-head">
+        <h1 id="home-title">Home</h1>
+        <LiveIndicator />
+      </div>
+      <Compose onPosted={onPosted} />
+      {label && (
+        <button type="button" className="newbar" data-testid="new-tweets-bar" onClick={showPending}>
+          {label}
+        </button>
+      )}
+      <div role="region" aria-label="Home timeline" data-testid="feed" aria-busy={fetching}>
+        {edges.map((e) => (
+          <Tweet key={e.node.id} tweet={e.node} source={e.source} viewerHandle={viewerHandle} />
+        ))}
+        {error && <ErrorState error={error} onRetry={() => refetch({ requestPolicy: "network-only" })} />}
+        {!fetching && !error && edges.length === 0 && (
+          <Empty>
+            <b>Welcome to your timeline.</b> It fills up as you follow people: try{" "}
+            <Link to="/search">searching</Link> or pick someone from <i>Who to follow</i>.
+          </Empty>
+        )}
+        {fetching && <Loading label={edges.length ? "Loading more…" : "Loading your timeline…"} />}
+        <div ref={sentinel} data-testid="feed-end" className="feed-end">
+          {!fetching && !error && hasMore && (
+            <button type="button" className="secondary" onClick={more}>Load more</button>
+          )}
+          {!fetching && !error && !hasMore && edges.length > 0 && <p className="muted">You're all caught up.</p>}
+        </div>
+      </div>
+    </section>
+  );
+}

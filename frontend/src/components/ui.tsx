@@ -1,0 +1,49 @@
+import type { CombinedError } from "urql";
+import { errorMessage } from "../lib/errors";
+
+export function Loading({ label = "Loading…" }: { label?: string }) {
+  return (
+    <div className="state loading" role="status" aria-live="polite">
+      <span className="spinner" aria-hidden="true" /> {label}
+    </div>
+  );
+}
+
+export function Empty({ children }: { children: React.ReactNode }) {
+  return <div className="state empty">{children}</div>;
+}
+
+export function ErrorState({ error, onRetry }: { error: CombinedError; onRetry?: () => void }) {
+  return (
+    <div className="state error-state" role="alert">
+      <p>{errorMessage(error)}</p>
+      {onRetry && (
+        <button type="button" className="secondary" onClick={onRetry}>
+          Try again
+        </button>
+      )}
+    </div>
+  );
+}
+
+export function CelebrityBadge() {
+  return (
+    <span className="badge" title="Celebrity: merged into feeds at read time" data-testid="celebrity-badge">
+      <span aria-hidden="true">★</span>
+      <span className="sr-only">Celebrity</span>
+    </span>
+  );
+}
+
+export function Avatar({ name, size = 40 }: { name: string; size?: number }) {
+  const letter = (name.trim()[0] ?? "?").toUpperCase();
+  let hash = 0;
+  for (const ch of name) hash = (hash * 31 + ch.charCodeAt(0)) | 0;
+  const hue = Math.abs(hash) % 360;
+  return (
+    <span className="avatar" aria-hidden="true"
+      style={{ width: size, height: size, fontSize: size * 0.45, background: `hsl(${hue} 55% 45%)` }}>
+      {letter}
+    </span>
+  );
+}
