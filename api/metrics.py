@@ -29,6 +29,12 @@ FANOUT_BACKLOG = Gauge("feedline_fanout_stream_length", "XLEN of the fan-out str
 FANOUT_PENDING = Gauge(
     "feedline_fanout_pending", "XPENDING count of the fan-out consumer group.", registry=REGISTRY
 )
+FANOUT_LAG = Gauge(
+    "feedline_fanout_lag",
+    "Fan-out messages not yet delivered to any worker (consumer group lag; the backlog when workers are "
+    "down or behind). Backlog = lag + pending.",
+    registry=REGISTRY,
+)
 
 
 class OperationMetrics(SchemaExtension):
@@ -55,4 +61,12 @@ async def metrics(request: Request) -> Response:
         FANOUT_PENDING.set(int(pending["pending"]))
     except Exception:  # no stream or group yet: nothing is pending
         FANOUT_PENDING.set(0)
+    try:
+        groups = {g["name"]: g for g in await redis.xinfo_groups(stream)}
+        info = groups.get(group.encode())
+        # No group yet (no worker ever started): everything in the stream is waiting.
+        lag = info["lag"] if info is not None else await redis.xlen(stream)
+        FANOUT_LAG.set(int(lag) if lag is not None else 0)
+    except Exception:  # no stream yet
+        FANOUT_LAG.set(0)
     return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)

@@ -11,10 +11,9 @@ from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 
 import pytest
-import redis as sync_redis
 
 from feedline.settings import Settings
-from tests.api.gqlclient import GENEROUS_LIMITS, Gql, api_settings
+from tests.api.gqlclient import GENEROUS_LIMITS, Gql, api_settings, delete_prefix
 from tests.support.processes import Proc, running, start_api, start_worker
 
 # Low enough that a test makes a celebrity with two follows.
@@ -33,16 +32,6 @@ class Stack:
         return self.api.base_url
 
 
-def _delete_prefix(settings: Settings) -> None:
-    client = sync_redis.Redis.from_url(settings.redis_url)
-    try:
-        keys = list(client.scan_iter(match=f"{settings.key_prefix}*", count=1000))
-        for start in range(0, len(keys), 1000):
-            client.delete(*keys[start : start + 1000])
-    finally:
-        client.close()
-
-
 @pytest.fixture(scope="module")
 def stack(test_settings: Settings) -> Iterator[Stack]:
     settings = api_settings(test_settings, celebrity_threshold=CELEBRITY_THRESHOLD)
@@ -57,7 +46,7 @@ def stack(test_settings: Settings) -> Iterator[Stack]:
         assert api.alive(), f"the API died during the module:\n{api.output()[-4000:]}"
         assert worker.alive(), f"the worker died during the module:\n{worker.output()[-4000:]}"
         assert "Traceback" not in api.output(), api.output()[-4000:]
-    _delete_prefix(settings)
+    delete_prefix(settings)
 
 
 @pytest.fixture

@@ -17,6 +17,7 @@ from typing import Any
 
 import httpx
 import pytest
+import redis as sync_redis
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
@@ -242,13 +243,24 @@ def api_settings(test_settings: Settings, **update: Any) -> Settings:
     return test_settings.model_copy(update={"key_prefix": f"m{uuid.uuid4().hex[:10]}:", **update})
 
 
-async def delete_prefix(redis_url: str, prefix: str) -> None:
-    import redis.asyncio as aioredis
-
-    client = aioredis.Redis.from_url(redis_url)
+def delete_prefix(settings: Settings) -> None:
+    """Delete every Redis key under ``settings.key_prefix`` (teardown of a module's processes)."""
+    client = sync_redis.Redis.from_url(settings.redis_url)
     try:
-        keys = [k async for k in client.scan_iter(match=f"{prefix}*", count=1000)]
+        keys = list(client.scan_iter(match=f"{settings.key_prefix}*", count=1000))
         for start in range(0, len(keys), 1000):
-            await client.delete(*keys[start : start + 1000])
+            client.delete(*keys[start : start + 1000])
     finally:
-        await client.aclose()
+        client.close()
+
+
+def until_all(kind: str, ids: set[str]) -> Callable[[dict[str, Any]], bool]:
+    """A stop condition for WsClient.events_until: every id in ``ids`` has arrived with ``kind``."""
+    pending = set(ids)
+
+    def stop(event: dict[str, Any]) -> bool:
+        if event["kind"] == kind:
+            pending.discard(event["tweetId"])
+        return not pending
+
+    return stop

@@ -9,7 +9,7 @@ from neo4j import AsyncDriver
 
 from feedline.settings import Settings
 from graph.driver import DATABASE
-from tests.api.gqlclient import PASSWORD, Gql, api_settings, new_handle
+from tests.api.gqlclient import PASSWORD, Gql, api_settings, delete_prefix, new_handle
 from tests.support.processes import Proc, running, start_api
 
 SIGN_UP = (
@@ -168,6 +168,7 @@ def limited_api(test_settings: Settings) -> Iterator[tuple[Settings, Proc]]:
     )
     with running(api):
         yield settings, api
+    delete_prefix(settings)
 
 
 @pytest.fixture

@@ -191,7 +191,7 @@ async def test_hostile_requests_write_nothing(
         "Bearer",
         f"Bearer {expired}",
     }
-    write_ops = [
+    write_ops: list[tuple[str, dict[str, Any]]] = [
         ('mutation { postTweet(text: "pwned") { id } }', {}),
         ("mutation($id: ID!) { deleteTweet(id: $id) }", {"id": tweet_id}),
         ("mutation($id: ID!) { likeTweet(id: $id) { id } }", {"id": tweet_id}),
@@ -211,7 +211,7 @@ async def test_hostile_requests_write_nothing(
         assert codes(response.json()) == ["UNAUTHENTICATED"], header[:20]
 
     token = attacker.token
-    expect = [
+    expect: list[tuple[str, dict[str, Any], str]] = [
         # someone else's tweet
         ("mutation($id: ID!) { deleteTweet(id: $id) }", {"id": tweet_id}, "FORBIDDEN"),
         # oversized, empty and blank tweets
@@ -273,7 +273,7 @@ async def test_hostile_requests_write_nothing(
         ),
         (
             "query($h: String!, $a: String) { user(handle: $h) { tweets(after: $a) { edges { cursor } } } }",
-            {"h": victim.handle, "a": "TDoxMjM"},  # base64 of a LATEST cursor with a bad id
+            {"h": victim.handle, "a": "TDoxMjM"},  # a home-timeline cursor given to an author list
             "BAD_USER_INPUT",
         ),
         # unknown operations and fields in a mutation document

@@ -7,14 +7,22 @@ so before replaying), and everything published from then on must arrive.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
 import redis.asyncio as aioredis
 
 from tests.api.conftest import Stack
-from tests.api.gqlclient import LEGACY_WS, TRANSPORT_WS, Account, Gql, WsClient, eventually
+from tests.api.gqlclient import (
+    LEGACY_WS,
+    TRANSPORT_WS,
+    Account,
+    Gql,
+    WsClient,
+    eventually,
+    until_all,
+)
 
 
 @pytest.fixture
@@ -58,18 +66,6 @@ async def make_celebrity(gql: Gql, redis: aioredis.Redis, stack: Stack, celeb: A
         return bool(await redis.sismember(key, celeb.id))
 
     await eventually(switched, what="the celebrity switch")
-
-
-def until_all(kind: str, ids: set[str]) -> Callable[[dict[str, Any]], bool]:
-    """A stop condition: every id in ``ids`` has arrived with ``kind``."""
-    pending = set(ids)
-
-    def stop(event: dict[str, Any]) -> bool:
-        if event["kind"] == kind:
-            pending.discard(event["tweetId"])
-        return not pending
-
-    return stop
 
 
 def by_id(events: list[dict[str, Any]], tweet_id: str) -> dict[str, Any]:
