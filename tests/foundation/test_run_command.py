@@ -74,13 +74,17 @@ def test_run_brings_up_a_seeded_demo_and_stops_everything() -> None:
 
         login = httpx.post(
             f"{base}/graphql",
+            timeout=30,
             json={"query": 'mutation { logIn(handle: "demo", password: "demo-password") { token } }'},
         ).json()
         token = login["data"]["logIn"]["token"]
+        # The first read builds the user's Redis state from a Neo4j that has just started (cold JVM, every
+        # query planned for the first time) on a machine that is running other tests: allow it time.
         feed = httpx.post(
             f"{base}/graphql",
             json={"query": "{ homeTimeline(first: 50) { edges { source } pageInfo { hasNextPage } } }"},
             headers={"authorization": f"Bearer {token}"},
+            timeout=60,
         ).json()["data"]["homeTimeline"]
         sources = {edge["source"] for edge in feed["edges"]}
         assert feed["pageInfo"]["hasNextPage"] and {"TIMELINE", "CELEBRITY"} <= sources
