@@ -29,7 +29,7 @@ from fanout.service import FeedService
 from feedline.engine_config import engine_config
 from feedline.settings import Settings
 from resolvers.context import RequestContext
-from resolvers.errors import CodedErrors
+from resolvers.errors import BACKEND_DOWN, UNAVAILABLE_MESSAGE, CodedErrors
 from resolvers.limits import MAX_DOCUMENT_BYTES
 from resolvers.schema import schema
 
@@ -159,7 +159,10 @@ class FeedlineGraphQL(GraphQL[RequestContext, None]):
             except ValueError:
                 token = "malformed"
             if token is not None:
-                viewer_id = await context.tokens.resolve(token)
+                try:
+                    viewer_id = await context.tokens.resolve(token)
+                except BACKEND_DOWN as exc:
+                    raise HTTPException(503, UNAVAILABLE_MESSAGE) from exc
                 if viewer_id is None:
                     # A forged/expired token is an error, not a silent downgrade to anonymous.
                     context.bad_token = True
@@ -199,7 +202,12 @@ def _operations(query: str) -> tuple[tuple[str | None, str], ...]:
 
 
 def _error_response(status: int, message: str) -> JSONResponse:
-    code = "NOT_FOUND" if status == 404 else "BAD_USER_INPUT" if status < 500 else "INTERNAL_SERVER_ERROR"
+    if status == 404:
+        code = "NOT_FOUND"
+    elif status == 503:
+        code = "SERVICE_UNAVAILABLE"
+    else:
+        code = "BAD_USER_INPUT" if status < 500 else "INTERNAL_SERVER_ERROR"
     return JSONResponse({"errors": [{"message": message, "extensions": {"code": code}}]}, status_code=status)
 
 

@@ -5,6 +5,10 @@ from __future__ import annotations
 import logging
 
 from graphql.error import GraphQLError
+from neo4j.exceptions import ServiceUnavailable as Neo4jUnavailable
+from neo4j.exceptions import SessionExpired
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 from strawberry.extensions import MaskErrors
 
 from graph.errors import FeedlineError
@@ -12,6 +16,17 @@ from graph.errors import FeedlineError
 log = logging.getLogger("feedline.api.errors")
 
 INTERNAL = "INTERNAL_SERVER_ERROR"
+UNAVAILABLE = "SERVICE_UNAVAILABLE"
+UNAVAILABLE_MESSAGE = "A backing service is unavailable; retry shortly."
+# Redis or Neo4j cannot be reached (refused, timed out, cluster member gone): the client may retry.
+BACKEND_DOWN: tuple[type[BaseException], ...] = (
+    RedisConnectionError,
+    RedisTimeoutError,
+    Neo4jUnavailable,
+    SessionExpired,
+    ConnectionError,
+    TimeoutError,
+)
 
 
 def classify(error: GraphQLError) -> tuple[str, str]:
@@ -24,6 +39,9 @@ def classify(error: GraphQLError) -> tuple[str, str]:
         # Int out of 32 bits, as original_error): the client sent something invalid.
         code = (error.extensions or {}).get("code")
         return (code if isinstance(code, str) else "BAD_USER_INPUT"), error.message
+    if isinstance(original, BACKEND_DOWN):
+        log.warning("backing service unavailable at %s: %r", error.path, original)
+        return UNAVAILABLE, UNAVAILABLE_MESSAGE
     log.error("unexpected error in resolver at %s", error.path, exc_info=original)
     return INTERNAL, "Internal server error."
 

@@ -11,7 +11,7 @@ from strawberry.types import ExecutionContext, Info
 
 from api.metrics import OperationMetrics
 from graph.errors import FeedlineError
-from resolvers.errors import CodedErrors
+from resolvers.errors import BACKEND_DOWN, CodedErrors
 from resolvers.limits import limit_extensions
 from resolvers.scalars import DATETIME_SCALAR, DateTime
 from resolvers.types import (
@@ -130,11 +130,13 @@ class FeedlineSchema(strawberry.Schema):
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
     ) -> None:
         """Log only unexpected errors: domain errors and invalid documents are the client's business and
-        would otherwise put a stack trace in the server log for every wrong password or bad cursor."""
+        would otherwise put a stack trace in the server log for every wrong password or bad cursor; an
+        outage of Redis or Neo4j is logged by CodedErrors as one warning per error, without a trace."""
         unexpected = [
             e
             for e in errors
-            if e.original_error is not None and not isinstance(e.original_error, FeedlineError | GraphQLError)
+            if e.original_error is not None
+            and not isinstance(e.original_error, (FeedlineError, GraphQLError, *BACKEND_DOWN))
         ]
         if unexpected:
             super().process_errors(unexpected, execution_context)
