@@ -96,7 +96,7 @@ test("follow, live feed, infinite scroll, celebrity merge, likes, compose errors
   await expect(pageA.getByRole("heading", { name: "Bo Writer" })).toBeVisible();
   await pageA.getByRole("button", { name: `Follow @${b}` }).click();
   await expect(pageA.getByRole("button", { name: `Unfollow @${b}` })).toHaveText("Following");
-  await expect(pageA.getByRole("tab", { name: /followers/ })).toHaveText("1 followers");
+  await expect(pageA.getByRole("tab", { name: /follower/ })).toHaveText("1 follower");
   await expect(tweet(pageA, `seed 44 from ${b}`)).toBeVisible();
   await shot(pageA, "05-profile");
 
@@ -177,7 +177,7 @@ test("follow, live feed, infinite scroll, celebrity merge, likes, compose errors
   // Followers / following tabs.
   await pageA.goto(`/u/${celeb}`);
   await expect(pageA.getByText("Celebrity", { exact: true }).first()).toBeVisible();
-  await pageA.getByRole("tab", { name: /followers/ }).click();
+  await pageA.getByRole("tab", { name: /follower/ }).click();
   await expect(pageA.getByRole("list", { name: "Followers" }).getByTestId("user-row")).toHaveCount(2);
   await shot(pageA, "09-profile-followers");
 
@@ -189,7 +189,11 @@ test("follow, live feed, infinite scroll, celebrity merge, likes, compose errors
   await shot(phone, "10-phone-home");
   await phone.goto(`/u/${b}`);
   await expect(phone.getByRole("heading", { name: "Bo Writer" })).toBeVisible();
+  await expect(tweet(phone, `seed 44 from ${b}`)).toBeVisible();
   await shot(phone, "11-phone-profile");
+  await phone.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Search" }).click();
+  await expect(phone.getByRole("heading", { name: "Who to follow" })).toBeVisible();
+  await shot(phone, "12-phone-search-explore");
 });
 
 test("the live feed reconnects after an API restart and resumes with `after`", async ({ browser, request }) => {
@@ -204,7 +208,7 @@ test("the live feed reconnects after an API restart and resumes with `after`", a
 
   expect((await request.post(`${CONTROL}/api/stop`)).status()).toBe(204);
   await expect(page.getByTestId("live-status")).toHaveText("Reconnecting…");
-  await shot(page, "12-reconnecting");
+  await shot(page, "13-reconnecting");
   // Posted through another API process while this client's server is down: no live event can reach it.
   await post(request, td, `while you were away ${d}`, SECOND_API);
   expect((await request.post(`${CONTROL}/api/start`)).status()).toBe(204);

@@ -1,4 +1,5 @@
-import { BrowserRouter, Link, Navigate, NavLink, Route, Routes } from "react-router-dom";
+import type { ReactNode } from "react";
+import { BrowserRouter, Link, Navigate, NavLink, Route, Routes, useLocation } from "react-router-dom";
 import { useMutation, useQuery } from "urql";
 import { getToken, setToken } from "./client";
 import { AuthForm } from "./components/Auth";
@@ -31,11 +32,18 @@ function TopBar({ viewerHandle, authed }: { viewerHandle?: string; authed: boole
       <nav aria-label="Main">
         {authed && <NavLink to="/" end>Home</NavLink>}
         <NavLink to="/search">Search</NavLink>
-        {viewerHandle && <NavLink to={`/u/${viewerHandle}`} aria-label="Your profile">@{viewerHandle}</NavLink>}
+        {viewerHandle && <NavLink to={`/u/${viewerHandle}`} className="me" aria-label="Your profile" title={`@${viewerHandle}`}>@{viewerHandle}</NavLink>}
         {authed ? <LogOutButton /> : <><NavLink to="/login">Log in</NavLink><NavLink to="/signup">Sign up</NavLink></>}
       </nav>
     </header>
   );
+}
+
+/** The page grid; on the Search page the sidebar (who to follow, trending) also shows on phones. */
+function Layout({ authed, children }: { authed: boolean; children: ReactNode }) {
+  const { pathname } = useLocation();
+  const cls = ["layout", authed ? "" : "solo", pathname === "/search" ? "explore" : ""].filter(Boolean).join(" ");
+  return <main id="main" className={cls}>{children}</main>;
 }
 
 export default function App() {
@@ -53,7 +61,7 @@ export default function App() {
     <BrowserRouter>
       <a href="#main" className="skip-link">Skip to content</a>
       <TopBar viewerHandle={viewerHandle} authed={authed} />
-      <main id="main" className={authed ? "layout" : "layout solo"}>
+      <Layout authed={authed}>
         <div className="column">
           <Routes>
             <Route path="/" element={home} />
@@ -65,7 +73,7 @@ export default function App() {
           </Routes>
         </div>
         {authed && !fetching && <Sidebar viewerHandle={viewerHandle} />}
-      </main>
+      </Layout>
     </BrowserRouter>
   );
 }

@@ -126,6 +126,6 @@ export const SidebarQuery = graphql(`
   query Sidebar {
     viewer { id }
     suggestedUsers(first: 5) { ...UserRowFields }
-    trending(first: 8) { id ...TweetFields author { ...UserRowFields } }
+    trending(first: 5) { id ...TweetFields author { ...UserRowFields } }
   }
 `);

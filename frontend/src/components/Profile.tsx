@@ -100,7 +100,7 @@ export function Profile({ handle, viewerHandle }: { handle: string; viewerHandle
         {TABS.map((t) => (
           <button key={t} role="tab" id={`tab-${t}`} aria-selected={tab === t} aria-controls="profile-panel"
             onClick={() => setTab(t)}>
-            <b>{counts[t]}</b> {t}
+            <b>{counts[t]}</b> {counts[t] === 1 && t !== "following" ? t.slice(0, -1) : t}
           </button>
         ))}
       </div>

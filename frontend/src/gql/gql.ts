@@ -33,7 +33,7 @@ type Documents = {
     "\n  mutation Follow($handle: String!) { follow(handle: $handle) { id viewerFollows followerCount } }\n": typeof types.FollowDocument,
     "\n  mutation Unfollow($handle: String!) { unfollow(handle: $handle) { id viewerFollows followerCount } }\n": typeof types.UnfollowDocument,
     "\n  query Search($query: String!) { searchUsers(query: $query, first: 20) { ...UserRowFields } }\n": typeof types.SearchDocument,
-    "\n  query Sidebar {\n    viewer { id }\n    suggestedUsers(first: 5) { ...UserRowFields }\n    trending(first: 8) { id ...TweetFields author { ...UserRowFields } }\n  }\n": typeof types.SidebarDocument,
+    "\n  query Sidebar {\n    viewer { id }\n    suggestedUsers(first: 5) { ...UserRowFields }\n    trending(first: 5) { id ...TweetFields author { ...UserRowFields } }\n  }\n": typeof types.SidebarDocument,
 };
 const documents: Documents = {
     "\n  fragment TweetFields on Tweet {\n    id\n    text\n    createdAt\n    likeCount\n    viewerHasLiked\n    author { id handle displayName isCelebrity }\n  }\n": types.TweetFieldsFragmentDoc,
@@ -55,7 +55,7 @@ const documents: Documents = {
     "\n  mutation Follow($handle: String!) { follow(handle: $handle) { id viewerFollows followerCount } }\n": types.FollowDocument,
     "\n  mutation Unfollow($handle: String!) { unfollow(handle: $handle) { id viewerFollows followerCount } }\n": types.UnfollowDocument,
     "\n  query Search($query: String!) { searchUsers(query: $query, first: 20) { ...UserRowFields } }\n": types.SearchDocument,
-    "\n  query Sidebar {\n    viewer { id }\n    suggestedUsers(first: 5) { ...UserRowFields }\n    trending(first: 8) { id ...TweetFields author { ...UserRowFields } }\n  }\n": types.SidebarDocument,
+    "\n  query Sidebar {\n    viewer { id }\n    suggestedUsers(first: 5) { ...UserRowFields }\n    trending(first: 5) { id ...TweetFields author { ...UserRowFields } }\n  }\n": types.SidebarDocument,
 };
 
 /**
@@ -151,7 +151,7 @@ export function graphql(source: "\n  query Search($query: String!) { searchUsers
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
-export function graphql(source: "\n  query Sidebar {\n    viewer { id }\n    suggestedUsers(first: 5) { ...UserRowFields }\n    trending(first: 8) { id ...TweetFields author { ...UserRowFields } }\n  }\n"): (typeof documents)["\n  query Sidebar {\n    viewer { id }\n    suggestedUsers(first: 5) { ...UserRowFields }\n    trending(first: 8) { id ...TweetFields author { ...UserRowFields } }\n  }\n"];
+export function graphql(source: "\n  query Sidebar {\n    viewer { id }\n    suggestedUsers(first: 5) { ...UserRowFields }\n    trending(first: 5) { id ...TweetFields author { ...UserRowFields } }\n  }\n"): (typeof documents)["\n  query Sidebar {\n    viewer { id }\n    suggestedUsers(first: 5) { ...UserRowFields }\n    trending(first: 5) { id ...TweetFields author { ...UserRowFields } }\n  }\n"];
 
 export function graphql(source: string) {
   return (documents as any)[source] ?? {};

@@ -1,0 +1,141 @@
+import { act, fireEvent, render, screen, within } from "@testing-library/react";
+import { MemoryRouter } from "react-router-dom";
+import { Provider, type Client } from "urql";
+import { fromValue, makeSubject, type Source } from "wonka";
+import { Home } from "./Home";
+import { Tweet, type TweetRef } from "./Tweet";
+
+const tweet = (id: string, text: string, extra: object = {}) => ({
+  __typename: "Tweet",
+  id,
+  text,
+  createdAt: new Date().toISOString(),
+  likeCount: 0,
+  viewerHasLiked: false,
+  author: { __typename: "User", id: "u1", handle: "bob", displayName: "Bob", isCelebrity: false },
+  ...extra,
+});
+const edge = (id: string, text: string, source = "TIMELINE") => ({ cursor: `c${id}`, source, node: tweet(id, text) });
+
+interface Stub {
+  client: Client;
+  events: ReturnType<typeof makeSubject<unknown>>;
+  subscribedWith: unknown[];
+  mutations: { query: string; variables: unknown; result: ReturnType<typeof makeSubject<unknown>> }[];
+}
+
+function stub(pages: Record<string, unknown>): Stub {
+  const events = makeSubject<unknown>();
+  const s: Stub = { events, subscribedWith: [], mutations: [], client: undefined as unknown as Client };
+  s.client = {
+    executeQuery: (req: { variables: { after?: string | null } }) =>
+      fromValue({ data: pages[req.variables.after ?? ""] ?? null, stale: false, hasNext: false }),
+    executeSubscription: (req: { variables: unknown }) => {
+      s.subscribedWith.push(req.variables);
+      return events.source;
+    },
+    executeMutation: (req: { query: { loc?: { source: { body: string } } }; variables: unknown }) => {
+      const result = makeSubject<unknown>();
+      s.mutations.push({ query: req.query.loc?.source.body ?? "", variables: req.variables, result });
+      return result.source as Source<unknown>;
+    },
+  } as unknown as Client;
+  return s;
+}
+
+const renderWith = (client: Client, ui: React.ReactElement) =>
+  render(<Provider value={client}><MemoryRouter>{ui}</MemoryRouter></Provider>);
+
+const feedTexts = () =>
+  within(screen.getByRole("region", { name: "Home timeline" })).getAllByTestId("tweet").map((el) => el.querySelector(".text")?.textContent);
+
+describe("Home", () => {
+  const firstPage = {
+    homeTimeline: {
+      edges: [edge("9", "nine"), edge("8", "eight", "CELEBRITY")],
+      pageInfo: { hasNextPage: false, endCursor: "c8" },
+    },
+  };
+
+  it("subscribes from the newest cursor, queues live tweets behind the bar, shows them, drops deleted ones", () => {
+    const s = stub({ "": firstPage });
+    renderWith(s.client, <Home viewerHandle="ann" />);
+    expect(feedTexts()).toEqual(["nine", "eight"]);
+    expect(screen.getAllByTestId("marker-celebrity")).toHaveLength(1);
+    // The subscription resumes from the first page's newest entry, so nothing falls in between.
+    expect(s.subscribedWith).toEqual([{ after: "c9" }]);
+
+    const push = (ev: object) => act(() => s.events.next({ data: { homeTimelineEvents: ev } }));
+    push({ kind: "NEW", tweetId: "10", cursor: "c10", source: "TIMELINE", tweet: tweet("10", "ten") });
+    push({ kind: "NEW", tweetId: "9", cursor: "c9", source: "TIMELINE", tweet: tweet("9", "nine") }); // already shown
+    push({ kind: "NEW", tweetId: "11", cursor: "c11", source: "TIMELINE", tweet: tweet("11", "eleven") });
+    expect(screen.getByTestId("new-tweets-bar").textContent).toBe("Show 2 new tweets");
+    expect(feedTexts()).toEqual(["nine", "eight"]); // nothing moves under the reader
+
+    push({ kind: "DELETED", tweetId: "11", cursor: "c11", source: "TIMELINE", tweet: null });
+    expect(screen.getByTestId("new-tweets-bar").textContent).toBe("Show 1 new tweet");
+    fireEvent.click(screen.getByTestId("new-tweets-bar"));
+    expect(feedTexts()).toEqual(["ten", "nine", "eight"]);
+    expect(screen.queryByTestId("new-tweets-bar")).toBeNull();
+
+    push({ kind: "DELETED", tweetId: "9", cursor: "c9", source: "TIMELINE", tweet: null });
+    expect(feedTexts()).toEqual(["ten", "eight"]);
+  });
+
+  it("shows the empty state for an empty timeline and subscribes from the start", () => {
+    const s = stub({ "": { homeTimeline: { edges: [], pageInfo: { hasNextPage: false, endCursor: null } } } });
+    renderWith(s.client, <Home viewerHandle="ann" />);
+    expect(screen.getByText("Welcome to your timeline.")).toBeTruthy();
+    expect(s.subscribedWith).toEqual([{ after: null }]);
+  });
+
+  it("loads the next page with Load more and never shows a tweet twice", () => {
+    const s = stub({
+      "": { homeTimeline: { edges: [edge("9", "nine"), edge("8", "eight")], pageInfo: { hasNextPage: true, endCursor: "c8" } } },
+      c8: { homeTimeline: { edges: [edge("8", "eight"), edge("7", "seven")], pageInfo: { hasNextPage: false, endCursor: "c7" } } },
+    });
+    renderWith(s.client, <Home viewerHandle="ann" />);
+    fireEvent.click(screen.getByRole("button", { name: "Load more" }));
+    expect(feedTexts()).toEqual(["nine", "eight", "seven"]);
+    expect(screen.getByText("You're all caught up.")).toBeTruthy();
+  });
+});
+
+describe("Tweet", () => {
+  it("likes optimistically, then keeps the server's answer", async () => {
+    const s = stub({});
+    renderWith(s.client, <Tweet tweet={tweet("5", "hello", { likeCount: 2 }) as TweetRef} viewerHandle="ann" />);
+    fireEvent.click(screen.getByRole("button", { name: /^Like/ }));
+    expect(screen.getByTestId("like-count").textContent).toBe("3");
+    expect(screen.getByTestId("like-button").getAttribute("aria-pressed")).toBe("true");
+    expect(screen.getByTestId("like-button")).toHaveProperty("disabled", true); // one request at a time
+    await act(async () => s.mutations[0].result.next({ data: { likeTweet: { id: "5", likeCount: 7, viewerHasLiked: true } } }));
+    expect(screen.getByTestId("like-count").textContent).toBe("7");
+    expect(screen.getByTestId("like-button")).toHaveProperty("disabled", false);
+  });
+
+  it("rolls a failed like back and says why", async () => {
+    const s = stub({});
+    renderWith(s.client, <Tweet tweet={tweet("5", "hello", { likeCount: 2 }) as TweetRef} viewerHandle="ann" />);
+    fireEvent.click(screen.getByRole("button", { name: /^Like/ }));
+    await act(async () => s.mutations[0].result.next({ error: { networkError: new Error("down"), graphQLErrors: [] } }));
+    expect(screen.getByTestId("like-count").textContent).toBe("2");
+    expect(screen.getByRole("alert").textContent).toMatch(/reach Feedline/);
+  });
+
+  it("hides a deleted own tweet at once and brings it back if the delete fails", async () => {
+    const s = stub({});
+    renderWith(s.client, <Tweet tweet={tweet("5", "mine", { author: { __typename: "User", id: "u2", handle: "ann", displayName: "Ann", isCelebrity: false } }) as TweetRef} viewerHandle="ann" />);
+    fireEvent.click(screen.getByRole("button", { name: "Delete tweet" }));
+    expect(screen.queryByTestId("tweet")).toBeNull();
+    await act(async () => s.mutations[0].result.next({ error: { networkError: new Error("down"), graphQLErrors: [] } }));
+    expect(screen.getByTestId("tweet")).toBeTruthy();
+    expect(screen.getByRole("alert").textContent).toMatch(/reach Feedline/);
+  });
+
+  it("offers Delete only on the viewer's own tweets", () => {
+    renderWith(stub({}).client, <Tweet tweet={tweet("5", "theirs") as TweetRef} viewerHandle="ann" />);
+    expect(screen.queryByRole("button", { name: "Delete tweet" })).toBeNull();
+  });
+});
+
