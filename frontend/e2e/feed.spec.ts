@@ -36,6 +36,8 @@ async function openAs(browser: Browser, token: string, viewport?: { width: numbe
   return page;
 }
 
+// urql sends queries as GET /graphql?query=…, so match on the path, not a glob.
+const GRAPHQL = (url: URL) => url.pathname === "/graphql";
 const tweet = (page: Page, text: string) => page.getByTestId("tweet").filter({ hasText: text });
 
 test("sign up, stay signed in across a reload, log out, log in", async ({ page }) => {
@@ -194,6 +196,39 @@ test("follow, live feed, infinite scroll, celebrity merge, likes, compose errors
   await phone.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Search" }).click();
   await expect(phone.getByRole("heading", { name: "Who to follow" })).toBeVisible();
   await shot(phone, "12-phone-search-explore");
+});
+
+test("error states: network down with retry, rate limited, unknown profile", async ({ browser, request }) => {
+  const e = `e${uniq()}`;
+  const te = await signUp(request, e);
+  const page = await openAs(browser, te);
+
+  // Network down: a clear message and a retry that works once the network is back.
+  await page.route(GRAPHQL, (route) => route.abort("internetdisconnected"));
+  await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Your profile" }).click();
+  await expect(page.getByRole("alert")).toContainText("Can't reach Feedline");
+  await shot(page, "14-error-network-down");
+  await page.unroute(GRAPHQL);
+  await page.getByRole("button", { name: "Try again" }).click();
+  await expect(page.getByRole("heading", { name: e })).toBeVisible();
+
+  // Rate limited: the server's RATE_LIMITED code becomes a readable message in the composer.
+  await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Home" }).click();
+  await page.route(GRAPHQL, async (route) => {
+    if (!route.request().postData()?.includes("PostTweet")) return route.fallback();
+    await route.fulfill({
+      contentType: "application/json",
+      body: JSON.stringify({ data: null, errors: [{ message: "rate limited", extensions: { code: "RATE_LIMITED" } }] }),
+    });
+  });
+  await page.getByLabel("What's happening?").fill("one more");
+  await page.getByLabel("What's happening?").press("Control+Enter"); // keyboard shortcut posts
+  await expect(page.getByTestId("compose-error")).toHaveText("You're doing that too fast. Wait a moment and try again.");
+  await expect(page.getByLabel("What's happening?")).toHaveValue("one more"); // nothing lost
+  await page.unroute(GRAPHQL);
+
+  await page.goto("/u/nobody_here_42");
+  await expect(page.getByText("There's no account @nobody_here_42.")).toBeVisible();
 });
 
 test("the live feed reconnects after an API restart and resumes with `after`", async ({ browser, request }) => {

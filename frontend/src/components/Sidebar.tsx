@@ -35,7 +35,7 @@ export function Sidebar({ viewerHandle }: { viewerHandle?: string }) {
         {error && !data && <ErrorState error={error} onRetry={retry} />}
         {data && people.length === 0 && <Empty>No suggestions yet. Follow someone to get more.</Empty>}
         <ul className="users" data-testid="who-to-follow">
-          {people.map((u) => <UserRow key={u.id} user={u.ref} viewerHandle={viewerHandle} />)}
+          {people.map((u) => <UserRow key={u.id} user={u.ref} viewerHandle={viewerHandle} showCount={false} />)}
         </ul>
       </section>
       <section className="card" aria-labelledby="trending-title">

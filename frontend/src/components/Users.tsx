@@ -35,7 +35,7 @@ export function FollowButton({ handle, following, compact }: { handle: string; f
 
 export type UserRowRef = FragmentType<typeof UserRowFields>;
 
-export function UserRow({ user, viewerHandle }: { user: UserRowRef; viewerHandle?: string }) {
+export function UserRow({ user, viewerHandle, showCount = true }: { user: UserRowRef; viewerHandle?: string; showCount?: boolean }) {
   const u = useFragment(UserRowFields, user);
   return (
     <li className="user-row" data-testid="user-row">
@@ -44,7 +44,13 @@ export function UserRow({ user, viewerHandle }: { user: UserRowRef; viewerHandle
         <Link to={`/u/${u.handle}`} className="name">{u.displayName}</Link>
         {u.isCelebrity && <CelebrityBadge />}
         <div className="muted small">
-          @{u.handle} · {u.followerCount} {u.followerCount === 1 ? "follower" : "followers"}
+          @{u.handle}
+          {showCount && (
+            <>
+              {" · "}
+              <span className="nowrap">{u.followerCount} {u.followerCount === 1 ? "follower" : "followers"}</span>
+            </>
+          )}
           {u.followsViewer && <span className="pill">Follows you</span>}
         </div>
       </div>
