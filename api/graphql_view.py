@@ -153,6 +153,13 @@ class FeedlineGraphQL(GraphQL[RequestContext, None]):
         self, request: Request | WebSocket, response: Response | WebSocket
     ) -> RequestContext:
         context = self._base_context(request)
+        if isinstance(request, WebSocket):
+            websocket = request
+
+            async def close_connection(code: int, reason: str) -> None:
+                await websocket.close(code=code, reason=reason)
+
+            context.close_connection = close_connection
         if isinstance(request, Request):
             try:
                 token = parse_bearer(request.headers.get("authorization"))

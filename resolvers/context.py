@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -52,6 +52,8 @@ class RequestContext:
     connection_params: Any = None
     # A token was sent but is forged, revoked or expired: viewer-aware operations answer UNAUTHENTICATED.
     bad_token: bool = False
+    # Websocket connections only: closes the connection with (code, reason), e.g. for a too slow client.
+    close_connection: Callable[[int, str], Awaitable[None]] | None = None
     _loaders: dict[str, DataLoader[Any, Any]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -228,5 +230,5 @@ class RequestContext:
 
     async def home_timeline_events(self, after: str | None) -> AsyncIterator[Any]:
         viewer = self.require_viewer()
-        async for event in timeline_events(self.service, self.hub, viewer, after):
+        async for event in timeline_events(self.service, self.hub, viewer, after, self.close_connection):
             yield event

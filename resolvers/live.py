@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import TYPE_CHECKING
 
+from api.hub import SlowConsumer
 from fanout.live import cursor_for, decode_event
+from graph.errors import ServiceUnavailable
 from resolvers.types import FeedSource, TimelineEvent, TimelineEventKind, Tweet
 
 if TYPE_CHECKING:
@@ -14,10 +17,20 @@ if TYPE_CHECKING:
 
 REPLAY_BATCH = 100
 
+# "Try Again Later": the client could not keep up and should resubscribe with `after` (nothing is lost).
+SLOW_CLOSE_CODE = 1013
+SLOW_CLOSE_REASON = "too slow: live event queue overflowed; resubscribe with after"
+
 
 async def timeline_events(
-    service: FeedService, hub: LiveHub, viewer_id: int, after: str | None
+    service: FeedService,
+    hub: LiveHub,
+    viewer_id: int,
+    after: str | None,
+    close_connection: Callable[[int, str], Awaitable[None]] | None = None,
 ) -> AsyncIterator[TimelineEvent]:
+    """The viewer's events; a subscriber whose queue overflows gets its connection closed (code 1013 and a
+    reason saying to resubscribe with `after`) instead of slowing everyone else down."""
     keys = service.keys
     celebs = await service.prepare_live(viewer_id)
     channels = [keys.live_timeline(viewer_id), *(keys.live_author(c) for c in celebs)]
@@ -38,7 +51,15 @@ async def timeline_events(
                 )
             cursor = entries[-1].cursor if len(entries) == REPLAY_BATCH else None
         while True:
-            _channel, data = await sub.get()
+            try:
+                _channel, data = await sub.get()
+            except SlowConsumer as exc:
+                if close_connection is None:
+                    raise ServiceUnavailable(SLOW_CLOSE_REASON) from exc
+                await close_connection(SLOW_CLOSE_CODE, SLOW_CLOSE_REASON)
+                # Wait to be cancelled by the protocol handler as the connection goes (returning would make
+                # it send `complete` on the closed socket).
+                await asyncio.Event().wait()
             event = decode_event(data)
             if event.kind == "CELEBS_CHANGED":
                 fresh = await service.followed_celebrities(viewer_id)

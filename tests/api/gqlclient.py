@@ -151,10 +151,16 @@ class WsClient:
 
     @classmethod
     async def open(
-        cls, base_url: str, token: str | None = None, protocol: str = TRANSPORT_WS, *, ack: bool = True
+        cls,
+        base_url: str,
+        token: str | None = None,
+        protocol: str = TRANSPORT_WS,
+        *,
+        ack: bool = True,
+        **connect_kwargs: Any,
     ) -> WsClient:
         url = base_url.replace("http://", "ws://", 1) + "/graphql"
-        ws = await connect(url, subprotocols=[protocol], open_timeout=10)  # type: ignore[list-item]
+        ws = await connect(url, subprotocols=[protocol], open_timeout=10, **connect_kwargs)  # type: ignore[list-item]
         assert ws.subprotocol == protocol
         client = cls(ws, protocol)
         payload = {"authorization": f"Bearer {token}"} if token else {}

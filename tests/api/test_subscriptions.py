@@ -7,14 +7,25 @@ so before replaying), and everything published from then on must arrive.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+import json
+import socket
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import pytest
 import redis.asyncio as aioredis
+from websockets.client import ClientProtocol
+from websockets.frames import Close, Frame, Opcode
+from websockets.protocol import State
+from websockets.typing import Subprotocol
+from websockets.uri import parse_uri
 
+from fanout.live import tweet_event
+from resolvers.live import SLOW_CLOSE_CODE, SLOW_CLOSE_REASON
 from tests.api.conftest import Stack
 from tests.api.gqlclient import (
+    EVENT_TIMEOUT_S,
     LEGACY_WS,
     TRANSPORT_WS,
     Account,
@@ -201,3 +212,105 @@ async def test_bad_after_cursor_is_bad_user_input(gql: Gql, stack: Stack) -> Non
         assert [e["extensions"]["code"] for e in errors] == ["BAD_USER_INPUT"]
     finally:
         await ws.close()
+
+
+class StalledClient:
+    """A graphql-transport-ws client on a raw socket (websockets' sans-I/O protocol) that reads only when
+    told to: nothing buffers on its behalf but a 1 kB kernel receive window, so it can really stall."""
+
+    def __init__(self, base_url: str) -> None:
+        host, port = base_url.removeprefix("http://").split(":")
+        self.address = (host, int(port))
+        self.proto = ClientProtocol(
+            parse_uri(base_url.replace("http://", "ws://") + "/graphql"),
+            subprotocols=[Subprotocol(TRANSPORT_WS)],
+            max_size=None,
+        )
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1024)  # before connect: sets the window
+        self.sock.setblocking(False)
+        self.texts: list[str] = []
+        self.close: Close | None = None
+
+    async def _flush(self) -> None:
+        await asyncio.get_running_loop().sock_sendall(self.sock, b"".join(self.proto.data_to_send()))
+
+    async def connect(self) -> None:
+        await asyncio.get_running_loop().sock_connect(self.sock, self.address)
+        self.proto.send_request(self.proto.connect())
+        await self._flush()
+        await self.read_until(lambda: self.proto.state is State.OPEN)  # the handshake response
+
+    async def send(self, message: dict[str, Any]) -> None:
+        self.proto.send_text(json.dumps(message).encode())
+        await self._flush()
+
+    async def read_until(self, done: Callable[[], bool]) -> None:
+        loop = asyncio.get_running_loop()
+        async with asyncio.timeout(EVENT_TIMEOUT_S):
+            while not done():
+                data = await loop.sock_recv(self.sock, 1 << 16)
+                if not data:
+                    self.proto.receive_eof()
+                    return
+                self.proto.receive_data(data)
+                for event in self.proto.events_received():
+                    if isinstance(event, Frame) and event.opcode == Opcode.TEXT:
+                        self.texts.append(bytes(event.data).decode())
+                    elif isinstance(event, Frame) and event.opcode == Opcode.CLOSE:
+                        self.close = Close.parse(event.data)
+                        return
+                await self._flush()  # pongs and the like
+
+
+async def test_a_slow_client_is_closed_with_a_reason_and_others_are_unaffected(
+    gql: Gql, stack: Stack, redis_client: aioredis.Redis
+) -> None:
+    viewer = await gql.sign_up()
+    fast, fast_op = await live_subscription(gql, stack, viewer)
+    long_tweet = await gql.post_tweet(viewer, "x" * 280)
+    await fast.events_until(fast_op, lambda e: e["tweetId"] == long_tweet)
+    # The stalled client asks for ~8 kB per event (aliases of a 280-character text): a few hundred events
+    # fill the socket buffers, the server's sends to it block and its bounded queue in the hub
+    # (api.hub.DEFAULT_QUEUE_SIZE) overflows.
+    stalled = StalledClient(stack.base_url)
+    await stalled.connect()
+    await stalled.send({"type": "connection_init", "payload": {"authorization": f"Bearer {viewer.token}"}})
+    await stalled.read_until(lambda: bool(stalled.texts))
+    assert json.loads(stalled.texts[0])["type"] == "connection_ack"
+    fat = " ".join(f"t{i}: tweet {{ text }}" for i in range(28))
+    after = await cursor_below(gql, viewer, long_tweet)
+    query = f"subscription($a: String) {{ homeTimelineEvents(after: $a) {{ kind tweetId {fat} }} }}"
+    await stalled.send(
+        {"id": "s", "type": "subscribe", "payload": {"query": query, "variables": {"a": after}}}
+    )
+    await stalled.read_until(lambda: len(stalled.texts) >= 2)  # the replay: live from here on
+    assert long_tweet in stalled.texts[1]
+
+    channel = f"{stack.settings.key_prefix}live:tl:{{{viewer.id}}}"
+    event = tweet_event("NEW", int(long_tweet), int(viewer.id), "TIMELINE")
+    received = 0
+    for _ in range(15):  # batches the fast client keeps up with (it waits for each batch before the next)
+        async with redis_client.pipeline(transaction=False) as pipe:
+            for _ in range(100):
+                pipe.publish(channel, event)
+            await pipe.execute()
+        target = received + 100
+
+        def counted(e: dict[str, Any]) -> bool:
+            nonlocal received
+            received += e["tweetId"] == long_tweet
+            return received >= target  # noqa: B023
+
+        await fast.events_until(fast_op, counted)
+    assert received == 1500  # the fast client got every event
+    # The stalled one, reading again, finds the close frame after what was buffered: 1013 and a reason.
+    await stalled.read_until(lambda: stalled.close is not None)
+    assert stalled.close is not None, "the server never closed the stalled client"
+    assert (stalled.close.code, stalled.close.reason) == (SLOW_CLOSE_CODE, SLOW_CLOSE_REASON)
+    assert len(stalled.texts) - 2 < 1500  # events were dropped for it, not queued without bound
+    stalled.sock.close()
+    # The fast subscription lives on.
+    later = await gql.post_tweet(viewer, "still live")
+    await fast.events_until(fast_op, lambda e: e["tweetId"] == later)
+    await fast.close()
