@@ -161,6 +161,31 @@ async def test_reconnect_with_after_misses_nothing_and_repeats_nothing(
         await ws.close()
 
 
+async def test_follow_and_unfollow_while_subscribed(
+    gql: Gql, stack: Stack, redis_client: aioredis.Redis
+) -> None:
+    viewer, ordinary, celeb = await gql.sign_up(), await gql.sign_up(), await gql.sign_up()
+    await gql.follow(viewer, ordinary)
+    await gql.follow(await gql.sign_up(), celeb)  # two followers besides the viewer: a celebrity whether
+    await make_celebrity(gql, redis_client, stack, celeb)  # the viewer follows or not
+    ws, op = await live_subscription(gql, stack, viewer)
+    try:
+        # Following a celebrity while subscribed adds their channel (CELEBS_CHANGED) ...
+        await gql.follow(viewer, celeb)
+        famous = await gql.post_tweet(celeb, "after the follow")
+        events = await ws.events_until(op, lambda e: e["tweetId"] == famous)
+        assert by_id(events, famous)["source"] == "CELEBRITY"
+        # ... and unfollowing removes it. The single worker handles the stream in order, so the
+        # celebrity's post (published by the worker) would arrive before the ordinary marker's fan-out.
+        await gql.data("mutation($h: String!) { unfollow(handle: $h) { id } }", viewer.token, h=celeb.handle)
+        unseen = await gql.post_tweet(celeb, "after the unfollow")
+        marker = await gql.post_tweet(ordinary, "marker")
+        events = await ws.events_until(op, lambda e: e["tweetId"] == marker)
+        assert unseen not in {e["tweetId"] for e in events}
+    finally:
+        await ws.close()
+
+
 async def test_legacy_graphql_ws_protocol(gql: Gql, stack: Stack) -> None:
     viewer, author = await gql.sign_up(), await gql.sign_up()
     await gql.follow(viewer, author)
