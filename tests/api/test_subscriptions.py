@@ -186,6 +186,21 @@ async def test_follow_and_unfollow_while_subscribed(
         await ws.close()
 
 
+async def test_queries_and_mutations_over_the_websocket_use_the_connection_viewer(
+    gql: Gql, stack: Stack
+) -> None:
+    viewer = await gql.sign_up()
+    ws = await WsClient.open(stack.base_url, viewer.token)
+    try:
+        op = await ws.subscribe("{ viewer { id handle } }")
+        assert (await ws.next_payload(op))["data"] == {"viewer": {"id": viewer.id, "handle": viewer.handle}}
+        op = await ws.subscribe('mutation { postTweet(text: "over the socket") { text author { id } } }')
+        posted = (await ws.next_payload(op))["data"]["postTweet"]
+        assert posted == {"text": "over the socket", "author": {"id": viewer.id}}
+    finally:
+        await ws.close()
+
+
 async def test_legacy_graphql_ws_protocol(gql: Gql, stack: Stack) -> None:
     viewer, author = await gql.sign_up(), await gql.sign_up()
     await gql.follow(viewer, author)
