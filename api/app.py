@@ -14,7 +14,7 @@ from starlette.routing import Route, WebSocketRoute
 from api.graphql_view import FeedlineGraphQL, build_feed_service
 from api.health import healthz, readyz
 from api.metrics import metrics
-from api.static import static_routes
+from api.static import GuideCors, guide_origins, static_routes
 from feedline.settings import Settings
 from graph.driver import open_driver
 from graph.schema import apply_schema
@@ -43,14 +43,16 @@ def create_app(settings: Settings) -> Starlette:
         Route("/metrics", metrics, methods=["GET"]),
         Route("/graphql", graphql, methods=["GET", "POST"]),
         WebSocketRoute("/graphql", graphql),
-        *static_routes(settings.neo4j_http_port),  # last: `/{path}` catches client-side routes
+        *static_routes(),  # last: `/{path}` catches client-side routes
     ]
     middleware = [
+        # Outermost: answers the Neo4j Browser's preflight for the guide before CORSMiddleware refuses it.
+        Middleware(GuideCors, origins=guide_origins(settings.neo4j_http_port)),
         Middleware(
             CORSMiddleware,
             allow_origins=list(settings.cors_origins),
             allow_methods=["GET", "POST", "OPTIONS"],
             allow_headers=["authorization", "content-type"],
-        )
+        ),
     ]
     return Starlette(routes=routes, middleware=middleware, lifespan=lifespan)

@@ -24,19 +24,40 @@ def guide_origins(neo4j_http_port: int) -> list[str]:
 
 
 class GuideCors:
-    """Lets the Neo4j Browser (another origin) fetch `:play http://127.0.0.1:8000/guide/feedline.html`."""
+    """Lets the Neo4j Browser (another origin) fetch `:play http://127.0.0.1:8000/guide/feedline.html`.
+
+    Installed as the outermost middleware: the Browser sends `cache-control`/`pragma` headers, so its fetch is
+    preceded by a CORS preflight, which the app-wide CORSMiddleware (dev-server origins only) would refuse.
+    Requests under /guide/ from the Browser's origins get their preflight answered here and the allow-origin
+    header on the response; everything else passes through untouched.
+    """
 
     def __init__(self, app: ASGIApp, origins: list[str]) -> None:
         self.app = app
         self.origins = {o.encode() for o in origins}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        origin = dict(scope.get("headers", [])).get(b"origin")
+        headers = dict(scope.get("headers", [])) if scope["type"] == "http" else {}
+        origin = headers.get(b"origin")
+        if origin not in self.origins or not scope["path"].startswith("/guide/"):
+            await self.app(scope, receive, send)
+            return
+        cors = [(b"access-control-allow-origin", origin), (b"vary", b"Origin")]
+        if scope["method"] == "OPTIONS" and b"access-control-request-method" in headers:
+            requested = headers.get(b"access-control-request-headers", b"")
+            preflight = [
+                *cors,
+                (b"access-control-allow-methods", b"GET, HEAD, OPTIONS"),
+                (b"access-control-allow-headers", requested),
+                (b"access-control-max-age", b"600"),
+            ]
+            await send({"type": "http.response.start", "status": 204, "headers": preflight})
+            await send({"type": "http.response.body", "body": b""})
+            return
 
         async def send_with_cors(message: Message) -> None:
-            if message["type"] == "http.response.start" and origin in self.origins:
-                message.setdefault("headers", [])
-                message["headers"] = [*message["headers"], (b"access-control-allow-origin", origin)]
+            if message["type"] == "http.response.start":
+                message["headers"] = [*message.get("headers", []), *cors]
             await send(message)
 
         await self.app(scope, receive, send_with_cors)
@@ -54,10 +75,10 @@ async def spa(request: Request) -> Response:
     return HTMLResponse(NOT_BUILT_PAGE)
 
 
-def static_routes(neo4j_http_port: int) -> list[Route | Mount]:
-    guide = StaticFiles(directory=GUIDE_DIR, check_dir=False)
+def static_routes() -> list[Route | Mount]:
+    """The guide (its CORS is GuideCors, installed around the whole app) and the web client."""
     return [
-        Mount("/guide", app=GuideCors(guide, guide_origins(neo4j_http_port))),
+        Mount("/guide", app=StaticFiles(directory=GUIDE_DIR, check_dir=False)),
         Route("/", spa, methods=["GET"]),
         Route("/{path:path}", spa, methods=["GET"]),
     ]

@@ -4,6 +4,7 @@ The production build is made if it is missing or older than its sources. The API
 processes with the test's Settings (own key prefix, a celebrity threshold of 2). A small control server lets
 the browser suite stop and restart the API on the same port, and a second API process (stateless, same data)
 lets it post while the first one is down, so the suite can check that the live feed resumes with `after`.
+The test Neo4j's own Browser plays the guide from the API (e2e/guide.spec.ts).
 Screenshots land in artifacts/screenshots/ (gitignored) on every run.
 """
 
@@ -147,6 +148,10 @@ def test_browser_suite(settings: Settings, neo4j: AsyncDriver, redis: Redis) -> 
             "FEEDLINE_E2E_SECOND_URL": second_api.base_url or "",
             "FEEDLINE_E2E_CONTROL_URL": control.url,
             "FEEDLINE_E2E_SCREENSHOTS": str(SCREENSHOTS),
+            "FEEDLINE_E2E_NEO4J_BROWSER": f"http://127.0.0.1:{settings.neo4j_http_port}/browser/",
+            "FEEDLINE_E2E_NEO4J_BOLT": settings.neo4j_uri,
+            "FEEDLINE_E2E_NEO4J_USER": settings.neo4j_user,
+            "FEEDLINE_E2E_NEO4J_PASSWORD": settings.neo4j_password,
         }
         result = subprocess.run(
             ["npx", "playwright", "test", "--reporter=line"],

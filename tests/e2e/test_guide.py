@@ -38,8 +38,23 @@ async def test_guide_is_served_to_the_browser_and_its_queries_run(
 ) -> None:
     with running(start_api(settings)) as (api,):
         origin = f"http://127.0.0.1:{settings.neo4j_http_port}"
+        url = f"{api.base_url}/guide/feedline.html"
         async with httpx.AsyncClient(timeout=10) as http:
-            response = await http.get(f"{api.base_url}/guide/feedline.html", headers={"Origin": origin})
+            # The Browser's fetch sends cache-control/pragma, so it is preceded by a CORS preflight.
+            preflight = await http.options(
+                url,
+                headers={
+                    "Origin": origin,
+                    "Access-Control-Request-Method": "GET",
+                    "Access-Control-Request-Headers": "cache-control,pragma",
+                },
+            )
+            response = await http.get(url, headers={"Origin": origin, "Cache-Control": "no-cache"})
+            refused = await http.get(url, headers={"Origin": "http://evil.example"})
+    assert preflight.status_code in (200, 204), preflight.text
+    assert preflight.headers.get("access-control-allow-origin") == origin
+    assert "cache-control" in preflight.headers.get("access-control-allow-headers", "")
+    assert "access-control-allow-origin" not in refused.headers
     assert response.status_code == 200
     assert response.headers.get("access-control-allow-origin") == origin
     cards = [html.unescape(c).strip() for c in CARD.findall(response.text)]
