@@ -62,6 +62,13 @@ class RequestContext:
         self.follows_flags = DataLoader(self._load_follow_flags)
         self.liked = DataLoader(self._load_liked)
 
+    def clear_loaders(self) -> None:
+        """Forget what the loaders cached. A websocket connection keeps one context for its whole life: without
+        this its events and operations would show users and flags as they were when first loaded (and the
+        caches would grow for as long as the connection lives)."""
+        for loader in (self.users, self.tweets, self.follows_flags, self.liked):
+            loader.clear_all()
+
     # --- loaders (one engine call per batch) ---
     async def _load_users(self, ids: Sequence[int]) -> list[UserRecord | None]:
         found = await self.service.users_by_ids(list(ids))
@@ -231,4 +238,5 @@ class RequestContext:
     async def home_timeline_events(self, after: str | None) -> AsyncIterator[Any]:
         viewer = self.require_viewer()
         async for event in timeline_events(self.service, self.hub, viewer, after, self.close_connection):
+            self.clear_loaders()  # each event is resolved afresh (batched within the event)
             yield event

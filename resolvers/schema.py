@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Iterator
 
 import strawberry
 from graphql.error import GraphQLError
+from strawberry.extensions import SchemaExtension
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext, Info
 
@@ -125,6 +126,17 @@ class Subscription:
             yield event
 
 
+class FreshLoaders(SchemaExtension):
+    """Each operation starts with empty DataLoader caches: a websocket connection shares one context between
+    all its operations, which must not see each other's (possibly stale) loads."""
+
+    def on_operation(self) -> Iterator[None]:
+        clear = getattr(self.execution_context.context, "clear_loaders", None)
+        if clear is not None:
+            clear()
+        yield
+
+
 class FeedlineSchema(strawberry.Schema):
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
@@ -146,7 +158,7 @@ schema = FeedlineSchema(
     query=Query,
     mutation=Mutation,
     subscription=Subscription,
-    extensions=[OperationMetrics, *limit_extensions(), CodedErrors],
+    extensions=[OperationMetrics, FreshLoaders, *limit_extensions(), CodedErrors],
     config=StrawberryConfig(scalar_map={DateTime: DATETIME_SCALAR}),
 )
 

@@ -201,6 +201,27 @@ async def test_queries_and_mutations_over_the_websocket_use_the_connection_viewe
         await ws.close()
 
 
+async def test_events_are_not_served_from_a_connection_long_cache(gql: Gql, stack: Stack) -> None:
+    viewer, author = await gql.sign_up(), await gql.sign_up()
+    await gql.follow(viewer, author)
+    ws, _ = await live_subscription(gql, stack, viewer)
+    try:
+        query = (
+            "subscription { homeTimelineEvents { kind tweetId "
+            "tweet { viewerHasLiked author { followerCount viewerFollows } } } }"
+        )
+        op = await ws.subscribe(query)
+        first = await gql.post_tweet(author, "one")
+        event = (await ws.events_until(op, lambda e: e["tweetId"] == first))[-1]
+        assert event["tweet"]["author"] == {"followerCount": 1, "viewerFollows": True}
+        await gql.follow(await gql.sign_up(), author)  # the author's counters change meanwhile
+        second = await gql.post_tweet(author, "two")
+        event = (await ws.events_until(op, lambda e: e["tweetId"] == second))[-1]
+        assert event["tweet"]["author"] == {"followerCount": 2, "viewerFollows": True}
+    finally:
+        await ws.close()
+
+
 async def test_legacy_graphql_ws_protocol(gql: Gql, stack: Stack) -> None:
     viewer, author = await gql.sign_up(), await gql.sign_up()
     await gql.follow(viewer, author)
