@@ -19,12 +19,21 @@ from feedline.settings import Settings
 from graph.driver import open_driver
 from graph.schema import apply_schema
 
+REDIS_POOL_SIZE = 256
+REDIS_POOL_TIMEOUT_S = 10
+
 
 def create_app(settings: Settings) -> Starlette:
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         app.state.settings = settings
-        app.state.redis = aioredis.Redis.from_url(settings.redis_url, decode_responses=False)
+        # A blocking pool: under a burst (64 concurrent requests, 1,000 websocket subscriptions starting) a
+        # request waits for a connection instead of failing; redis-py's default pool raised
+        # MaxConnectionsError past 100 connections, answered as SERVICE_UNAVAILABLE.
+        pool = aioredis.BlockingConnectionPool.from_url(
+            settings.redis_url, max_connections=REDIS_POOL_SIZE, timeout=REDIS_POOL_TIMEOUT_S
+        )
+        app.state.redis = aioredis.Redis.from_pool(pool)
         app.state.neo4j = await open_driver(settings.neo4j_uri, settings.neo4j_user, settings.neo4j_password)
         try:
             await apply_schema(app.state.neo4j)
