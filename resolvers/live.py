@@ -14,8 +14,28 @@ from resolvers.types import FeedSource, TimelineEvent, TimelineEventKind, Tweet
 if TYPE_CHECKING:
     from api.hub import LiveHub
     from fanout.service import FeedService
+    from graph.records import TweetRecord
 
 REPLAY_BATCH = 100
+
+# One read per tweet id in flight, shared by every subscriber of the process that got the same event at the
+# same moment (a post to 1,000 followers connected here was 1,000 identical cache reads).
+_inflight: dict[tuple[int, int], asyncio.Future[TweetRecord | None]] = {}
+
+
+async def _fresh_tweet(service: FeedService, tweet_id: int) -> TweetRecord | None:
+    key = (id(service), tweet_id)
+    future = _inflight.get(key)
+    if future is None:
+
+        async def load() -> TweetRecord | None:
+            return (await service.tweets_by_ids([tweet_id])).get(tweet_id)
+
+        future = asyncio.ensure_future(load())
+        _inflight[key] = future
+        future.add_done_callback(lambda _: _inflight.pop(key, None))
+    return await asyncio.shield(future)
+
 
 # "Try Again Later": the client could not keep up and should resubscribe with `after` (nothing is lost).
 SLOW_CLOSE_CODE = 1013
@@ -74,7 +94,7 @@ async def timeline_events(
                     replayed.discard(event.tweet_id)
                     continue
                 # Read fresh (not through the connection-long DataLoader) so counts are current.
-                record = (await service.tweets_by_ids([event.tweet_id])).get(event.tweet_id)
+                record = await _fresh_tweet(service, event.tweet_id)
                 if record is None:  # deleted before we got to it; its DELETED event follows
                     continue
                 tweet: Tweet | None = Tweet(record=record)
