@@ -62,7 +62,7 @@ class BenchSizes:
         )
 
 
-API_PROCESSES = 1
+API_PROCESSES = 2  # `feedline serve` processes in the full run (stateless: any number can serve)
 
 
 async def _clear_prefix(redis: Redis, prefix: str) -> None:

@@ -45,6 +45,18 @@ TWEETS_PER_AUTHOR = 5
 ORDINARY_AUTHORS = 20
 
 
+def process_cpu_s(pids: list[int]) -> float:
+    """User + system CPU seconds used so far by the given processes (Linux /proc)."""
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -62,6 +74,10 @@ class ApiProcesses:
     ports: list[int] = field(default_factory=list)
     procs: list[subprocess.Popen[bytes]] = field(default_factory=list)
     logs: list[Path] = field(default_factory=list)
+
+    @property
+    def api_pids(self) -> list[int]:
+        return [p.pid for p in self.procs[: self.api_processes]]
 
     @property
     def base_urls(self) -> list[str]:
@@ -154,9 +170,19 @@ class HttpConn:
         self.writer: asyncio.StreamWriter | None = None
 
     async def post(self, path: str, body: bytes, token: str) -> tuple[int, bytes]:
+        reused = self.writer is not None
+        try:
+            return await self._post(path, body, token)
+        except (asyncio.IncompleteReadError, ConnectionError):
+            self.close()
+            if not reused:
+                raise
+            return await self._post(path, body, token)  # the server closed an idle keep-alive connection
+
+    async def _post(self, path: str, body: bytes, token: str) -> tuple[int, bytes]:
         if self.writer is None:
             self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
-        assert self.reader is not None
+        assert self.reader is not None and self.writer is not None
         self.writer.write(
             b"POST %s HTTP/1.1\r\nHost: %s\r\nContent-Type: application/json\r\n"
             b"Authorization: Bearer %s\r\nContent-Length: %d\r\n\r\n%s"
@@ -278,6 +304,7 @@ async def home_timeline(
     duration_s: float,
     repetitions: int,
     say: Any,
+    api_pids: list[int] | None = None,
 ) -> dict[str, Any]:
     """p50/p99 at a fixed offered rate, requests/s at saturation, per followed celebrities; the wide viewer
     against pull_home; raw ZRANGE on the same Redis as the ceiling."""
@@ -309,8 +336,14 @@ async def home_timeline(
                  **fixed.as_dict()}
             )  # fmt: skip
             for clients in concurrencies:
+                server0, client0 = process_cpu_s(api_pids or []), time.process_time()
                 sat = await closed_loop(op, clients, duration_s)
-                rows.append({"celebrities": n_celebs, **sat.as_dict()})
+                n = max(1, sat.latency.count)
+                cpu = {
+                    "server_cpu_ms_per_request": (process_cpu_s(api_pids or []) - server0) * 1000 / n,
+                    "client_cpu_ms_per_request": (time.process_time() - client0) * 1000 / n,
+                }
+                rows.append({"celebrities": n_celebs, **sat.as_dict(), **cpu})
 
         say("homeTimeline vs pull_home (wide viewer)")
         wide = world.wide_viewer
@@ -352,7 +385,14 @@ async def home_timeline(
 
 
 async def live_latency(
-    base_urls: list[str], world: ApiWorld, *, subscribers: int, posts: int, timeout_s: float, say: Any
+    base_urls: list[str],
+    world: ApiWorld,
+    *,
+    subscribers: int,
+    posts: int,
+    timeout_s: float,
+    say: Any,
+    api_pids: list[int] | None = None,
 ) -> dict[str, Any]:
     """Post-to-subscriber (websocket NEW event) and post-to-timeline (visible in homeTimeline) latency.
 
@@ -400,29 +440,47 @@ async def live_latency(
     deadline = time.perf_counter() + timeout_s
     while ready < subscribers and time.perf_counter() < deadline:  # noqa: ASYNC110 - bounded poll
         await asyncio.sleep(0.1)
-    await asyncio.sleep(1.0)  # subscriptions registered on the hub
+    post_query = json.dumps({"query": "mutation P($t: String!) { postTweet(text: $t) { id } }"})
+    author_conn = HttpConn(base_urls[0])
+
+    async def post(text: str) -> str:
+        body = json.dumps({**json.loads(post_query), "variables": {"t": text}}).encode()
+        status, payload = await author_conn.post("/graphql", body, world.tokens[world.live_author])
+        data = json.loads(payload)
+        if status != 200 or data.get("errors"):
+            raise RuntimeError(f"postTweet failed: {payload[:300]!r}")
+        return str(data["data"]["postTweet"]["id"])
+
+    # A subscription has no acknowledgement and starting 1,000 of them takes seconds (each one resolves its
+    # token and celebrity set): warm-up posts, not timed, until one reaches every subscriber.
+    live_ready = 0
+    warm_until = time.perf_counter() + timeout_s
+    while live_ready < ready and time.perf_counter() < warm_until:
+        warm_id = await post("live bench warm-up")
+        step_until = time.perf_counter() + 3
+        while len(received.get(warm_id, [])) < ready and time.perf_counter() < step_until:  # noqa: ASYNC110
+            await asyncio.sleep(0.05)
+        live_ready = len(received.get(warm_id, []))
+    await asyncio.sleep(0.5)
     to_subscriber: list[float] = []
     to_timeline: list[float] = []
     missing = 0
-    post_query = json.dumps({"query": "mutation P($t: String!) { postTweet(text: $t) { id } }"})
     poll_body = _body(1)
-    author_conn = HttpConn(base_urls[0])
     poll_conn = HttpConn(base_urls[-1])
     watcher = world.tokens[fans[0]]
-    say(f"live: {posts} posts to {ready} subscribers")
+    say(f"live: {posts} posts to {live_ready} live subscribers")
+    server0, client0 = process_cpu_s(api_pids or []), time.process_time()
     try:
         for k in range(posts):
-            body = json.dumps({**json.loads(post_query), "variables": {"t": f"live bench {k}"}}).encode()
             t0 = time.perf_counter()
-            status, payload = await author_conn.post("/graphql", body, world.tokens[world.live_author])
-            data = json.loads(payload)
-            if status != 200 or data.get("errors"):
-                raise RuntimeError(f"postTweet failed: {payload[:300]!r}")
-            tweet_id = data["data"]["postTweet"]["id"]
+            tweet_id = await post(f"live bench {k}")
             # Post-to-timeline: poll one follower's feed until the tweet shows up.
             while time.perf_counter() - t0 < 5:
                 _, feed = await poll_conn.post("/graphql", poll_body, watcher)
-                edges = json.loads(feed)["data"]["homeTimeline"]["edges"]
+                answer = json.loads(feed)
+                if "data" not in answer or answer.get("errors"):
+                    raise RuntimeError(f"homeTimeline poll failed: {feed[:300]!r}")
+                edges = answer["data"]["homeTimeline"]["edges"]
                 if edges and edges[0]["node"]["id"] == tweet_id:
                     to_timeline.append(time.perf_counter() - t0)
                     break
@@ -433,6 +491,7 @@ async def live_latency(
             missing += ready - len(arrivals)
             to_subscriber += [a - t0 for a in arrivals]
             await asyncio.sleep(0.2)
+        server_s, client_s = process_cpu_s(api_pids or []) - server0, time.process_time() - client0
     finally:
         author_conn.close()
         poll_conn.close()
@@ -440,8 +499,11 @@ async def live_latency(
         await asyncio.gather(*tasks, return_exceptions=True)
     return {
         "subscribers_connected": ready,
+        "subscribers_live": live_ready,
         "posts": posts,
         "missing_deliveries": missing,
+        "server_cpu_ms_per_event": server_s * 1000 / max(1, len(to_subscriber)),
+        "client_cpu_ms_per_event": client_s * 1000 / max(1, len(to_subscriber)),
         "post_to_subscriber": summarize(to_subscriber).as_dict(),
         "post_to_timeline": summarize(to_timeline).as_dict(),
     }
@@ -480,14 +542,15 @@ async def run(
         try:
             results["home_timeline"] = await home_timeline(
                 processes.base_urls, world, driver, redis, prefix, concurrencies=concurrencies, rate=rate,
-                duration_s=duration_s, repetitions=repetitions, say=say,
+                duration_s=duration_s, repetitions=repetitions, say=say, api_pids=processes.api_pids,
             )  # fmt: skip
         except Exception as error:  # the report says what failed instead of losing every other figure
             results["skipped"]["homeTimeline over HTTP"] = f"failed: {error!r}"[:500]
         try:
             results["live"] = await live_latency(
-                processes.base_urls, world, subscribers=subscribers, posts=posts, timeout_s=60, say=say
-            )
+                processes.base_urls, world, subscribers=subscribers, posts=posts, timeout_s=60, say=say,
+                api_pids=processes.api_pids,
+            )  # fmt: skip
         except Exception as error:
             results["skipped"]["post to timeline / websocket subscribers"] = f"failed: {error!r}"[:500]
     except Exception as error:
