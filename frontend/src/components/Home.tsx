@@ -2,6 +2,7 @@ import { useCallback, useEffect, useMemo, useRef, useState, useSyncExternalStore
 import { Link } from "react-router-dom";
 import { useQuery, useSubscription } from "urql";
 import { liveStatus } from "../client";
+import { onFollowsChanged } from "../lib/events";
 import { dropPending, flushPending, mergeEdges, newTweetsLabel, queueNew, type NewTweetsState } from "../lib/feed";
 import { HomeQuery, TimelineEventsSub } from "../operations";
 import { Compose, type PostedTweet } from "./Compose";
@@ -36,6 +37,16 @@ export function Home({ viewerHandle }: { viewerHandle: string }) {
     requestPolicy: "network-only",
   });
   const page = data?.homeTimeline;
+  // Following or unfollowing someone changes what the feed holds: start again from the first page.
+  useEffect(
+    () =>
+      onFollowsChanged(() => {
+        setPages([]);
+        setAfter(null);
+        refetch({ requestPolicy: "network-only" });
+      }),
+    [refetch],
+  );
   useEffect(() => {
     if (!page) return;
     const incoming = page.edges as FeedEdge[];

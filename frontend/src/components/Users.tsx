@@ -3,6 +3,7 @@ import { Link } from "react-router-dom";
 import { useMutation } from "urql";
 import { useFragment, type FragmentType } from "../gql";
 import { errorMessage } from "../lib/errors";
+import { emitFollowsChanged } from "../lib/events";
 import { FollowMutation, UnfollowMutation, UserRowFields } from "../operations";
 import { Avatar, CelebrityBadge } from "./ui";
 
@@ -20,6 +21,7 @@ export function FollowButton({ handle, following, compact }: { handle: string; f
     const r = target ? await follow({ handle }) : await unfollow({ handle });
     setOptimistic(null);
     if (r.error) setError(errorMessage(r.error));
+    else emitFollowsChanged();
   };
   return (
     <span className="follow-wrap">

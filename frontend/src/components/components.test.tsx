@@ -2,6 +2,7 @@ import { act, fireEvent, render, screen, within } from "@testing-library/react";
 import { MemoryRouter } from "react-router-dom";
 import { Provider, type Client } from "urql";
 import { fromValue, makeSubject, type Source } from "wonka";
+import { emitFollowsChanged } from "../lib/events";
 import { Home } from "./Home";
 import { Tweet, type TweetRef } from "./Tweet";
 
@@ -98,6 +99,22 @@ describe("Home", () => {
     fireEvent.click(screen.getByRole("button", { name: "Load more" }));
     expect(feedTexts()).toEqual(["nine", "eight", "seven"]);
     expect(screen.getByText("You're all caught up.")).toBeTruthy();
+  });
+});
+
+describe("Home after a follow", () => {
+  it("fetches the first page again, so the new followee's tweets show up", () => {
+    const pages: Record<string, unknown> = {
+      "": { homeTimeline: { edges: [edge("9", "nine")], pageInfo: { hasNextPage: false, endCursor: "c9" } } },
+    };
+    const s = stub(pages);
+    renderWith(s.client, <Home viewerHandle="ann" />);
+    expect(feedTexts()).toEqual(["nine"]);
+    pages[""] = {
+      homeTimeline: { edges: [edge("12", "twelve"), edge("9", "nine")], pageInfo: { hasNextPage: false, endCursor: "c9" } },
+    };
+    act(() => emitFollowsChanged());
+    expect(feedTexts()).toEqual(["twelve", "nine"]);
   });
 });
 
