@@ -23,7 +23,7 @@ from strawberry.types.unset import UnsetType
 
 from api.auth import TokenStore, parse_bearer
 from api.hub import LiveHub
-from api.metrics import LIVE_CONNECTIONS
+from api.metrics import ERRORS, LIVE_CONNECTIONS
 from api.ratelimit import RateLimiter
 from fanout.service import FeedService
 from feedline.engine_config import engine_config
@@ -123,10 +123,15 @@ class FeedlineGraphQL(GraphQL[RequestContext, None]):
         an extension's own hooks, e.g. a parse in ParserCache, outside the operation) still leaves with a
         code and a client-safe message."""
         if result.errors:
-            coder = CodedErrors()
-            result.errors = [
-                e if (e.extensions or {}).get("code") else coder.anonymise_error(e) for e in result.errors
-            ]
+            coder, coded = CodedErrors(), []
+            for error in result.errors:
+                if not (error.extensions or {}).get("code"):
+                    error = coder.anonymise_error(error)
+                    ERRORS.labels(
+                        code=str((error.extensions or {}).get("code"))
+                    ).inc()  # missed by OperationMetrics
+                coded.append(error)
+            result.errors = coded
         return await super().process_result(request, result)
 
     def parse_json(self, data: str | bytes) -> Any:
@@ -215,6 +220,7 @@ def _error_response(status: int, message: str) -> JSONResponse:
         code = "SERVICE_UNAVAILABLE"
     else:
         code = "BAD_USER_INPUT" if status < 500 else "INTERNAL_SERVER_ERROR"
+    ERRORS.labels(code=code).inc()
     return JSONResponse({"errors": [{"message": message, "extensions": {"code": code}}]}, status_code=status)
 
 

@@ -132,6 +132,10 @@ async def test_both_processes_post_concurrently_without_id_clashes(clients: tupl
     assert count == {"user": {"tweetCount": len(texts)}}
 
 
+def metric(text: str, name: str) -> float:
+    return next(float(line.split()[-1]) for line in text.splitlines() if line.startswith(name + " "))
+
+
 async def test_metrics_of_a_real_process(clients: tuple[Gql, Gql], cluster: Cluster) -> None:
     one, _ = clients
     me = await one.sign_up()
@@ -139,6 +143,9 @@ async def test_metrics_of_a_real_process(clients: tuple[Gql, Gql], cluster: Clus
     await one.data("query HomeProbe { homeTimeline(first: 3) { edges { cursor } } }", me.token)
     assert await one.codes('query Nope { tweet(id: "x") { id } }') == ["BAD_USER_INPUT"]
     assert await one.codes("query Anon { suggestedUsers { id } }") == ["UNAUTHENTICATED"]
+    before = (await one.http.get("/metrics")).text
+    assert (await one.http.post("/graphql", content=b"{not json")).status_code == 400
+    assert await one.codes("{ viewer { ") == ["BAD_USER_INPUT"]  # a parse error
     response = await one.http.get("/metrics")
     assert response.status_code == 200
     text = response.text
@@ -153,6 +160,10 @@ async def test_metrics_of_a_real_process(clients: tuple[Gql, Gql], cluster: Clus
         "feedline_fanout_lag",
     ):
         assert needle in text, needle
+    # Transport-level refusals and parse errors are counted too.
+    assert metric(text, 'feedline_graphql_errors_total{code="BAD_USER_INPUT"}') == 2 + metric(
+        before, 'feedline_graphql_errors_total{code="BAD_USER_INPUT"}'
+    )
     backlog = next(
         float(line.split()[-1])
         for line in text.splitlines()
