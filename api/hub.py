@@ -142,6 +142,10 @@ class LiveHub:
             name = channel.decode() if isinstance(channel, bytes) else str(channel)
             for sub in list(self._members.get(name, ())):
                 sub.offer(channel if isinstance(channel, bytes) else name.encode(), message["data"])
+            # Let subscribers run between messages: a burst that arrived in one read is parsed from the
+            # client's buffer without awaiting I/O, and would otherwise fill every queue before any consumer
+            # got a turn (cutting off clients that keep up perfectly well).
+            await asyncio.sleep(0)
 
     async def aclose(self) -> None:
         if self._reader is not None:

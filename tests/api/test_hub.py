@@ -70,3 +70,24 @@ async def test_slow_subscriber_is_cut_off(redis: aioredis.Redis, settings: Setti
                     await asyncio.wait_for(slow.get(), 2)
     finally:
         await hub.aclose()
+
+
+async def test_a_burst_larger_than_the_queue_reaches_subscribers_that_keep_up(
+    redis: aioredis.Redis, settings: Settings
+) -> None:
+    """The reader yields between messages, so consumers that keep up are not cut off by a burst that
+    arrives in one read from Redis (only a consumer that really falls behind is)."""
+    hub = LiveHub(redis, max_queue=16)
+    channel = f"{settings.key_prefix}live:tl:4"
+    burst = 1000
+    try:
+        async with hub.subscriber([channel]) as a, hub.subscriber([channel]) as b:
+            readers = [asyncio.create_task(_take(sub, burst)) for sub in (a, b)]
+            async with redis.pipeline(transaction=False) as pipe:
+                for i in range(burst):
+                    pipe.publish(channel, str(i).encode())
+                await pipe.execute()
+            for got in await asyncio.wait_for(asyncio.gather(*readers), 10):
+                assert got == [str(i).encode() for i in range(burst)]
+    finally:
+        await hub.aclose()
