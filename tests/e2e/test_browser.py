@@ -154,7 +154,7 @@ def test_browser_suite(settings: Settings, neo4j: AsyncDriver, redis: Redis) -> 
             "FEEDLINE_E2E_NEO4J_PASSWORD": settings.neo4j_password,
         }
         result = subprocess.run(
-            ["npx", "playwright", "test", "--reporter=line"],
+            ["npx", "playwright", "test", "--reporter=list"],
             cwd=FRONTEND,
             env=env,
             capture_output=True,
@@ -167,6 +167,7 @@ def test_browser_suite(settings: Settings, neo4j: AsyncDriver, redis: Redis) -> 
         )
         assert "passed" in result.stdout, result.stdout
         assert "skipped" not in result.stdout, result.stdout
+        print(result.stdout)  # per-test durations, shown with -s or on failure
     finally:
         worker.stop()
         second_api.stop()
