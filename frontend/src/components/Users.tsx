@@ -25,9 +25,9 @@ export function FollowButton({ handle, following, compact }: { handle: string; f
   };
   return (
     <span className="follow-wrap">
-      <button type="button" className={shown ? "secondary" : "primary"} data-testid="follow-button"
-        aria-pressed={shown} aria-label={`${shown ? "Unfollow" : "Follow"} @${handle}`}
-        onClick={toggle} style={compact ? { padding: ".3rem .8rem" } : undefined}>
+      <button type="button" className={`${shown ? "secondary" : "primary"}${compact ? " compact" : ""}`}
+        data-testid="follow-button" aria-pressed={shown} aria-label={`${shown ? "Unfollow" : "Follow"} @${handle}`}
+        onClick={toggle}>
         {shown ? "Following" : "Follow"}
       </button>
       {error && <span role="alert" className="error small">{error}</span>}
