@@ -334,6 +334,8 @@ def _neo4j_conf(plan: ServicePlan, lib_dir: Path) -> str:
             f"server.directories.lib={lib_dir}",
             "dbms.security.auth_enabled=true",
             "dbms.usage_report.enabled=false",
+            # The Browser's product analytics (and its consent banner) start off as well.
+            "client.allow_telemetry=false",
             f"server.memory.heap.initial_size={plan.neo4j_heap}",
             f"server.memory.heap.max_size={plan.neo4j_heap}",
             f"server.memory.pagecache.size={plan.neo4j_pagecache}",
