@@ -2,12 +2,24 @@
 
 from __future__ import annotations
 
+import csv
+from pathlib import Path
+
 import numpy as np
 import redis.asyncio as aioredis
 from argon2 import PasswordHasher
 from neo4j import AsyncDriver
 
-from feedline.seed import DEMO_PASSWORD, EPOCH_MS, PRESETS, SeedPlan, generate, seed, trending_key
+from feedline.seed import (
+    DEMO_PASSWORD,
+    EPOCH_MS,
+    PRESETS,
+    SeedPlan,
+    generate,
+    seed,
+    trending_key,
+    write_import_csv,
+)
 from feedline.settings import Settings
 from graph.driver import DATABASE
 
@@ -103,3 +115,26 @@ async def test_seed_refuses_a_non_empty_graph(neo4j: AsyncDriver) -> None:
         assert "empty" in str(error)
     else:
         raise AssertionError("seeding a non-empty graph must fail")
+
+
+def test_import_csv_matches_the_world(tmp_path: Path) -> None:
+    """The neo4j-admin import files (used for large worlds) hold every node and edge, quoted where needed."""
+    world = generate(SMALL, seed=7, celebrity_threshold=60, now_ms=EPOCH_MS + 400 * 86_400_000)
+    args = write_import_csv(world, tmp_path, "hash,with,commas")
+    files = {Path(group.split(",")[1]).stem: group for group in [*args["nodes"], *args["relationships"]]}
+    assert set(files) == {"users", "tweets", "follows", "posted", "liked"}
+
+    def rows(name: str) -> list[list[str]]:
+        with open(tmp_path / f"{name}.csv", newline="", encoding="utf-8") as f:
+            return list(csv.reader(f))
+
+    users = rows("users")
+    assert len(users) == len(world.user_ids) and users[0][7] == "hash,with,commas"
+    assert [int(r[8]) for r in users] == world.follower_count.tolist()
+    follows = rows("follows")
+    assert len(follows) == len(world.follow_src) and {r[3] for r in follows} == {"FOLLOWS"}
+    assert follows[0][2].endswith("Z") and int(follows[0][0]) == int(world.user_ids[world.follow_src[0]])
+    assert len(rows("tweets")) == len(world.tweet_ids) == len(rows("posted"))
+    assert len(rows("liked")) == len(world.like_user)
+    header = (tmp_path / "users_header.csv").read_text().strip().split(",")
+    assert len(header) == len(users[0]) and header[0] == "uid:ID(User)"
