@@ -19,6 +19,7 @@ from feedline.settings import Settings
 from graph.driver import open_driver
 from graph.schema import apply_schema
 
+NEO4J_RETRY_S = 5.0
 REDIS_POOL_SIZE = 256
 REDIS_POOL_TIMEOUT_S = 10
 
@@ -34,7 +35,15 @@ def create_app(settings: Settings) -> Starlette:
             settings.redis_url, max_connections=REDIS_POOL_SIZE, timeout=REDIS_POOL_TIMEOUT_S
         )
         app.state.redis = aioredis.Redis.from_pool(pool)
-        app.state.neo4j = await open_driver(settings.neo4j_uri, settings.neo4j_user, settings.neo4j_password)
+        # Short retries: a client is waiting, so an unreachable Neo4j answers SERVICE_UNAVAILABLE within
+        # seconds instead of after the driver's default 30 s of retrying.
+        app.state.neo4j = await open_driver(
+            settings.neo4j_uri,
+            settings.neo4j_user,
+            settings.neo4j_password,
+            max_retry_s=NEO4J_RETRY_S,
+            connection_timeout_s=NEO4J_RETRY_S,
+        )
         try:
             await apply_schema(app.state.neo4j)
             build_feed_service(app.state, settings)
