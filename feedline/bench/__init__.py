@@ -54,7 +54,7 @@ class BenchSizes:
             [5, 25, 100, 400],
             200,
             [0, 5, 20],
-            200.0,
+            100.0,  # offered rate for the open loop: about half of what two API processes sustain here
             1000,
             20,
             400,

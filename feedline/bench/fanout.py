@@ -66,6 +66,8 @@ async def measure(
         say(f"fan-out: {n:,} followers")
         samples: list[float] = []
         inserted = 0
+        await service.post_tweet(author, "fan-out bench warm-up")  # untimed: query plans, caches
+        await worker.drain()
         for p in range(posts):
             await service.post_tweet(author, f"fan-out bench {p}")
             before = worker.stats.fanout_inserts
