@@ -96,16 +96,26 @@ class FeedReader:
     ) -> list[tuple[list[int], bool]]:
         """(ids, maybe_more) per source: the timeline, then each followed celebrity's author list."""
         keys = self.ctx.keys
-        sources = [keys.timeline(state.viewer_id)] + [keys.author_tweets(c) for c in sorted(state.celebs)]
-        await self.derived.ensure_author_lists(sorted(state.celebs))
-        async with self.ctx.redis.pipeline(transaction=False) as pipe:
-            for key in sources:
-                if ascending:
-                    assert bound is not None
-                    pipe.zrange(key, above(bound), b"(\xfe", bylex=True, offset=0, num=limit)
-                else:
-                    pipe.zrange(key, below(bound), b"-", desc=True, bylex=True, offset=0, num=limit)
-            results = await pipe.execute()
+        celebs = sorted(state.celebs)
+        sources = [keys.timeline(state.viewer_id)] + [keys.author_tweets(c) for c in celebs]
+        for _ in range(2):
+            # The author lists' existence is checked in the same round trip as the reads (it used to be one
+            # round trip of its own per read); a missing list is rebuilt and the reads are done again.
+            async with self.ctx.redis.pipeline(transaction=False) as pipe:
+                for key in sources[1:]:
+                    pipe.exists(key)
+                for key in sources:
+                    if ascending:
+                        assert bound is not None
+                        pipe.zrange(key, above(bound), b"(\xfe", bylex=True, offset=0, num=limit)
+                    else:
+                        pipe.zrange(key, below(bound), b"-", desc=True, bylex=True, offset=0, num=limit)
+                replies = await pipe.execute()
+            present, results = replies[: len(celebs)], replies[len(celebs) :]
+            missing = [c for c, p in zip(celebs, present, strict=True) if not p]
+            if not missing:
+                break
+            await self.derived.ensure_author_lists(missing)
         out = []
         for members in results:
             ids = decode_ids(members)
