@@ -94,8 +94,14 @@ test("follow, live feed, infinite scroll, celebrity merge, likes, compose errors
   const result = pageA.getByRole("list", { name: "Search results" }).getByTestId("user-row");
   await expect(result).toHaveCount(1);
   await shot(pageA, "04-search");
-  await result.getByRole("link", { name: "Bo Writer" }).click();
-  await expect(pageA.getByRole("heading", { name: "Bo Writer" })).toBeVisible();
+  // Under load the results can still be settling (layout) when the first click lands: retry the click
+  // until the profile opens, with a bounded overall time.
+  await expect(async () => {
+    if (!(await pageA.getByRole("heading", { name: "Bo Writer" }).isVisible())) {
+      await result.getByRole("link", { name: "Bo Writer" }).click();
+    }
+    await expect(pageA.getByRole("heading", { name: "Bo Writer" })).toBeVisible({ timeout: 3000 });
+  }).toPass({ timeout: 20_000 });
   await pageA.getByRole("button", { name: `Follow @${b}` }).click();
   await expect(pageA.getByRole("button", { name: `Unfollow @${b}` })).toHaveText("Following");
   await expect(pageA.getByRole("tab", { name: /follower/ })).toHaveText("1 follower");
