@@ -175,12 +175,17 @@ class TimelineStore:
         live_payload: bytes = b"",
         live_prefix: str = "",
         key_prefix_len: int = 0,
+        client: Any = None,
     ) -> int:
-        """Insert one tweet into every existing timeline of the page (one round trip); returns inserts."""
+        """Insert one tweet into every existing timeline of the page (one round trip); returns inserts.
+
+        With ``client`` (a pipeline) the call is only queued: the count comes from the pipeline's results.
+        """
         if not timeline_keys:
             return 0
         args: list[Any] = [encode_id(tweet_id), cap + 1, live_payload, live_prefix, key_prefix_len]
-        return int(await self._fan_in(keys=list(timeline_keys), args=args))
+        result = await self._fan_in(keys=list(timeline_keys), args=args, client=client)
+        return 0 if client is not None else int(result)
 
     async def fan_out_remove(
         self,
@@ -190,11 +195,13 @@ class TimelineStore:
         live_payload: bytes = b"",
         live_prefix: str = "",
         key_prefix_len: int = 0,
+        client: Any = None,
     ) -> int:
         if not timeline_keys:
             return 0
         args: list[Any] = [encode_id(tweet_id), live_payload, live_prefix, key_prefix_len]
-        return int(await self._fan_out_remove(keys=list(timeline_keys), args=args))
+        result = await self._fan_out_remove(keys=list(timeline_keys), args=args, client=client)
+        return 0 if client is not None else int(result)
 
     async def merge_if_exists(self, key: str, tweet_ids: Sequence[int], cap: int) -> int:
         """Add ids to a built list (trim to cap); -1 if the key does not exist (caller rebuilds)."""

@@ -15,6 +15,7 @@ A stop request finishes the current page and leaves the message pending for whoe
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from typing import Any
@@ -35,6 +36,7 @@ DEFAULT_PAGE_SIZE = 1000
 DEFAULT_CLAIM_MIN_IDLE_MS = 30_000
 PROGRESS_TTL_S = 24 * 3600
 READ_COUNT = 16
+PREFETCH_PAGES = 4
 
 
 class FanoutWorker:
@@ -201,23 +203,53 @@ class FanoutWorker:
         )
         plen = len(keys.prefix)
         prefix = keys.prefix
-        async for page in ctx.follows.follower_id_pages(author_id, self.page_size, after):
-            timeline_keys = [f"{prefix}tl:{{{f}}}" for f in page]  # == keys.timeline(f), inlined for speed
-            if remove:
-                await ctx.store.fan_out_remove(
-                    timeline_keys, tweet_id, live_payload=payload, live_prefix=keys.live_prefix,
-                    key_prefix_len=plen,
-                )  # fmt: skip
-            else:
-                ctx.stats.fanout_inserts += await ctx.store.fan_in(
-                    timeline_keys, tweet_id, cfg.timeline_cap, live_payload=payload,
-                    live_prefix=keys.live_prefix, key_prefix_len=plen,
-                )  # fmt: skip
-            ctx.stats.fanout_pages += 1
-            await ctx.redis.set(progress_key, page[-1], ex=PROGRESS_TTL_S)
-            if self._stop.is_set():
-                return False
-        return True
+        # Neo4j paging overlaps the Redis writes: a producer task reads pages ahead into a small queue while
+        # the current page is written. Writes stay strictly in order, one page in flight, so the checkpoint
+        # never runs ahead of a page that is not fully written.
+        pages: asyncio.Queue[list[int] | BaseException | None] = asyncio.Queue(maxsize=PREFETCH_PAGES)
+        producer = asyncio.create_task(self._prefetch(author_id, after, pages))
+        try:
+            while True:
+                page = await pages.get()
+                if page is None:
+                    return True
+                if isinstance(page, BaseException):
+                    raise page
+                timeline_keys = [f"{prefix}tl:{{{f}}}" for f in page]  # == keys.timeline(f), inlined
+                async with ctx.redis.pipeline(transaction=False) as pipe:
+                    # The page's writes and its checkpoint in one round trip, in this order.
+                    if remove:
+                        await ctx.store.fan_out_remove(
+                            timeline_keys, tweet_id, live_payload=payload, live_prefix=keys.live_prefix,
+                            key_prefix_len=plen, client=pipe,
+                        )  # fmt: skip
+                    else:
+                        await ctx.store.fan_in(
+                            timeline_keys, tweet_id, cfg.timeline_cap, live_payload=payload,
+                            live_prefix=keys.live_prefix, key_prefix_len=plen, client=pipe,
+                        )  # fmt: skip
+                    pipe.set(progress_key, page[-1], ex=PROGRESS_TTL_S)
+                    changed, _ = await pipe.execute()
+                if not remove:
+                    ctx.stats.fanout_inserts += int(changed)
+                ctx.stats.fanout_pages += 1
+                if self._stop.is_set():
+                    return False
+        finally:
+            producer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await producer
+
+    async def _prefetch(
+        self, author_id: int, after: int, pages: asyncio.Queue[list[int] | BaseException | None]
+    ) -> None:
+        try:
+            async for page in self.ctx.follows.follower_id_pages(author_id, self.page_size, after):
+                await pages.put(page)
+        except Exception as exc:  # handed to the consumer, which raises it in the worker's context
+            await pages.put(exc)
+            return
+        await pages.put(None)
 
     async def fan_post(self, msg_id: str, tweet_id: int, author_id: int) -> bool:
         if await self._is_celebrity(author_id):

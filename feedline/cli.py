@@ -153,6 +153,10 @@ def bench(
     out_dir: Annotated[Path, typer.Option(help="Where REPORT.md, results.json and plots go.")] = PROJECT_ROOT
     / "bench",
     keep_services: Annotated[bool, typer.Option(help="Leave the benchmark's services running.")] = False,
+    fanout_only: Annotated[
+        bool,
+        typer.Option(help="Only the fan-out scenario (1K/10K/50K followers vs the ZADD ceiling); prints it."),
+    ] = False,
 ) -> None:
     """Run every benchmark scenario on private services and write the report with plots.
 
@@ -164,8 +168,16 @@ def bench(
     plan = local_services.ServicePlan.for_bench()
     with console.status("starting the benchmark's Redis and Neo4j…"):
         local_services.up(plan, log=_log)
+    settings = plan.settings(get_settings(), key_prefix="bench:")
     try:
-        run_bench_cli(plan.settings(get_settings(), key_prefix="bench:"), quick, out_dir)
+        if fanout_only:
+            import asyncio
+
+            from feedline.bench import fanout_only as only
+
+            only.print_table(asyncio.run(only.run(settings, quick)))
+        else:
+            run_bench_cli(settings, quick, out_dir)
     finally:
         if not keep_services:
             local_services.down(plan)

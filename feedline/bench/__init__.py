@@ -1,6 +1,6 @@
 """`feedline bench`: every scenario bounded in time, each timing set against a ceiling from the same run.
 
-Scenarios (all on the real engine and API): fan-out with FanoutWorker (feedline/bench/fanout.py), reads and
+Scenarios (all on the real engine and API): fan-out with FanoutWorker (feedline/bench/fanout.py; alone: `feedline bench --fanout-only`), reads and
 rebuild and memory with FeedService (reads.py), homeTimeline over HTTP and live websocket latency against
 `feedline serve` + `feedline worker` processes (api_scenarios.py). A scenario that fails is listed under "Not
 measured in this run" with the reason instead of losing the other figures.

@@ -1,24 +1,17 @@
-"""Fan-out benchmark on its own (issue 4): one tweet fanned out by the real FanoutWorker to 1K, 10K and 50K
-existing follower timelines, next to `redis-benchmark` pipelined ZADD on the same Redis in the same run.
+"""`feedline bench --fanout-only`: one tweet fanned out by the real FanoutWorker to 1K, 10K and 50K existing
+follower timelines, next to `redis-benchmark` pipelined ZADD on the same Redis in the same run.
 
-    .venv/bin/python bench/fanout.py [--quick] [--keep-services]
-
-Starts the benchmark's own Redis and Neo4j (the same ones as `feedline bench`), prints a table and the JSON.
-The full `feedline bench` runs the same scenario and puts it in bench/REPORT.md.
+Prints a table and the JSON; the full `feedline bench` runs the same scenario and puts it in bench/REPORT.md.
 """
 
 from __future__ import annotations
 
-import argparse
-import asyncio
 import json
 from typing import Any
 
 from redis.asyncio import Redis
 
-from feedline import services as local_services
 from feedline.bench import _clear_prefix, fanout, redis_ceiling, world
-from feedline.settings import get_settings
 from graph.driver import open_driver
 from graph.schema import apply_schema
 
@@ -42,18 +35,7 @@ async def run(settings: Any, quick: bool) -> dict[str, Any]:
         await driver.close()
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--quick", action="store_true")
-    parser.add_argument("--keep-services", action="store_true")
-    args = parser.parse_args()
-    plan = local_services.ServicePlan.for_bench()
-    local_services.up(plan, log=print)
-    try:
-        out = asyncio.run(run(plan.settings(get_settings(), key_prefix="bench:"), args.quick))
-    finally:
-        if not args.keep_services:
-            local_services.down(plan)
+def print_table(out: dict[str, Any]) -> None:
     ceiling = out["zadd_ceiling"].get("zadd_per_s") or float("nan")
     print(f"redis-benchmark pipelined ZADD ceiling: {ceiling:,.0f}/s")
     print("followers  fan-out ms  inserts/s  fraction of ceiling")
@@ -63,7 +45,3 @@ def main() -> None:
             f"{row['inserts_per_s'] / ceiling:>6.2f}"
         )
     print(json.dumps(out, indent=2, default=str))
-
-
-if __name__ == "__main__":
-    main()
