@@ -568,6 +568,7 @@ def admin_import(
         cmd = [
             java, "-Xmx2g", "-cp", f"{services.ensure_neo4j_jars(lambda m: None)}/*", "org.neo4j.cli.AdminTool",
             "database", "import", "full", DATABASE, "--overwrite-destination=true",
+            f"--report-file={workdir / 'import.report'}",  # not the working directory
             *(f"--nodes={n}" for n in args["nodes"]), *(f"--relationships={r}" for r in args["relationships"]),
         ]  # fmt: skip
         done = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
