@@ -138,3 +138,35 @@ def test_import_csv_matches_the_world(tmp_path: Path) -> None:
     assert len(rows("liked")) == len(world.like_user)
     header = (tmp_path / "users_header.csv").read_text().strip().split(",")
     assert len(header) == len(users[0]) and header[0] == "uid:ID(User)"
+
+
+async def test_admin_import_loads_the_world_into_a_real_neo4j() -> None:
+    """The bulk path of large seeds (neo4j-admin import), on the lifecycle services (stopped and restarted)."""
+    from feedline import services
+    from feedline.seed import admin_import, hash_password
+    from graph.driver import open_driver
+    from tests.conftest import settings_for
+    from tests.foundation.test_services_lifecycle import LIFECYCLE_SLOT
+
+    plan = services.ServicePlan.for_test_slot(LIFECYCLE_SLOT)
+    services.up(plan, log=lambda _: None)
+    world = generate(SMALL, seed=3, celebrity_threshold=60)
+    try:
+        admin_import(plan, world, hash_password())
+        settings = settings_for(plan)
+        driver = await open_driver(settings.neo4j_uri, settings.neo4j_user, settings.neo4j_password)
+        try:
+            records, _, _ = await driver.execute_query(
+                "MATCH (u:User) WITH count(u) AS users, sum(u.followerCount) AS counted "
+                "MATCH ()-[f:FOLLOWS]->() RETURN users, counted, count(f) AS follows",
+                database_=DATABASE,
+            )
+        finally:
+            await driver.close()
+    finally:
+        services.down(plan)
+    row = records[0]
+    assert row["users"] == SMALL.users
+    assert row["follows"] == len(world.follow_src) == row["counted"]
+    report_in_cwd = Path("import.report").exists()  # noqa: ASYNC240 - one stat after the work is done
+    assert not report_in_cwd, "the import report must not land in the working directory"
