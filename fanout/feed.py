@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from fanout import cursors
 from fanout.cache import Caches
-from fanout.context import EngineContext
+from fanout.context import EngineContext, now_ms
 from fanout.derived import SET_SENTINEL, Derived, decode_id_set, engagement_score
 from fanout.pages import FeedEntry, FeedOrder, FeedPage, FeedSource, Page
 from fanout.store import BUILDING, above, below, decode_ids
@@ -32,6 +32,7 @@ SUGGEST_BELOW_FOLLOWS = 5
 SUGGEST_BELOW_ENTRIES = 20
 SUGGESTIONS = 50
 TOP_WINDOW = 800
+ACTIVE_EVERY_S = 3600
 TOP_SNAPSHOT_TTL = 600
 _SOURCE_CODE: dict[FeedSource, int] = {"TIMELINE": 0, "CELEBRITY": 1, "SUGGESTED": 2}
 _CODE_SOURCE: dict[int, FeedSource] = {v: k for k, v in _SOURCE_CODE.items()}
@@ -68,7 +69,19 @@ class FeedReader:
                 pipe.expire(tl, ttl)
                 pipe.expire(keys.celebs(viewer_id), ttl)
                 pipe.expire(keys.followees(viewer_id), ttl)
-                exists, building, size, celeb_members, follow_count, *_ = await pipe.execute()
+                # ... and of the user: lastActiveAt in Neo4j is written at most once an hour (SET NX EX).
+                pipe.set(keys.active(viewer_id), b"1", nx=True, ex=ACTIVE_EVERY_S)
+                (
+                    exists,
+                    building,
+                    size,
+                    celeb_members,
+                    follow_count,
+                    *_,
+                    first_this_hour,
+                ) = await pipe.execute()
+            if first_this_hour:
+                await self.ctx.users.touch(viewer_id, now_ms())
             if exists and building is None:
                 break
             # An evicted user lost all three keys together (same TTL): rebuild them concurrently, not in

@@ -52,7 +52,7 @@ class Keys:
         return f"{self.prefix}u:{{{uid}}}"
 
     def active(self, uid: int) -> str:
-        """Throttle of touch_active: exists while lastActiveAt is fresh (one hour)."""
+        """Throttle of the lastActiveAt write: exists while it is fresh (one hour; see FeedReader.view_state)."""
         return f"{self.prefix}act:{{{uid}}}"
 
     def top_snapshot(self, uid: int, snapshot: str) -> str:

@@ -6,7 +6,6 @@ be rebuilt, so a crash between the two loses nothing that a rebuild cannot resto
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Sequence
 from typing import Literal
 
@@ -31,7 +30,6 @@ from graph.records import TweetRecord, UserRecord
 __all__ = ["EngineConfig", "FeedService"]
 
 STREAM_MAXLEN = 1_000_000
-ACTIVE_EVERY_S = 3600
 PURGE_LIMIT = 5000
 
 
@@ -78,10 +76,6 @@ class FeedService:
     async def suggested_users(self, viewer_id: int, first: int) -> list[UserRecord]:
         _check_first(first)
         return await self.ctx.follows.suggestions(viewer_id, first)
-
-    async def touch_active(self, viewer_id: int) -> None:
-        if await self.redis.set(self.keys.active(viewer_id), b"1", nx=True, ex=ACTIVE_EVERY_S):
-            await self.ctx.users.touch(viewer_id, now_ms())
 
     # --- tweets -----------------------------------------------------------------------------------------
     async def tweets_by_ids(self, ids: Sequence[int]) -> dict[int, TweetRecord]:
@@ -266,9 +260,7 @@ class FeedService:
         if order not in ("LATEST", "TOP"):
             raise BadInput("order must be LATEST or TOP")
         read = self.reader.read_latest if order == "LATEST" else self.reader.read_top
-        # Reading the feed is what makes a user active: lastActiveAt is touched alongside (at most hourly).
-        page, _ = await asyncio.gather(read(viewer_id, first, after), self.touch_active(viewer_id))
-        return page
+        return await read(viewer_id, first, after)  # also touches lastActiveAt (at most hourly)
 
     async def replay(self, viewer_id: int, after: str, limit: int = 100) -> list[FeedEntry]:
         return await self.reader.replay(viewer_id, after, limit)
