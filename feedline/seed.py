@@ -105,6 +105,17 @@ class SeedResult:
     celebrities: list[str]
     seconds: dict[str, float]
 
+    @classmethod
+    def of(cls, world: World, seconds: dict[str, float]) -> SeedResult:
+        return cls(
+            users=len(world.user_ids),
+            follows=len(world.follow_src),
+            tweets=len(world.tweet_ids),
+            likes=len(world.like_user),
+            celebrities=[world.handles[i] for i in world.celebrity_indexes],
+            seconds=seconds,
+        )
+
     @property
     def follows_per_second(self) -> float:
         return self.follows / max(self.seconds.get("follows", 0.0), 1e-9)
@@ -629,14 +640,7 @@ async def seed_by_import(
         await driver.close()
     if redis is not None:
         await populate_redis(redis, world, key_prefix=settings.key_prefix)
-    return SeedResult(
-        users=len(world.user_ids),
-        follows=len(world.follow_src),
-        tweets=len(world.tweet_ids),
-        likes=len(world.like_user),
-        celebrities=[world.handles[i] for i in world.celebrity_indexes],
-        seconds=seconds,
-    )
+    return SeedResult.of(world, seconds)
 
 
 def trending_key(key_prefix: str) -> str:
@@ -711,14 +715,7 @@ async def seed(
     )
     if redis is not None:
         await populate_redis(redis, world, key_prefix=key_prefix)
-    return SeedResult(
-        users=len(world.user_ids),
-        follows=len(world.follow_src),
-        tweets=len(world.tweet_ids),
-        likes=len(world.like_user),
-        celebrities=[world.handles[i] for i in world.celebrity_indexes],
-        seconds=seconds,
-    )
+    return SeedResult.of(world, seconds)
 
 
 def run_seed_cli(

@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 
 import pytest
+import redis.asyncio as aioredis
 
 from feedline.settings import Settings
 from tests.api.gqlclient import GENEROUS_LIMITS, Gql, api_settings, delete_prefix
@@ -52,6 +53,15 @@ def stack(test_settings: Settings) -> Iterator[Stack]:
 @pytest.fixture
 async def gql(stack: Stack) -> AsyncIterator[Gql]:
     client = Gql(stack.base_url)
+    try:
+        yield client
+    finally:
+        await client.aclose()
+
+
+@pytest.fixture
+async def redis_client(stack: Stack) -> AsyncIterator[aioredis.Redis]:
+    client = aioredis.Redis.from_url(stack.settings.redis_url)
     try:
         yield client
     finally:

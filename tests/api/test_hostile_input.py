@@ -8,7 +8,6 @@ after the hostile requests.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
@@ -23,15 +22,6 @@ from tests.api.gqlclient import Account, Gql, WsClient, codes, eventually
 
 # Read-side state a query may legitimately fill or refresh (caches, counters, throttles, snapshots).
 VOLATILE = ("tw:", "u:", "rl:", "act:", "top:", "lock:", "trending")
-
-
-@pytest.fixture
-async def redis_client(stack: Stack) -> AsyncIterator[aioredis.Redis]:
-    client = aioredis.Redis.from_url(stack.settings.redis_url)
-    try:
-        yield client
-    finally:
-        await client.aclose()
 
 
 async def snapshot(neo4j: AsyncDriver, redis: aioredis.Redis, prefix: str) -> dict[str, Any]:

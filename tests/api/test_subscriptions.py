@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 import socket
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -34,15 +34,6 @@ from tests.api.gqlclient import (
     eventually,
     until_all,
 )
-
-
-@pytest.fixture
-async def redis_client(stack: Stack) -> AsyncIterator[aioredis.Redis]:
-    client = aioredis.Redis.from_url(stack.settings.redis_url)
-    try:
-        yield client
-    finally:
-        await client.aclose()
 
 
 async def cursor_below(gql: Gql, viewer: Account, tweet_id: str) -> str:
