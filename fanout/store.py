@@ -134,6 +134,13 @@ return 1
 """
 
 
+async def _run(script: Any, keys: Sequence[str], args: list[Any], client: Any) -> int:
+    """Run a page script now and return its count, or (``client`` = a pipeline) only queue it: then 0, and
+    the count comes from the pipeline's results when the caller executes it."""
+    result = await script(keys=list(keys), args=args, client=client)
+    return 0 if client is not None else int(result)
+
+
 def encode_id(tweet_id: int) -> bytes:
     return _ID.pack(tweet_id)
 
@@ -184,8 +191,7 @@ class TimelineStore:
         if not timeline_keys:
             return 0
         args: list[Any] = [encode_id(tweet_id), cap + 1, live_payload, live_prefix, key_prefix_len]
-        result = await self._fan_in(keys=list(timeline_keys), args=args, client=client)
-        return 0 if client is not None else int(result)
+        return await _run(self._fan_in, timeline_keys, args, client)
 
     async def fan_out_remove(
         self,
@@ -200,8 +206,7 @@ class TimelineStore:
         if not timeline_keys:
             return 0
         args: list[Any] = [encode_id(tweet_id), live_payload, live_prefix, key_prefix_len]
-        result = await self._fan_out_remove(keys=list(timeline_keys), args=args, client=client)
-        return 0 if client is not None else int(result)
+        return await _run(self._fan_out_remove, timeline_keys, args, client)
 
     async def merge_if_exists(self, key: str, tweet_ids: Sequence[int], cap: int) -> int:
         """Add ids to a built list (trim to cap); -1 if the key does not exist (caller rebuilds)."""
@@ -267,5 +272,4 @@ class Backfill:
         if not timeline_keys or not newest_first_ids:
             return 0
         args: list[Any] = [cap + 1, *(encode_id(t) for t in newest_first_ids)]
-        result = await self._script(keys=list(timeline_keys), args=args, client=client)
-        return 0 if client is not None else int(result)  # queued in a pipeline: the caller executes it
+        return await _run(self._script, timeline_keys, args, client)
