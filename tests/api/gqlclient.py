@@ -7,17 +7,19 @@ was received so far.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import json
 import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
 import pytest
 import redis as sync_redis
+from starlette.applications import Starlette
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
@@ -139,6 +141,17 @@ EVENTS_QUERY = (
     "subscription($after: String) { homeTimelineEvents(after: $after) "
     "{ kind tweetId cursor source tweet { id text author { handle } } } }"
 )
+
+
+@contextlib.asynccontextmanager
+async def in_process(app: Starlette) -> AsyncIterator[Gql]:
+    """``app`` run in this process (its lifespan entered) with a Gql client over httpx's ASGI transport."""
+    async with app.router.lifespan_context(app):
+        client = Gql("http://feedline.test", transport=httpx.ASGITransport(app=app))
+        try:
+            yield client
+        finally:
+            await client.aclose()
 
 
 class WsClient:

@@ -12,7 +12,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-import httpx
 import pytest
 import redis.asyncio as aioredis
 from neo4j import AsyncDriver, AsyncSession
@@ -21,7 +20,7 @@ from redis.asyncio.connection import AbstractConnection
 
 from api.app import create_app
 from feedline.settings import Settings
-from tests.api.gqlclient import Account, Gql
+from tests.api.gqlclient import Account, Gql, in_process
 
 HOME = """
 query Home($n: Int) {
@@ -78,13 +77,8 @@ def counted(monkeypatch: pytest.MonkeyPatch, trips: RoundTrips) -> Any:
 
 @pytest.fixture
 async def app_client(settings: Settings, redis: aioredis.Redis, neo4j: AsyncDriver) -> AsyncIterator[Gql]:
-    app = create_app(settings.model_copy(update={"celebrity_threshold": 2}))
-    async with app.router.lifespan_context(app):
-        client = Gql("http://feedline.test", transport=httpx.ASGITransport(app=app))
-        try:
-            yield client
-        finally:
-            await client.aclose()
+    async with in_process(create_app(settings.model_copy(update={"celebrity_threshold": 2}))) as client:
+        yield client
 
 
 async def build_world(gql: Gql) -> Account:

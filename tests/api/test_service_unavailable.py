@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 
-import httpx
 import pytest
 from neo4j import AsyncDriver, AsyncGraphDatabase
 
@@ -14,20 +13,15 @@ from api.app import create_app
 from fanout.service import FeedService
 from feedline.engine_config import engine_config
 from feedline.settings import Settings
-from tests.api.gqlclient import Gql, codes
+from tests.api.gqlclient import Gql, codes, in_process
 from tests.support.processes import free_port
 
 
 @pytest.fixture
 async def app_without_redis(settings: Settings, neo4j: AsyncDriver) -> AsyncIterator[Gql]:
     dead = settings.model_copy(update={"redis_url": f"redis://127.0.0.1:{free_port()}/0"})
-    app = create_app(dead)
-    async with app.router.lifespan_context(app):  # Redis connects lazily: the app starts
-        client = Gql("http://feedline.test", transport=httpx.ASGITransport(app=app))
-        try:
-            yield client
-        finally:
-            await client.aclose()
+    async with in_process(create_app(dead)) as client:  # Redis connects lazily: the app starts
+        yield client
 
 
 async def test_redis_down(app_without_redis: Gql) -> None:
@@ -41,7 +35,7 @@ async def test_redis_down(app_without_redis: Gql) -> None:
 @pytest.fixture
 async def app_without_neo4j(settings: Settings, neo4j: AsyncDriver) -> AsyncIterator[Gql]:
     app = create_app(settings)
-    async with app.router.lifespan_context(app):
+    async with in_process(app) as client:
         # Swap the engine's driver for one aimed at a closed port (the real one stays for the lifespan).
         dead = AsyncGraphDatabase.driver(
             f"bolt://127.0.0.1:{free_port()}",
@@ -50,11 +44,9 @@ async def app_without_neo4j(settings: Settings, neo4j: AsyncDriver) -> AsyncIter
             max_transaction_retry_time=0.5,  # the default retries for 30 s before giving up
         )
         app.state.feed_service = FeedService(dead, app.state.redis, engine_config(settings))
-        client = Gql("http://feedline.test", transport=httpx.ASGITransport(app=app))
         try:
             yield client
         finally:
-            await client.aclose()
             await dead.close()
 
 

@@ -16,7 +16,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -48,7 +48,6 @@ class Proc:
     popen: subprocess.Popen[bytes]
     log_path: Path
     base_url: str | None = None
-    _log_file: object = field(default=None, repr=False)
 
     def output(self) -> str:
         return self.log_path.read_text(errors="replace")
@@ -75,15 +74,16 @@ class Proc:
 
 
 def _spawn(name: str, args: list[str], env: dict[str, str]) -> Proc:
-    log = tempfile.NamedTemporaryFile(prefix=f"feedline-{name}-", suffix=".log", delete=False)  # noqa: SIM115
-    popen = subprocess.Popen(
-        [sys.executable, "-m", "feedline", *args],
-        env=env,
-        cwd=PROJECT_ROOT,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    return Proc(name, popen, Path(log.name), _log_file=log)
+    with tempfile.NamedTemporaryFile(prefix=f"feedline-{name}-", suffix=".log", delete=False) as log:
+        # The child writes through its own copy of the descriptor; ours is closed on leaving the block.
+        popen = subprocess.Popen(
+            [sys.executable, "-m", "feedline", *args],
+            env=env,
+            cwd=PROJECT_ROOT,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    return Proc(name, popen, Path(log.name))
 
 
 def start_api(settings: Settings, *, port: int | None = None, **extra_env: str) -> Proc:
