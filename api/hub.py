@@ -15,14 +15,12 @@ from collections.abc import AsyncIterator, Iterable
 
 import redis.asyncio as aioredis
 
+from fanout.live import SlowConsumer
+
 log = logging.getLogger("feedline.api.hub")
 
 DEFAULT_QUEUE_SIZE = 256
 ACK_TIMEOUT_SECONDS = 5.0
-
-
-class SlowConsumer(Exception):
-    """The subscriber's queue overflowed; the connection should be closed with this reason."""
 
 
 class Subscriber:

@@ -7,7 +7,8 @@ import asyncio
 import pytest
 import redis.asyncio as aioredis
 
-from api.hub import LiveHub, SlowConsumer, Subscriber
+from api.hub import LiveHub, Subscriber
+from fanout.live import SlowConsumer
 from feedline.settings import Settings
 
 
