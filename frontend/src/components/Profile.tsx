@@ -4,7 +4,7 @@ import { useQuery } from "urql";
 import { FollowersQuery, FollowingQuery, ProfileQuery, ProfileTweetsPage } from "../operations";
 import { Tweet } from "./Tweet";
 import { FollowButton, UserRow } from "./Users";
-import { Avatar, CelebrityBadge, Empty, ErrorState, Loading } from "./ui";
+import { Avatar, CelebrityBadge, Empty, ErrorState, LoadMore, Loading } from "./ui";
 
 type Tab = "tweets" | "followers" | "following";
 const TABS: Tab[] = ["tweets", "followers", "following"];
@@ -19,12 +19,7 @@ function ProfileTweets({ handle, viewerHandle }: { handle: string; viewerHandle?
     <>
       {conn.edges.length === 0 && <Empty>No tweets yet.</Empty>}
       {conn.edges.map((e) => <Tweet key={e.node.id} tweet={e.node} viewerHandle={viewerHandle} />)}
-      {fetching && <Loading label="Loading more…" />}
-      {!fetching && conn.pageInfo.hasNextPage && (
-        <button type="button" className="secondary wide" onClick={() => setAfter(conn.pageInfo.endCursor ?? null)}>
-          Load more
-        </button>
-      )}
+      <LoadMore fetching={fetching} pageInfo={conn.pageInfo} onMore={setAfter} />
     </>
   );
 }
@@ -50,12 +45,7 @@ function People({ handle, tab, viewerHandle }: { handle: string; tab: "followers
       <ul className="users card" aria-label={tab === "followers" ? "Followers" : "Following"}>
         {conn.edges.map((e) => <UserRow key={e.cursor} user={e.node} viewerHandle={viewerHandle} />)}
       </ul>
-      {fetching && <Loading label="Loading more…" />}
-      {!fetching && conn.pageInfo.hasNextPage && (
-        <button type="button" className="secondary wide" onClick={() => setAfter(conn.pageInfo.endCursor ?? null)}>
-          Load more
-        </button>
-      )}
+      <LoadMore fetching={fetching} pageInfo={conn.pageInfo} onMore={setAfter} />
     </>
   );
 }

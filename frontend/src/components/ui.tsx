@@ -26,6 +26,21 @@ export function ErrorState({ error, onRetry }: { error: CombinedError; onRetry?:
   );
 }
 
+/** The foot of a paged list: "Loading more…" while a page loads, else a button for the next one. */
+export function LoadMore({ fetching, pageInfo, onMore }: {
+  fetching: boolean;
+  pageInfo: { hasNextPage: boolean; endCursor?: string | null };
+  onMore: (after: string | null) => void;
+}) {
+  if (fetching) return <Loading label="Loading more…" />;
+  if (!pageInfo.hasNextPage) return null;
+  return (
+    <button type="button" className="secondary wide" onClick={() => onMore(pageInfo.endCursor ?? null)}>
+      Load more
+    </button>
+  );
+}
+
 export function CelebrityBadge() {
   return (
     <span className="badge" title="Celebrity: merged into feeds at read time" data-testid="celebrity-badge">
