@@ -19,6 +19,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 fmt: $(STAMP)
 	$(BIN)/ruff format .
@@ -36,7 +37,7 @@ services-down: $(STAMP)
 # Python: a virtualenv with the package (editable) and its pinned dependencies (requirements.lock).
 $(STAMP): pyproject.toml requirements.lock
 	test -x $(BIN)/python || python3 -m venv $(VENV)
-	$(BIN)/pip install -q --disable-pip-version-check -c requirements.lock -e '.[dev,bench]'
+	$(BIN)/pip install -q --disable-pip-version-check -c requirements.lock -e '.[dev,seed,bench]'
 	touch $(STAMP)
 
 # The web client: dependencies from the lockfile, then the production build the API serves at `/`.

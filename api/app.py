@@ -11,11 +11,11 @@ from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.routing import Route, WebSocketRoute
 
+from api.config import ApiConfig
 from api.graphql_view import FeedlineGraphQL, build_feed_service
 from api.health import healthz, readyz
 from api.metrics import metrics
 from api.static import GuideCors, guide_origins, static_routes
-from feedline.settings import Settings
 from graph.driver import open_driver
 from graph.schema import apply_schema
 
@@ -24,29 +24,28 @@ REDIS_POOL_SIZE = 256
 REDIS_POOL_TIMEOUT_S = 10
 
 
-def create_app(settings: Settings) -> Starlette:
+def create_app(config: ApiConfig) -> Starlette:
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        app.state.settings = settings
         # A blocking pool: under a burst (64 concurrent requests, 1,000 websocket subscriptions starting) a
         # request waits for a connection instead of failing; redis-py's default pool raised
         # MaxConnectionsError past 100 connections, answered as SERVICE_UNAVAILABLE.
         pool = aioredis.BlockingConnectionPool.from_url(
-            settings.redis_url, max_connections=REDIS_POOL_SIZE, timeout=REDIS_POOL_TIMEOUT_S
+            config.redis_url, max_connections=REDIS_POOL_SIZE, timeout=REDIS_POOL_TIMEOUT_S
         )
         app.state.redis = aioredis.Redis.from_pool(pool)
         # Short retries: a client is waiting, so an unreachable Neo4j answers SERVICE_UNAVAILABLE within
         # seconds instead of after the driver's default 30 s of retrying.
         app.state.neo4j = await open_driver(
-            settings.neo4j_uri,
-            settings.neo4j_user,
-            settings.neo4j_password,
+            config.neo4j_uri,
+            config.neo4j_user,
+            config.neo4j_password,
             max_retry_s=NEO4J_RETRY_S,
             connection_timeout_s=NEO4J_RETRY_S,
         )
         try:
             await apply_schema(app.state.neo4j)
-            build_feed_service(app.state, settings)
+            build_feed_service(app.state, config)
             yield
         finally:
             if hasattr(app.state, "hub"):
@@ -65,10 +64,10 @@ def create_app(settings: Settings) -> Starlette:
     ]
     middleware = [
         # Outermost: answers the Neo4j Browser's preflight for the guide before CORSMiddleware refuses it.
-        Middleware(GuideCors, origins=guide_origins(settings.neo4j_http_port)),
+        Middleware(GuideCors, origins=guide_origins(config.neo4j_http_port)),
         Middleware(
             CORSMiddleware,
-            allow_origins=list(settings.cors_origins),
+            allow_origins=list(config.cors_origins),
             allow_methods=["GET", "POST", "OPTIONS"],
             allow_headers=["authorization", "content-type"],
         ),

@@ -21,16 +21,16 @@ from strawberry.subscriptions.protocols.graphql_ws.types import ConnectionInitMe
 from strawberry.types import ExecutionResult
 from strawberry.types.unset import UnsetType
 
-from api.auth import TokenStore, parse_bearer
+from api.config import ApiConfig
 from api.hub import LiveHub
-from api.metrics import ERRORS, LIVE_CONNECTIONS
+from api.metrics import LIVE_CONNECTIONS
 from api.ratelimit import RateLimiter
+from auth.tokens import TokenStore, parse_bearer
 from fanout.service import FeedService
-from feedline.engine_config import engine_config
-from feedline.settings import Settings
 from resolvers.context import RequestContext
 from resolvers.errors import BACKEND_DOWN, UNAVAILABLE_MESSAGE, CodedErrors
 from resolvers.limits import MAX_DOCUMENT_BYTES
+from resolvers.metrics import ERRORS
 from resolvers.schema import schema
 
 REFUSED: dict[str, object] = {
@@ -232,9 +232,10 @@ def _declared_length(scope: Scope) -> int:
     return len(scope.get("query_string", b""))
 
 
-def build_feed_service(app_state: Any, settings: Settings) -> None:
+def build_feed_service(app_state: Any, config: ApiConfig) -> None:
     """Put the engine facade and token store on app.state (called from the app lifespan)."""
-    app_state.feed_service = FeedService(app_state.neo4j, app_state.redis, engine_config(settings))
+    prefix = config.engine.key_prefix
+    app_state.feed_service = FeedService(app_state.neo4j, app_state.redis, config.engine)
     app_state.hub = LiveHub(app_state.redis)
-    app_state.rate_limiter = RateLimiter(app_state.redis, settings)
-    app_state.tokens = TokenStore(app_state.redis, settings.key_prefix, settings.token_ttl_seconds)
+    app_state.rate_limiter = RateLimiter(app_state.redis, prefix, config.rate_limits)
+    app_state.tokens = TokenStore(app_state.redis, prefix, config.token_ttl_seconds)

@@ -15,7 +15,7 @@ from collections.abc import AsyncIterator, Iterable
 
 import redis.asyncio as aioredis
 
-from fanout.live import SlowConsumer
+from resolvers.live import SlowConsumer
 
 log = logging.getLogger("feedline.api.hub")
 

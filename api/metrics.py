@@ -1,29 +1,14 @@
-"""Prometheus metrics: request latency by operation, errors by code, live websocket connections, fan-out backlog."""
+"""Prometheus metrics served at /metrics: the GraphQL ones (resolvers/metrics.py) plus live websocket
+connections and the fan-out backlog, read from Redis at scrape time."""
 
 from __future__ import annotations
 
-import time
-from collections.abc import Iterator
-
-from prometheus_client import (
-    CONTENT_TYPE_LATEST,
-    CollectorRegistry,
-    Counter,
-    Gauge,
-    Histogram,
-    generate_latest,
-)
+from prometheus_client import CONTENT_TYPE_LATEST, Gauge, generate_latest
 from starlette.requests import Request
 from starlette.responses import Response
-from strawberry.extensions.base_extension import SchemaExtension
 
-REGISTRY = CollectorRegistry()
-REQUEST_SECONDS = Histogram(
-    "feedline_graphql_request_seconds", "GraphQL operation latency.", ["operation"], registry=REGISTRY
-)
-ERRORS = Counter(
-    "feedline_graphql_errors_total", "GraphQL errors by extensions.code.", ["code"], registry=REGISTRY
-)
+from resolvers.metrics import REGISTRY
+
 LIVE_CONNECTIONS = Gauge("feedline_live_connections", "Open websocket connections.", registry=REGISTRY)
 FANOUT_BACKLOG = Gauge("feedline_fanout_stream_length", "XLEN of the fan-out stream.", registry=REGISTRY)
 FANOUT_PENDING = Gauge(
@@ -35,19 +20,6 @@ FANOUT_LAG = Gauge(
     "down or behind). Backlog = lag + pending.",
     registry=REGISTRY,
 )
-
-
-class OperationMetrics(SchemaExtension):
-    """Times each operation and counts its errors by code (runs after CodedErrors has set the codes)."""
-
-    def on_operation(self) -> Iterator[None]:
-        started = time.perf_counter()
-        yield
-        name = self.execution_context.operation_name or "anonymous"
-        REQUEST_SECONDS.labels(operation=name[:64]).observe(time.perf_counter() - started)
-        result = self.execution_context.result
-        for error in getattr(result, "errors", None) or []:
-            ERRORS.labels(code=str((error.extensions or {}).get("code", "INTERNAL_SERVER_ERROR"))).inc()
 
 
 async def metrics(request: Request) -> Response:

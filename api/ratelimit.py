@@ -2,22 +2,32 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import redis.asyncio as aioredis
 
-from feedline.settings import Settings
 from graph.errors import RateLimited
 
 
+@dataclass(frozen=True)
+class RateLimits:
+    window_seconds: int
+    auth_per_ip: int
+    auth_per_handle: int
+    posts_per_user: int
+    posts_per_ip: int
+
+
 class RateLimiter:
-    def __init__(self, redis: aioredis.Redis, settings: Settings) -> None:
+    def __init__(self, redis: aioredis.Redis, key_prefix: str, limits: RateLimits) -> None:
         self._redis = redis
-        self._prefix = settings.key_prefix
-        self._window = settings.rate_limit_window_seconds
+        self._prefix = key_prefix
+        self._window = limits.window_seconds
         # action -> (limit per IP, limit per subject (handle or user id))
         self._limits = {
-            "logIn": (settings.rate_limit_auth_per_ip, settings.rate_limit_auth_per_handle),
-            "signUp": (settings.rate_limit_auth_per_ip, settings.rate_limit_auth_per_handle),
-            "postTweet": (settings.rate_limit_posts_per_ip, settings.rate_limit_posts_per_user),
+            "logIn": (limits.auth_per_ip, limits.auth_per_handle),
+            "signUp": (limits.auth_per_ip, limits.auth_per_handle),
+            "postTweet": (limits.posts_per_ip, limits.posts_per_user),
         }
 
     async def check(self, action: str, client_ip: str, subject: str) -> None:

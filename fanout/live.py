@@ -21,12 +21,6 @@ class LiveEvent:
     source: LiveSource | None = None
 
 
-class SlowConsumer(Exception):
-    """A live subscriber's queue overflowed: its connection should be closed (it resubscribes with `after`).
-
-    Raised by the API's pub/sub hub and handled by the subscription resolver, so it lives below both."""
-
-
 def encode_event(event: LiveEvent) -> bytes:
     if event.kind == "CELEBS_CHANGED":
         return orjson.dumps({"kind": event.kind})

@@ -14,8 +14,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from feedline import services as local_services
 from feedline.settings import PROJECT_ROOT, Settings, get_settings
+from ops import services as local_services
 
 app = typer.Typer(
     help="Feedline: a hybrid fan-out home-feed service.", no_args_is_help=True, add_completion=False
@@ -93,7 +93,7 @@ def serve(
     """Run the API: GraphQL over HTTP and websockets, GraphiQL, the web client, health and metrics."""
     import uvicorn
 
-    from api.app import create_app
+    from feedline.app import create_app
 
     settings = get_settings()
     uvicorn.run(
@@ -114,7 +114,7 @@ def worker() -> None:
     """Run a fan-out worker (several may run side by side; SIGTERM finishes the current page)."""
     import asyncio
 
-    from feedline.worker_main import run_worker
+    from feedline.worker import run_worker
 
     asyncio.run(run_worker(get_settings()))
 
@@ -142,7 +142,7 @@ def seed(
     ] = 42,
 ) -> None:
     """Generate a deterministic social graph with a power-law follower distribution."""
-    from feedline.seed import run_seed_cli
+    from seed import run_seed_cli
 
     run_seed_cli(get_settings(), preset, users, avg_follows, celebrities, random_seed)
 
@@ -163,7 +163,7 @@ def bench(
     The benchmark gets Redis and Neo4j instances of its own (`.feedline/bench/`), so it never touches the
     demo's data; they are stopped at the end unless --keep-services.
     """
-    from feedline.bench import run_bench_cli
+    from bench import run_bench_cli
 
     plan = local_services.ServicePlan.for_bench()
     with console.status("starting the benchmark's Redis and Neo4j…"):
@@ -173,7 +173,7 @@ def bench(
         if fanout_only:
             import asyncio
 
-            from feedline.bench import fanout_only as only
+            from bench import fanout_only as only
 
             only.print_table(asyncio.run(only.run(settings, quick)))
         else:
@@ -190,7 +190,7 @@ def run(
     ] = False,
 ) -> None:
     """Everything for a demo: services, schema, demo data, API and worker, until Ctrl-C."""
-    from feedline.launcher import run_demo
+    from ops.launcher import run_demo
 
     run_demo(get_settings(), keep_services=keep_services, console=console)
 

@@ -1,7 +1,8 @@
 """Configuration, read once from the environment (``FEEDLINE_`` prefix) and an optional ``.env`` file.
 
-Only the composition root (``feedline/``) and the ASGI app (``api/``) read settings; they hand plain values
-to ``graph/`` and ``fanout/`` so those packages stay free of configuration concerns.
+Only the composition root (``feedline/``) and the tools above the service (``ops/``, ``seed/``, ``bench/``)
+read settings; they hand plain values (``api.config.ApiConfig``, ``fanout.config.EngineConfig``) to the
+service packages, which stay free of configuration concerns.
 """
 
 from __future__ import annotations

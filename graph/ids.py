@@ -1,6 +1,6 @@
 """Snowflake ids in 53 bits: exact as a double (a Redis score, a JavaScript number) and sortable by time.
 
-Layout (shared with feedline/seed.py, which uses the same epoch and time shift)::
+Layout (shared with seed/world.py, which uses the same epoch and time shift)::
 
     | 41 bits: ms since EPOCH_MS (~69 years) | 10 bits: worker id | 2 bits: sequence |
 

@@ -9,12 +9,13 @@ from typing import Any
 import strawberry
 from strawberry.dataloader import DataLoader
 
-from api.auth import TokenStore, hash_password, verify_password
+from auth.passwords import hash_password, verify_password
+from auth.tokens import TokenStore
 from fanout.service import FeedService
 from graph.errors import BadInput, NotFound, Unauthenticated
 from graph.records import TweetRecord, UserRecord
 from resolvers.limits import check_first
-from resolvers.live import timeline_events
+from resolvers.live import LiveChannels, timeline_events
 from resolvers.types import (
     AuthPayload,
     FeedOrder,
@@ -46,8 +47,8 @@ class RequestContext:
     token: str | None = None
     # Rate limiting hook: called as `await rate_limit(action, viewer_id)`; None disables it.
     rate_limit: Any = None
-    # api.hub.LiveHub shared by the process (subscriptions only).
-    hub: Any = None
+    # The pub/sub hub shared by the process (subscriptions only; api.hub.LiveHub).
+    hub: LiveChannels | None = None
     # Set by strawberry from the websocket connection_init payload.
     connection_params: Any = None
     # A token was sent but is forged, revoked or expired: viewer-aware operations answer UNAUTHENTICATED.
@@ -237,6 +238,8 @@ class RequestContext:
 
     async def home_timeline_events(self, after: str | None) -> AsyncIterator[Any]:
         viewer = self.require_viewer()
+        if self.hub is None:
+            raise RuntimeError("subscriptions need the API's live hub in the context")
         async for event in timeline_events(self.service, self.hub, viewer, after, self.close_connection):
             self.clear_loaders()  # each event is resolved afresh (batched within the event)
             yield event

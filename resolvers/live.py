@@ -3,17 +3,42 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import TYPE_CHECKING
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from contextlib import AbstractAsyncContextManager
+from typing import TYPE_CHECKING, Protocol
 
-from fanout.live import SlowConsumer, cursor_for, decode_event
+from fanout.live import cursor_for, decode_event
 from graph.errors import ServiceUnavailable
 from resolvers.types import FeedSource, TimelineEvent, TimelineEventKind, Tweet
 
 if TYPE_CHECKING:
-    from api.hub import LiveHub
     from fanout.service import FeedService
     from graph.records import TweetRecord
+
+
+class SlowConsumer(Exception):
+    """A live subscriber's queue overflowed: its connection should be closed (it resubscribes with `after`).
+
+    Raised by the API's pub/sub hub (a LiveChannels) and handled here."""
+
+
+class LiveSubscription(Protocol):
+    """One subscriber's view of the process's pub/sub connection: its channels and its queue of messages."""
+
+    async def get(self) -> tuple[str, bytes]:
+        """The next (channel, message); raises SlowConsumer once the queue has overflowed."""
+        ...
+
+    async def add(self, channels: Iterable[str]) -> None: ...
+
+    async def remove(self, channels: Iterable[str]) -> None: ...
+
+
+class LiveChannels(Protocol):
+    """What subscriptions need of the API's pub/sub hub (api.hub.LiveHub is the implementation)."""
+
+    def subscriber(self, channels: Iterable[str] = ()) -> AbstractAsyncContextManager[LiveSubscription]: ...
+
 
 REPLAY_BATCH = 100
 
@@ -43,7 +68,7 @@ SLOW_CLOSE_REASON = "too slow: live event queue overflowed; resubscribe with aft
 
 async def timeline_events(
     service: FeedService,
-    hub: LiveHub,
+    hub: LiveChannels,
     viewer_id: int,
     after: str | None,
     close_connection: Callable[[int, str], Awaitable[None]] | None = None,

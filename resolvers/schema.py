@@ -10,10 +10,10 @@ from strawberry.extensions import SchemaExtension
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext, Info
 
-from api.metrics import OperationMetrics
 from graph.errors import FeedlineError
 from resolvers.errors import BACKEND_DOWN, CodedErrors
 from resolvers.limits import limit_extensions
+from resolvers.metrics import OperationMetrics
 from resolvers.scalars import DATETIME_SCALAR, DateTime
 from resolvers.types import (
     AuthPayload,

@@ -18,10 +18,10 @@ import pytest
 import redis.asyncio as aioredis
 from neo4j import AsyncDriver
 
-from feedline.services import ServicePlan, down, up
 from feedline.settings import Settings
 from graph.driver import DATABASE, open_driver
 from graph.schema import apply_schema
+from ops.services import ServicePlan, down, up
 
 TEST_SLOT = int(os.environ.get("FEEDLINE_TEST_SLOT", "0"))
 KEEP_SERVICES = os.environ.get("FEEDLINE_TEST_KEEP_SERVICES", "") not in ("", "0")

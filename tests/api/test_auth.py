@@ -8,7 +8,8 @@ import hashlib
 import pytest
 import redis.asyncio as aioredis
 
-from api.auth import TokenStore, hash_password, parse_bearer, verify_password
+from auth.passwords import hash_password, verify_password
+from auth.tokens import TokenStore, parse_bearer
 from feedline.settings import Settings
 from graph.errors import BadInput
 

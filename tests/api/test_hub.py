@@ -8,8 +8,8 @@ import pytest
 import redis.asyncio as aioredis
 
 from api.hub import LiveHub, Subscriber
-from fanout.live import SlowConsumer
 from feedline.settings import Settings
+from resolvers.live import SlowConsumer
 
 
 async def _subscribers_of(redis: aioredis.Redis, channel: str) -> int:

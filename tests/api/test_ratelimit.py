@@ -6,12 +6,17 @@ import pytest
 import redis.asyncio as aioredis
 
 from api.ratelimit import RateLimiter
+from feedline.app import api_config
 from feedline.settings import Settings
 from graph.errors import RateLimited
 
 
+def limiter_for(redis: aioredis.Redis, settings: Settings) -> RateLimiter:
+    return RateLimiter(redis, settings.key_prefix, api_config(settings).rate_limits)
+
+
 async def test_per_subject_limit(redis: aioredis.Redis, settings: Settings) -> None:
-    limiter = RateLimiter(redis, settings.model_copy(update={"rate_limit_posts_per_user": 3}))
+    limiter = limiter_for(redis, settings.model_copy(update={"rate_limit_posts_per_user": 3}))
     for _ in range(3):
         await limiter.check("postTweet", "10.0.0.1", "42")
     with pytest.raises(RateLimited):
@@ -20,7 +25,7 @@ async def test_per_subject_limit(redis: aioredis.Redis, settings: Settings) -> N
 
 
 async def test_per_ip_limit_is_shared_by_login_and_signup(redis: aioredis.Redis, settings: Settings) -> None:
-    limiter = RateLimiter(redis, settings.model_copy(update={"rate_limit_auth_per_ip": 4}))
+    limiter = limiter_for(redis, settings.model_copy(update={"rate_limit_auth_per_ip": 4}))
     for i in range(2):
         await limiter.check("logIn", "10.0.0.2", f"alice{i}")
         await limiter.check("signUp", "10.0.0.2", f"bob{i}")
@@ -30,7 +35,7 @@ async def test_per_ip_limit_is_shared_by_login_and_signup(redis: aioredis.Redis,
 
 
 async def test_window_expires(redis: aioredis.Redis, settings: Settings) -> None:
-    limiter = RateLimiter(
+    limiter = limiter_for(
         redis, settings.model_copy(update={"rate_limit_posts_per_user": 1, "rate_limit_window_seconds": 1})
     )
     await limiter.check("postTweet", "10.0.0.4", "7")

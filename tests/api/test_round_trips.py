@@ -18,7 +18,7 @@ from neo4j import AsyncDriver, AsyncSession
 from neo4j._async.work.transaction import AsyncTransactionBase
 from redis.asyncio.connection import AbstractConnection
 
-from api.app import create_app
+from feedline.app import create_app
 from feedline.settings import Settings
 from tests.api.gqlclient import Account, Gql, in_process
 

@@ -9,9 +9,8 @@ from collections.abc import AsyncIterator
 import pytest
 from neo4j import AsyncDriver, AsyncGraphDatabase
 
-from api.app import create_app
 from fanout.service import FeedService
-from feedline.engine_config import engine_config
+from feedline.app import create_app, engine_config
 from feedline.settings import Settings
 from tests.api.gqlclient import Gql, codes, in_process
 from tests.support.processes import free_port

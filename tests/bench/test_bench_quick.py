@@ -12,7 +12,7 @@ from pathlib import Path
 import redis.asyncio as aioredis
 from neo4j import AsyncDriver
 
-from feedline.bench import run_bench
+from bench import run_bench
 from feedline.settings import Settings
 from graph.driver import DATABASE
 

@@ -10,7 +10,9 @@ import redis.asyncio as aioredis
 from argon2 import PasswordHasher
 from neo4j import AsyncDriver
 
-from feedline.seed import (
+from feedline.settings import Settings
+from graph.driver import DATABASE
+from seed import (
     DEMO_PASSWORD,
     EPOCH_MS,
     PRESETS,
@@ -20,8 +22,6 @@ from feedline.seed import (
     trending_key,
     write_import_csv,
 )
-from feedline.settings import Settings
-from graph.driver import DATABASE
 
 SMALL = SeedPlan(users=400, avg_follows=20, celebrities=4, tweets_per_user=3, likes_per_tweet=2.0)
 
@@ -142,9 +142,9 @@ def test_import_csv_matches_the_world(tmp_path: Path) -> None:
 
 async def test_admin_import_loads_the_world_into_a_real_neo4j() -> None:
     """The bulk path of large seeds (neo4j-admin import), on the lifecycle services (stopped and restarted)."""
-    from feedline import services
-    from feedline.seed import admin_import, hash_password
     from graph.driver import open_driver
+    from ops import services
+    from seed import admin_import, hash_password
     from tests.conftest import settings_for
     from tests.foundation.test_services_lifecycle import LIFECYCLE_SLOT
 

@@ -14,7 +14,7 @@ from neo4j import AsyncDriver
 from fanout.keys import FANOUT_GROUP
 from fanout.service import FeedService
 from fanout.store import BUILT, encode_id
-from feedline.engine_config import engine_config
+from feedline.app import engine_config
 from feedline.settings import Settings
 from graph.driver import DATABASE
 from tests.support.processes import running, start_worker

@@ -10,7 +10,7 @@ import time
 
 import httpx
 
-from feedline import services
+from ops import services
 from tests.conftest import settings_for
 from tests.foundation.test_services_lifecycle import LIFECYCLE_SLOT
 

@@ -7,9 +7,9 @@ import urllib.request
 import redis.asyncio as aioredis
 from neo4j import AsyncDriver
 
-from feedline.services import ServicePlan
 from feedline.settings import Settings
 from graph.driver import DATABASE
+from ops.services import ServicePlan
 
 
 async def test_redis_write_and_read(redis: aioredis.Redis, settings: Settings) -> None:

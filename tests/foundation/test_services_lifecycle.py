@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from feedline import services
+from ops import services
 from tests.conftest import TEST_SLOT
 
 LIFECYCLE_SLOT = (TEST_SLOT + 5) % 10

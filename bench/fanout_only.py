@@ -11,7 +11,7 @@ from typing import Any
 
 from redis.asyncio import Redis
 
-from feedline.bench import _clear_prefix, fanout, redis_ceiling, world
+from bench import _clear_prefix, fanout_scenario, redis_ceiling, world
 from graph.driver import open_driver
 from graph.schema import apply_schema
 
@@ -26,7 +26,7 @@ async def run(settings: Any, quick: bool) -> dict[str, Any]:
         ceiling = await redis_ceiling.zadd_ceiling(settings.redis_url, prefix, 20_000 if quick else 500_000)
         await _clear_prefix(redis, prefix)
         sizes = [100, 1000] if quick else [1000, 10_000, 50_000]
-        result = await fanout.measure(driver, redis, f"{prefix}fo:", sizes, 2 if quick else 5, print)
+        result = await fanout_scenario.measure(driver, redis, f"{prefix}fo:", sizes, 2 if quick else 5, print)
         return {"zadd_ceiling": ceiling, "fanout": result}
     finally:
         await _clear_prefix(redis, prefix)

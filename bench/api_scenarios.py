@@ -1,6 +1,6 @@
 """End-to-end scenarios against real `feedline serve` process(es) and a real `feedline worker`.
 
-The world (users, follows, tweets) is written straight into Neo4j (feedline/bench/world.py) and bearer tokens
+The world (users, follows, tweets) is written straight into Neo4j (bench/world.py) and bearer tokens
 are issued with the API's own TokenStore, so building it costs seconds and trips no rate limit; everything
 measured afterwards goes through the public surface: GraphQL over HTTP (`homeTimeline`, `postTweet`) and
 graphql-transport-ws subscriptions (`homeTimelineEvents`) on /graphql.
@@ -31,10 +31,10 @@ import httpx
 from neo4j import AsyncDriver
 from redis.asyncio import Redis
 
-from api.auth import TokenStore
+from auth.tokens import TokenStore
+from bench.stats import Latency, closed_loop, open_loop, sequential, summarize
+from bench.world import World
 from fanout.store import BUILT, TOP_BOUND
-from feedline.bench.stats import Latency, closed_loop, open_loop, sequential, summarize
-from feedline.bench.world import World
 from graph.pull import pull_home
 
 HOME_QUERY = (

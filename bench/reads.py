@@ -20,11 +20,11 @@ from typing import Any
 from neo4j import AsyncDriver
 from redis.asyncio import Redis
 
+from bench.stats import sequential, summarize
+from bench.world import World
 from fanout.config import EngineConfig
 from fanout.service import FeedService
 from fanout.store import MEMBER_LEN, TOP_BOUND
-from feedline.bench.stats import sequential, summarize
-from feedline.bench.world import World
 from graph.pull import pull_home
 
 TWEETS_PER_AUTHOR = 20

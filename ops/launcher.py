@@ -18,8 +18,8 @@ from pathlib import Path
 from rich.console import Console
 from rich.panel import Panel
 
-from feedline import services as local_services
 from feedline.settings import PROJECT_ROOT, Settings
+from ops import services as local_services
 
 # A few hundred users cannot reach 50,000 followers; the demo lowers the threshold so its celebrities
 # exercise fan-out on read. An explicit FEEDLINE_CELEBRITY_THRESHOLD (env or .env) wins.
@@ -91,7 +91,7 @@ def run_demo(settings: Settings, *, keep_services: bool, console: Console) -> No
         local_services.up(plan, log=lambda message: console.print(f"[dim]·[/dim] {message}"))
     seeded = asyncio.run(_prepare_graph(settings))
     if not seeded:
-        from feedline.seed import run_seed_cli
+        from seed import run_seed_cli
 
         console.print("seeding the demo world (once)…")
         run_seed_cli(settings, "demo", None, None, None, 42)

@@ -1,12 +1,12 @@
 """`feedline bench`: every scenario bounded in time, each timing set against a ceiling from the same run.
 
-Scenarios (all on the real engine and API): fan-out with FanoutWorker (feedline/bench/fanout.py; alone: `feedline bench --fanout-only`), reads and
+Scenarios (all on the real engine and API): fan-out with FanoutWorker (bench/fanout_scenario.py; alone: `feedline bench --fanout-only`), reads and
 rebuild and memory with FeedService (reads.py), homeTimeline over HTTP and live websocket latency against
 `feedline serve` + `feedline worker` processes (api_scenarios.py). A scenario that fails is listed under "Not
 measured in this run" with the reason instead of losing the other figures.
 
 The bench writes Redis keys only under its own prefix (``<settings.key_prefix>bench:``) and deletes them; in
-Neo4j its nodes carry a ``:BenchData`` label and are deleted at the end (feedline/bench/world.py). Point it at
+Neo4j its nodes carry a ``:BenchData`` label and are deleted at the end (bench/world.py). Point it at
 a dedicated service instance anyway (`feedline bench` starts its own).
 """
 
@@ -22,7 +22,7 @@ from typing import Any
 from neo4j import AsyncDriver
 from redis.asyncio import Redis
 
-from feedline.bench import api_scenarios, fanout, machine, reads, redis_ceiling, report, world
+from bench import api_scenarios, fanout_scenario, machine, reads, redis_ceiling, report, world
 
 
 @dataclass(frozen=True)
@@ -133,7 +133,7 @@ async def run_bench(
                 settings.redis_url, prefix, sizes.zadd_requests
             )
             await _clear_prefix(redis, f"{prefix}rb:")
-            results["fanout"] = await fanout.measure(
+            results["fanout"] = await fanout_scenario.measure(
                 driver, redis, f"{prefix}fo:", sizes.fanout_followers, sizes.fanout_posts, say
             )
             await _clear_prefix(redis, f"{prefix}fo:")

@@ -1,6 +1,6 @@
 """`feedline worker`: one fan-out worker process until SIGTERM/SIGINT (the current page is finished first).
 
-Also runnable as ``python -m feedline.worker_main``. Its knobs are Settings (FEEDLINE_WORKER_PAGE_SIZE,
+Also runnable as ``python -m feedline.worker``. Its knobs are Settings (FEEDLINE_WORKER_PAGE_SIZE,
 FEEDLINE_WORKER_CLAIM_MIN_IDLE_MS, FEEDLINE_WORKER_NAME).
 """
 
@@ -16,7 +16,7 @@ import redis.asyncio as aioredis
 
 from fanout.transitions import request_reconcile
 from fanout.worker import FanoutWorker
-from feedline.engine_config import engine_config
+from feedline.app import engine_config
 from feedline.settings import Settings, get_settings
 from graph.driver import open_driver
 from graph.schema import apply_schema

@@ -19,11 +19,11 @@ from typing import Any
 from neo4j import AsyncDriver
 from redis.asyncio import Redis
 
+from bench.world import World
 from fanout.config import EngineConfig
 from fanout.service import FeedService
 from fanout.store import BUILT, encode_id
 from fanout.worker import DEFAULT_PAGE_SIZE, FanoutWorker
-from feedline.bench.world import World
 
 WARM_ENTRIES = 10  # entries already in each follower's timeline (plus the BUILT marker)
 

@@ -1,0 +1,34 @@
+"""Prometheus metrics of GraphQL execution: latency by operation and errors by code (a schema extension).
+
+The registry lives here, below the API, because the schema's extension records into it; the API adds its own
+gauges to the same registry and serves it at /metrics (api/metrics.py).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+
+from prometheus_client import CollectorRegistry, Counter, Histogram
+from strawberry.extensions.base_extension import SchemaExtension
+
+REGISTRY = CollectorRegistry()
+REQUEST_SECONDS = Histogram(
+    "feedline_graphql_request_seconds", "GraphQL operation latency.", ["operation"], registry=REGISTRY
+)
+ERRORS = Counter(
+    "feedline_graphql_errors_total", "GraphQL errors by extensions.code.", ["code"], registry=REGISTRY
+)
+
+
+class OperationMetrics(SchemaExtension):
+    """Times each operation and counts its errors by code (runs after CodedErrors has set the codes)."""
+
+    def on_operation(self) -> Iterator[None]:
+        started = time.perf_counter()
+        yield
+        name = self.execution_context.operation_name or "anonymous"
+        REQUEST_SECONDS.labels(operation=name[:64]).observe(time.perf_counter() - started)
+        result = self.execution_context.result
+        for error in getattr(result, "errors", None) or []:
+            ERRORS.labels(code=str((error.extensions or {}).get("code", "INTERNAL_SERVER_ERROR"))).inc()
