@@ -23,6 +23,7 @@ from neo4j import AsyncDriver
 from redis.asyncio import Redis
 
 from bench import api_scenarios, fanout_scenario, machine, reads, redis_ceiling, report, world
+from feedline.settings import Settings
 
 
 @dataclass(frozen=True)
@@ -169,14 +170,30 @@ async def run_bench(
     return results
 
 
-def run_bench_cli(settings: Any, quick: bool, out_dir: Path) -> dict[str, Any]:
-    """`feedline bench`: run with a rich status line, then print where the report is."""
+def run_bench_cli(
+    base: Settings, *, quick: bool, out_dir: Path, keep_services: bool, fanout_only: bool
+) -> None:
+    """`feedline bench`: on Redis and Neo4j instances of its own (`.feedline/bench/`, never the demo's data),
+    with a rich status line; stops them at the end unless ``keep_services``."""
     from rich.console import Console
 
+    from bench import fanout_only as only
+    from ops import services
+
     console = Console()
-    with console.status("benchmarking…") as status:
-        results = asyncio.run(
-            run_bench(settings, quick, out_dir, progress=lambda m: status.update(f"benchmarking: {m}"))
-        )
-    console.print(f"wrote {Path(out_dir) / 'REPORT.md'} in {results['elapsed_s']:.1f} s")
-    return results
+    plan = services.ServicePlan.for_bench()
+    with console.status("starting the benchmark's Redis and Neo4j…"):
+        services.up(plan, log=lambda message: console.print(f"[dim]·[/dim] {message}"))
+    settings = plan.settings(base, key_prefix="bench:")
+    try:
+        if fanout_only:
+            only.print_table(asyncio.run(only.run(settings, quick)))
+            return
+        with console.status("benchmarking…") as status:
+            results = asyncio.run(
+                run_bench(settings, quick, out_dir, progress=lambda m: status.update(f"benchmarking: {m}"))
+            )
+        console.print(f"wrote {Path(out_dir) / 'REPORT.md'} in {results['elapsed_s']:.1f} s")
+    finally:
+        if not keep_services:
+            services.down(plan)

@@ -1,4 +1,4 @@
-"""Engine configuration: plain values built from Settings by feedline/ or api/ (INTERFACE.md)."""
+"""Engine configuration: plain values the composition root (feedline/app.py) builds from Settings."""
 
 from __future__ import annotations
 

@@ -5,6 +5,9 @@ This is the one place configuration turns into values; ``fanout/`` and ``api/`` 
 
 from __future__ import annotations
 
+from dataclasses import fields
+from typing import Any
+
 from starlette.applications import Starlette
 
 from api.app import create_app as create_api_app
@@ -14,35 +17,27 @@ from fanout.config import EngineConfig
 from feedline.settings import Settings
 
 
+def _values_for(cls: type, settings: Settings, prefix: str = "", **given: Any) -> Any:
+    """An instance of the dataclass ``cls`` whose fields are read from the settings of the same name
+    (after ``prefix``), except those ``given``: the field names are the contract between the two."""
+    values = {f.name: getattr(settings, prefix + f.name) for f in fields(cls) if f.name not in given}
+    return cls(**values, **given)
+
+
 def engine_config(settings: Settings) -> EngineConfig:
-    return EngineConfig(
-        key_prefix=settings.key_prefix,
-        celebrity_threshold=settings.celebrity_threshold,
-        timeline_cap=settings.timeline_cap,
-        author_list_cap=settings.author_list_cap,
-        timeline_ttl_seconds=settings.timeline_ttl_seconds,
-        worker_id=settings.worker_id,
-    )
+    config: EngineConfig = _values_for(EngineConfig, settings)
+    return config
 
 
 def api_config(settings: Settings) -> ApiConfig:
-    return ApiConfig(
-        redis_url=settings.redis_url,
-        neo4j_uri=settings.neo4j_uri,
-        neo4j_user=settings.neo4j_user,
-        neo4j_password=settings.neo4j_password,
-        neo4j_http_port=settings.neo4j_http_port,
+    config: ApiConfig = _values_for(
+        ApiConfig,
+        settings,
         cors_origins=tuple(settings.cors_origins),
-        token_ttl_seconds=settings.token_ttl_seconds,
-        rate_limits=RateLimits(
-            window_seconds=settings.rate_limit_window_seconds,
-            auth_per_ip=settings.rate_limit_auth_per_ip,
-            auth_per_handle=settings.rate_limit_auth_per_handle,
-            posts_per_user=settings.rate_limit_posts_per_user,
-            posts_per_ip=settings.rate_limit_posts_per_ip,
-        ),
+        rate_limits=_values_for(RateLimits, settings, prefix="rate_limit_"),
         engine=engine_config(settings),
     )
+    return config
 
 
 def create_app(settings: Settings) -> Starlette:

@@ -158,29 +158,12 @@ def bench(
         typer.Option(help="Only the fan-out scenario (1K/10K/50K followers vs the ZADD ceiling); prints it."),
     ] = False,
 ) -> None:
-    """Run every benchmark scenario on private services and write the report with plots.
-
-    The benchmark gets Redis and Neo4j instances of its own (`.feedline/bench/`), so it never touches the
-    demo's data; they are stopped at the end unless --keep-services.
-    """
+    """Run every benchmark scenario on private services and write the report with plots."""
     from bench import run_bench_cli
 
-    plan = local_services.ServicePlan.for_bench()
-    with console.status("starting the benchmark's Redis and Neo4j…"):
-        local_services.up(plan, log=_log)
-    settings = plan.settings(get_settings(), key_prefix="bench:")
-    try:
-        if fanout_only:
-            import asyncio
-
-            from bench import fanout_only as only
-
-            only.print_table(asyncio.run(only.run(settings, quick)))
-        else:
-            run_bench_cli(settings, quick, out_dir)
-    finally:
-        if not keep_services:
-            local_services.down(plan)
+    run_bench_cli(
+        get_settings(), quick=quick, out_dir=out_dir, keep_services=keep_services, fanout_only=fanout_only
+    )
 
 
 @app.command()

@@ -12,16 +12,9 @@ from neo4j import AsyncDriver
 
 from feedline.settings import Settings
 from graph.driver import DATABASE
-from seed import (
-    DEMO_PASSWORD,
-    EPOCH_MS,
-    PRESETS,
-    SeedPlan,
-    generate,
-    seed,
-    trending_key,
-    write_import_csv,
-)
+from seed import seed
+from seed.load import trending_key, write_import_csv
+from seed.world import DEMO_PASSWORD, EPOCH_MS, PRESETS, SeedPlan, generate
 
 SMALL = SeedPlan(users=400, avg_follows=20, celebrities=4, tweets_per_user=3, likes_per_tweet=2.0)
 
@@ -144,7 +137,7 @@ async def test_admin_import_loads_the_world_into_a_real_neo4j() -> None:
     """The bulk path of large seeds (neo4j-admin import), on the lifecycle services (stopped and restarted)."""
     from graph.driver import open_driver
     from ops import services
-    from seed import admin_import, hash_password
+    from seed.load import admin_import, hash_password
     from tests.conftest import settings_for
     from tests.foundation.test_services_lifecycle import LIFECYCLE_SLOT
 
