@@ -142,7 +142,9 @@ class FeedlineGraphQL(GraphQL[RequestContext, None]):
             raise HTTPException(400, "the request body must be a JSON object")
         return parsed
 
-    def _base_context(self, request: Request | WebSocket) -> RequestContext:
+    async def get_context(
+        self, request: Request | WebSocket, response: Response | WebSocket
+    ) -> RequestContext:
         state = request.app.state
         client_ip = request.client.host if request.client else "unknown"
         limiter: RateLimiter = state.rate_limiter
@@ -150,36 +152,33 @@ class FeedlineGraphQL(GraphQL[RequestContext, None]):
         async def rate_limit(action: str, subject: str) -> None:
             await limiter.check(action, client_ip, subject)
 
-        return RequestContext(
-            service=state.feed_service, tokens=state.tokens, rate_limit=rate_limit, hub=state.hub
-        )
-
-    async def get_context(
-        self, request: Request | WebSocket, response: Response | WebSocket
-    ) -> RequestContext:
-        context = self._base_context(request)
         if isinstance(request, WebSocket):
             websocket = request
 
             async def close_connection(code: int, reason: str) -> None:
                 await websocket.close(code=code, reason=reason)
 
-            context.close_connection = close_connection
-        if isinstance(request, Request):
+            # The viewer comes later, with connection_init (on_ws_connect).
+            return RequestContext(
+                state.feed_service,
+                state.tokens,
+                transport="websocket",
+                rate_limit=rate_limit,
+                hub=state.hub,
+                close_connection=close_connection,
+            )
+        context = RequestContext(state.feed_service, state.tokens, rate_limit=rate_limit, hub=state.hub)
+        try:
+            token = parse_bearer(request.headers.get("authorization"))
+        except ValueError:
+            token = "malformed"
+        if token is not None:
             try:
-                token = parse_bearer(request.headers.get("authorization"))
-            except ValueError:
-                token = "malformed"
-            if token is not None:
-                try:
-                    viewer_id = await context.tokens.resolve(token)
-                except BACKEND_DOWN as exc:
-                    raise HTTPException(503, UNAVAILABLE_MESSAGE) from exc
-                if viewer_id is None:
-                    # A forged/expired token is an error, not a silent downgrade to anonymous.
-                    context.bad_token = True
-                else:
-                    context.viewer_id, context.token = viewer_id, token
+                # A forged/expired token is an error (the viewer holds a bad token), not a silent downgrade
+                # to anonymous.
+                await context.accounts.authenticate(token)
+            except BACKEND_DOWN as exc:
+                raise HTTPException(503, UNAVAILABLE_MESSAGE) from exc
         return context
 
     async def on_ws_connect(self, context: RequestContext) -> Any:
@@ -191,10 +190,8 @@ class FeedlineGraphQL(GraphQL[RequestContext, None]):
             token = parse_bearer(str(raw))
         except ValueError as exc:
             raise ConnectionRejectionError(REFUSED) from exc
-        viewer_id = await context.tokens.resolve(token) if token else None
-        if viewer_id is None:
+        if token is None or not await context.accounts.authenticate(token):
             raise ConnectionRejectionError(REFUSED)
-        context.viewer_id, context.token = viewer_id, token
         return None
 
 

@@ -40,6 +40,9 @@ class LiveChannels(Protocol):
     def subscriber(self, channels: Iterable[str] = ()) -> AbstractAsyncContextManager[LiveSubscription]: ...
 
 
+CloseConnection = Callable[[int, str], Awaitable[None]]
+"""Closes the subscriber's websocket connection with (code, reason)."""
+
 REPLAY_BATCH = 100
 
 # One read per tweet id in flight, shared by every subscriber of the process that got the same event at the
@@ -71,7 +74,7 @@ async def timeline_events(
     hub: LiveChannels,
     viewer_id: int,
     after: str | None,
-    close_connection: Callable[[int, str], Awaitable[None]] | None = None,
+    close_connection: CloseConnection | None = None,
 ) -> AsyncIterator[TimelineEvent]:
     """The viewer's events; a subscriber whose queue overflows gets its connection closed (code 1013 and a
     reason saying to resubscribe with `after`) instead of slowing everyone else down."""
