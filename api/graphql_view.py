@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
 from typing import Any
 
 import orjson
-from cross_web import AsyncHTTPRequestAdapter, HTTPException
-from graphql import GraphQLError, OperationDefinitionNode, parse
+from cross_web import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
-from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
+from strawberry.http import GraphQLHTTPResponse
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL
 from strawberry.subscriptions.protocols.graphql_ws.handlers import BaseGraphQLWSHandler
 from strawberry.subscriptions.protocols.graphql_ws.types import ConnectionInitMessage
@@ -102,22 +100,6 @@ class FeedlineGraphQL(GraphQL[RequestContext, None]):
     def decode_json(self, data: str | bytes) -> object:
         return orjson.loads(data)
 
-    async def parse_http_body(
-        self, request: AsyncHTTPRequestAdapter
-    ) -> GraphQLRequestData | list[GraphQLRequestData]:
-        """Refuse a document of several operations without an operationName, as the GraphQL spec says
-        (strawberry would silently run the first one)."""
-        data = await super().parse_http_body(request)
-        for item in data if isinstance(data, list) else [data]:
-            operations = _operations(item.query) if item.query else ()
-            if item.operation_name is None and len(operations) > 1:
-                raise HTTPException(400, "Must provide operation name if query contains multiple operations.")
-            selected = [kind for name, kind in operations if item.operation_name in (None, name)]
-            if selected == ["subscription"] and item.protocol == "http":
-                # Executed like a query it would answer a null (INTERNAL_SERVER_ERROR) for a non-null field.
-                raise HTTPException(400, "subscriptions are served over websockets at /graphql")
-        return data
-
     async def process_result(self, request: Request, result: ExecutionResult) -> GraphQLHTTPResponse:
         """Safety net: an error that skipped the CodedErrors extension (strawberry reports errors raised by
         an extension's own hooks, e.g. a parse in ParserCache, outside the operation) still leaves with a
@@ -193,21 +175,6 @@ class FeedlineGraphQL(GraphQL[RequestContext, None]):
         if token is None or not await context.accounts.authenticate(token):
             raise ConnectionRejectionError(REFUSED)
         return None
-
-
-@lru_cache(maxsize=256)
-def _operations(query: str) -> tuple[tuple[str | None, str], ...]:
-    """(name, type) of each operation of a document, cached per text (clients send a handful of documents);
-    empty if unparsable, which the executor then reports properly."""
-    try:
-        document = parse(query)
-    except GraphQLError:
-        return ()
-    return tuple(
-        (d.name.value if d.name else None, d.operation.value)
-        for d in document.definitions
-        if isinstance(d, OperationDefinitionNode)
-    )
 
 
 def _error_response(status: int, message: str) -> JSONResponse:

@@ -16,6 +16,7 @@ from resolvers.errors import BACKEND_DOWN, CodedErrors
 from resolvers.info import Info
 from resolvers.limits import limit_extensions
 from resolvers.metrics import OperationMetrics
+from resolvers.operations import HttpOperationSelection
 from resolvers.scalars import DATETIME_SCALAR, DateTime
 from resolvers.types import (
     AuthPayload,
@@ -160,7 +161,7 @@ schema = FeedlineSchema(
     query=Query,
     mutation=Mutation,
     subscription=Subscription,
-    extensions=[OperationMetrics, FreshLoaders, *limit_extensions(), CodedErrors],
+    extensions=[OperationMetrics, FreshLoaders, *limit_extensions(), HttpOperationSelection, CodedErrors],
     config=StrawberryConfig(scalar_map={DateTime: DATETIME_SCALAR}),
 )
 
