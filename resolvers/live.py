@@ -7,6 +7,8 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from contextlib import AbstractAsyncContextManager
 from typing import TYPE_CHECKING, Protocol
 
+import strawberry
+
 from fanout.live import cursor_for, decode_event
 from graph.errors import ServiceUnavailable
 from resolvers.types import FeedSource, TimelineEvent, TimelineEventKind, Tweet
@@ -91,7 +93,7 @@ async def timeline_events(
                 replayed.add(entry.tweet.id)
                 yield TimelineEvent(
                     kind=TimelineEventKind.NEW,
-                    tweet_id=str(entry.tweet.id),  # type: ignore[arg-type]
+                    tweet_id=strawberry.ID(str(entry.tweet.id)),
                     tweet=Tweet(record=entry.tweet),
                     cursor=entry.cursor,
                     source=FeedSource(entry.source),
@@ -129,7 +131,7 @@ async def timeline_events(
                 tweet = None
             yield TimelineEvent(
                 kind=TimelineEventKind(event.kind),
-                tweet_id=str(event.tweet_id),  # type: ignore[arg-type]
+                tweet_id=strawberry.ID(str(event.tweet_id)),
                 tweet=tweet,
                 cursor=cursor_for(event.tweet_id),
                 source=FeedSource(event.source or "TIMELINE"),
