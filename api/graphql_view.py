@@ -62,7 +62,9 @@ class LegacyWSHandler(BaseGraphQLWSHandler[RequestContext, None]):
 
 
 class FeedlineGraphQL(GraphQL[RequestContext, None]):
-    """Builds one RequestContext per HTTP request / websocket connection from app.state."""
+    """Builds one RequestContext per HTTP request / websocket connection from app.state. Which operation of a
+    document an HTTP request may run is checked by the schema (resolvers/operations.py), on the document it
+    parsed; its refusals reach strawberry's view as operation-type errors and leave as 400s."""
 
     graphql_ws_handler_class = LegacyWSHandler
 
