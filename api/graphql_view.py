@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
 from typing import Any
 
 import orjson
-from cross_web import AsyncHTTPRequestAdapter, HTTPException
-from graphql import GraphQLError, OperationDefinitionNode, parse
+from cross_web import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
-from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
+from strawberry.http import GraphQLHTTPResponse
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL
 from strawberry.subscriptions.protocols.graphql_ws.handlers import BaseGraphQLWSHandler
 from strawberry.subscriptions.protocols.graphql_ws.types import ConnectionInitMessage
@@ -64,7 +62,9 @@ class LegacyWSHandler(BaseGraphQLWSHandler[RequestContext, None]):
 
 
 class FeedlineGraphQL(GraphQL[RequestContext, None]):
-    """Builds one RequestContext per HTTP request / websocket connection from app.state."""
+    """Builds one RequestContext per HTTP request / websocket connection from app.state. Which operation of a
+    document an HTTP request may run is checked by the schema (resolvers/operations.py), on the document it
+    parsed; its refusals reach strawberry's view as operation-type errors and leave as 400s."""
 
     graphql_ws_handler_class = LegacyWSHandler
 
@@ -102,22 +102,6 @@ class FeedlineGraphQL(GraphQL[RequestContext, None]):
     def decode_json(self, data: str | bytes) -> object:
         return orjson.loads(data)
 
-    async def parse_http_body(
-        self, request: AsyncHTTPRequestAdapter
-    ) -> GraphQLRequestData | list[GraphQLRequestData]:
-        """Refuse a document of several operations without an operationName, as the GraphQL spec says
-        (strawberry would silently run the first one)."""
-        data = await super().parse_http_body(request)
-        for item in data if isinstance(data, list) else [data]:
-            operations = _operations(item.query) if item.query else ()
-            if item.operation_name is None and len(operations) > 1:
-                raise HTTPException(400, "Must provide operation name if query contains multiple operations.")
-            selected = [kind for name, kind in operations if item.operation_name in (None, name)]
-            if selected == ["subscription"] and item.protocol == "http":
-                # Executed like a query it would answer a null (INTERNAL_SERVER_ERROR) for a non-null field.
-                raise HTTPException(400, "subscriptions are served over websockets at /graphql")
-        return data
-
     async def process_result(self, request: Request, result: ExecutionResult) -> GraphQLHTTPResponse:
         """Safety net: an error that skipped the CodedErrors extension (strawberry reports errors raised by
         an extension's own hooks, e.g. a parse in ParserCache, outside the operation) still leaves with a
@@ -142,7 +126,9 @@ class FeedlineGraphQL(GraphQL[RequestContext, None]):
             raise HTTPException(400, "the request body must be a JSON object")
         return parsed
 
-    def _base_context(self, request: Request | WebSocket) -> RequestContext:
+    async def get_context(
+        self, request: Request | WebSocket, response: Response | WebSocket
+    ) -> RequestContext:
         state = request.app.state
         client_ip = request.client.host if request.client else "unknown"
         limiter: RateLimiter = state.rate_limiter
@@ -150,36 +136,33 @@ class FeedlineGraphQL(GraphQL[RequestContext, None]):
         async def rate_limit(action: str, subject: str) -> None:
             await limiter.check(action, client_ip, subject)
 
-        return RequestContext(
-            service=state.feed_service, tokens=state.tokens, rate_limit=rate_limit, hub=state.hub
-        )
-
-    async def get_context(
-        self, request: Request | WebSocket, response: Response | WebSocket
-    ) -> RequestContext:
-        context = self._base_context(request)
         if isinstance(request, WebSocket):
             websocket = request
 
             async def close_connection(code: int, reason: str) -> None:
                 await websocket.close(code=code, reason=reason)
 
-            context.close_connection = close_connection
-        if isinstance(request, Request):
+            # The viewer comes later, with connection_init (on_ws_connect).
+            return RequestContext(
+                state.feed_service,
+                state.tokens,
+                transport="websocket",
+                rate_limit=rate_limit,
+                hub=state.hub,
+                close_connection=close_connection,
+            )
+        context = RequestContext(state.feed_service, state.tokens, rate_limit=rate_limit, hub=state.hub)
+        try:
+            token = parse_bearer(request.headers.get("authorization"))
+        except ValueError:
+            token = "malformed"
+        if token is not None:
             try:
-                token = parse_bearer(request.headers.get("authorization"))
-            except ValueError:
-                token = "malformed"
-            if token is not None:
-                try:
-                    viewer_id = await context.tokens.resolve(token)
-                except BACKEND_DOWN as exc:
-                    raise HTTPException(503, UNAVAILABLE_MESSAGE) from exc
-                if viewer_id is None:
-                    # A forged/expired token is an error, not a silent downgrade to anonymous.
-                    context.bad_token = True
-                else:
-                    context.viewer_id, context.token = viewer_id, token
+                # A forged/expired token is an error (the viewer holds a bad token), not a silent downgrade
+                # to anonymous.
+                await context.accounts.authenticate(token)
+            except BACKEND_DOWN as exc:
+                raise HTTPException(503, UNAVAILABLE_MESSAGE) from exc
         return context
 
     async def on_ws_connect(self, context: RequestContext) -> Any:
@@ -191,26 +174,9 @@ class FeedlineGraphQL(GraphQL[RequestContext, None]):
             token = parse_bearer(str(raw))
         except ValueError as exc:
             raise ConnectionRejectionError(REFUSED) from exc
-        viewer_id = await context.tokens.resolve(token) if token else None
-        if viewer_id is None:
+        if token is None or not await context.accounts.authenticate(token):
             raise ConnectionRejectionError(REFUSED)
-        context.viewer_id, context.token = viewer_id, token
         return None
-
-
-@lru_cache(maxsize=256)
-def _operations(query: str) -> tuple[tuple[str | None, str], ...]:
-    """(name, type) of each operation of a document, cached per text (clients send a handful of documents);
-    empty if unparsable, which the executor then reports properly."""
-    try:
-        document = parse(query)
-    except GraphQLError:
-        return ()
-    return tuple(
-        (d.name.value if d.name else None, d.operation.value)
-        for d in document.definitions
-        if isinstance(d, OperationDefinitionNode)
-    )
 
 
 def _error_response(status: int, message: str) -> JSONResponse:

@@ -26,7 +26,6 @@ from graph.records import TweetRecord
 
 __all__ = ["FeedEntry", "FeedOrder", "FeedPage", "FeedReader", "FeedSource", "Page"]
 
-MAX_FIRST = 100
 # Newcomers: fewer than this many follows and this few timeline entries get trending suggestions.
 SUGGEST_BELOW_FOLLOWS = 5
 SUGGEST_BELOW_ENTRIES = 20

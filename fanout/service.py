@@ -17,7 +17,7 @@ from fanout.cache import TWEET_TTL, Caches
 from fanout.config import EngineConfig
 from fanout.context import EngineContext, EngineStats, now_ms
 from fanout.derived import SET_SENTINEL, Derived
-from fanout.feed import MAX_FIRST, FeedReader
+from fanout.feed import FeedReader
 from fanout.keys import Keys
 from fanout.live import CELEBS_CHANGED, tweet_event
 from fanout.pages import FeedEntry, FeedPage, Page
@@ -31,11 +31,6 @@ __all__ = ["EngineConfig", "FeedService"]
 
 STREAM_MAXLEN = 1_000_000
 PURGE_LIMIT = 5000
-
-
-def _check_first(first: int) -> None:
-    if not isinstance(first, int) or not 1 <= first <= MAX_FIRST:
-        raise BadInput(f"first must be 1..{MAX_FIRST}")
 
 
 class FeedService:
@@ -70,11 +65,9 @@ class FeedService:
         return user.follower_count >= self.config.celebrity_threshold
 
     async def search_users(self, query: str, first: int) -> list[UserRecord]:
-        _check_first(first)
         return await self.ctx.users.search(query, first)
 
     async def suggested_users(self, viewer_id: int, first: int) -> list[UserRecord]:
-        _check_first(first)
         return await self.ctx.follows.suggestions(viewer_id, first)
 
     # --- tweets -----------------------------------------------------------------------------------------
@@ -151,7 +144,6 @@ class FeedService:
         return await self.ctx.tweets.liked(viewer_id, tweet_ids)
 
     async def trending(self, first: int) -> list[TweetRecord]:
-        _check_first(first)
         await self.derived.ensure_trending()
         members: list[bytes] = await self.redis.zrevrange(self.keys.trending, 0, 2 * first + 10)  # type: ignore[assignment]
         ids = [int(m) for m in members if m != SET_SENTINEL]
@@ -159,7 +151,6 @@ class FeedService:
         return [tweets[i] for i in ids if i in tweets][:first]
 
     async def author_tweets(self, user_id: int, first: int, after: str | None) -> Page[TweetRecord]:
-        _check_first(first)
         before = cursors.parse_author(after) if after is not None else 1 << 53
         tweets, total = await self.ctx.tweets.by_author(user_id, before, first + 1)
         page = tweets[:first]
@@ -218,14 +209,12 @@ class FeedService:
         return followee
 
     async def followers(self, user_id: int, first: int, after: str | None) -> Page[UserRecord]:
-        _check_first(first)
         rows, total = await self.ctx.follows.followers_page(
             user_id, first + 1, cursors.parse_follow(after) if after is not None else None
         )
         return self._edge_page(rows, first, after, total)
 
     async def following(self, user_id: int, first: int, after: str | None) -> Page[UserRecord]:
-        _check_first(first)
         rows, total = await self.ctx.follows.following_page(
             user_id, first + 1, cursors.parse_follow(after) if after is not None else None
         )
@@ -256,7 +245,6 @@ class FeedService:
     async def read_home(
         self, viewer_id: int, first: int, after: str | None, order: Literal["LATEST", "TOP"] = "LATEST"
     ) -> FeedPage:
-        _check_first(first)
         if order not in ("LATEST", "TOP"):
             raise BadInput("order must be LATEST or TOP")
         read = self.reader.read_latest if order == "LATEST" else self.reader.read_top

@@ -1,4 +1,4 @@
-"""Request limits checked before execution (depth, aliases, tokens) and the `first` argument range."""
+"""Request limits checked before execution (depth, aliases, tokens) and the checks of `first` and id arguments."""
 
 from __future__ import annotations
 
@@ -36,7 +36,15 @@ def limit_extensions() -> list[Callable[[], SchemaExtension]]:
 
 
 def check_first(first: int | None, default: int) -> int:
+    """The page size asked for (`default` for an explicit null); the one place its range is checked."""
     value = default if first is None else first
     if not FIRST_MIN <= value <= FIRST_MAX:
         raise BadInput(f"first must be between {FIRST_MIN} and {FIRST_MAX}")
     return value
+
+
+def parse_id(raw: str) -> int:
+    """IDs are decimal strings of 53-bit snowflakes."""
+    if not raw.isdigit() or len(raw) > 16:
+        raise BadInput("id must be a decimal string")
+    return int(raw)

@@ -7,6 +7,8 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from contextlib import AbstractAsyncContextManager
 from typing import TYPE_CHECKING, Protocol
 
+import strawberry
+
 from fanout.live import cursor_for, decode_event
 from graph.errors import ServiceUnavailable
 from resolvers.types import FeedSource, TimelineEvent, TimelineEventKind, Tweet
@@ -40,6 +42,9 @@ class LiveChannels(Protocol):
     def subscriber(self, channels: Iterable[str] = ()) -> AbstractAsyncContextManager[LiveSubscription]: ...
 
 
+CloseConnection = Callable[[int, str], Awaitable[None]]
+"""Closes the subscriber's websocket connection with (code, reason)."""
+
 REPLAY_BATCH = 100
 
 # One read per tweet id in flight, shared by every subscriber of the process that got the same event at the
@@ -71,7 +76,7 @@ async def timeline_events(
     hub: LiveChannels,
     viewer_id: int,
     after: str | None,
-    close_connection: Callable[[int, str], Awaitable[None]] | None = None,
+    close_connection: CloseConnection | None = None,
 ) -> AsyncIterator[TimelineEvent]:
     """The viewer's events; a subscriber whose queue overflows gets its connection closed (code 1013 and a
     reason saying to resubscribe with `after`) instead of slowing everyone else down."""
@@ -88,7 +93,7 @@ async def timeline_events(
                 replayed.add(entry.tweet.id)
                 yield TimelineEvent(
                     kind=TimelineEventKind.NEW,
-                    tweet_id=str(entry.tweet.id),  # type: ignore[arg-type]
+                    tweet_id=strawberry.ID(str(entry.tweet.id)),
                     tweet=Tweet(record=entry.tweet),
                     cursor=entry.cursor,
                     source=FeedSource(entry.source),
@@ -126,7 +131,7 @@ async def timeline_events(
                 tweet = None
             yield TimelineEvent(
                 kind=TimelineEventKind(event.kind),
-                tweet_id=str(event.tweet_id),  # type: ignore[arg-type]
+                tweet_id=strawberry.ID(str(event.tweet_id)),
                 tweet=tweet,
                 cursor=cursor_for(event.tweet_id),
                 source=FeedSource(event.source or "TIMELINE"),

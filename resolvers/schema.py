@@ -8,12 +8,15 @@ import strawberry
 from graphql.error import GraphQLError
 from strawberry.extensions import SchemaExtension
 from strawberry.schema.config import StrawberryConfig
-from strawberry.types import ExecutionContext, Info
+from strawberry.types import ExecutionContext
 
 from graph.errors import FeedlineError
+from resolvers.context import RequestContext
 from resolvers.errors import BACKEND_DOWN, CodedErrors
+from resolvers.info import Info
 from resolvers.limits import limit_extensions
 from resolvers.metrics import OperationMetrics
+from resolvers.operations import HttpOperationSelection
 from resolvers.scalars import DATETIME_SCALAR, DateTime
 from resolvers.types import (
     AuthPayload,
@@ -35,15 +38,15 @@ SUBSCRIPTION_DESCRIPTION = (
 class Query:
     @strawberry.field(description="The signed-in user, or null when anonymous.")
     async def viewer(self, info: Info) -> User | None:
-        return await info.context.viewer_user()
+        return await info.context.people.signed_in()
 
     @strawberry.field
     async def user(self, info: Info, handle: str) -> User | None:
-        return await info.context.user_by_handle(handle)
+        return await info.context.people.by_handle(handle)
 
     @strawberry.field
     async def tweet(self, info: Info, id: strawberry.ID) -> Tweet | None:
-        return await info.context.tweet_by_id(id)
+        return await info.context.feeds.tweet(id)
 
     @strawberry.field(description="The signed-in viewer's hybrid home feed. Requires authentication.")
     async def home_timeline(
@@ -53,13 +56,13 @@ class Query:
         after: str | None = strawberry.UNSET,
         order: FeedOrder | None = FeedOrder.LATEST,
     ) -> HomeTimelineConnection:
-        return await info.context.home_timeline(first, after or None, order)
+        return await info.context.feeds.home(first, after or None, order)
 
     @strawberry.field(
         description="Users whose handle or display name starts with the query, most followed first."
     )
     async def search_users(self, info: Info, query: str, first: int | None = 10) -> list[User]:
-        return await info.context.search_users(query, first)
+        return await info.context.people.search(query, first)
 
     @strawberry.field(
         description=(
@@ -68,11 +71,11 @@ class Query:
         )
     )
     async def suggested_users(self, info: Info, first: int | None = 10) -> list[User]:
-        return await info.context.suggested_users(first)
+        return await info.context.people.suggested(first)
 
     @strawberry.field(description="Recent tweets ranked by engagement.")
     async def trending(self, info: Info, first: int | None = 20) -> list[Tweet]:
-        return await info.context.trending(first)
+        return await info.context.feeds.trending(first)
 
 
 @strawberry.type
@@ -81,39 +84,39 @@ class Mutation:
     async def sign_up(
         self, info: Info, handle: str, password: str, display_name: str | None = strawberry.UNSET
     ) -> AuthPayload:
-        return await info.context.sign_up(handle, password, display_name or None)
+        return await info.context.accounts.sign_up(handle, password, display_name or None)
 
     @strawberry.mutation
     async def log_in(self, info: Info, handle: str, password: str) -> AuthPayload:
-        return await info.context.log_in(handle, password)
+        return await info.context.accounts.log_in(handle, password)
 
     @strawberry.mutation(description="Revokes the token used for this request.")
     async def log_out(self, info: Info) -> bool:
-        return await info.context.log_out()
+        return await info.context.accounts.log_out()
 
     @strawberry.mutation
     async def post_tweet(self, info: Info, text: str) -> Tweet:
-        return await info.context.post_tweet(text)
+        return await info.context.writer.post_tweet(text)
 
     @strawberry.mutation(description="Only the author may delete. Returns the id of the deleted tweet.")
     async def delete_tweet(self, info: Info, id: strawberry.ID) -> strawberry.ID:
-        return await info.context.delete_tweet(id)
+        return await info.context.writer.delete_tweet(id)
 
     @strawberry.mutation(description="Idempotent. Returns the followed user.")
     async def follow(self, info: Info, handle: str) -> User:
-        return await info.context.follow(handle)
+        return await info.context.writer.follow(handle)
 
     @strawberry.mutation(description="Idempotent. Returns the unfollowed user.")
     async def unfollow(self, info: Info, handle: str) -> User:
-        return await info.context.unfollow(handle)
+        return await info.context.writer.unfollow(handle)
 
     @strawberry.mutation(description="Idempotent.")
     async def like_tweet(self, info: Info, id: strawberry.ID) -> Tweet:
-        return await info.context.like_tweet(id)
+        return await info.context.writer.like(id)
 
     @strawberry.mutation(description="Idempotent.")
     async def unlike_tweet(self, info: Info, id: strawberry.ID) -> Tweet:
-        return await info.context.unlike_tweet(id)
+        return await info.context.writer.unlike(id)
 
 
 @strawberry.type
@@ -122,7 +125,7 @@ class Subscription:
     async def home_timeline_events(
         self, info: Info, after: str | None = strawberry.UNSET
     ) -> AsyncGenerator[TimelineEvent, None]:
-        async for event in info.context.home_timeline_events(after or None):
+        async for event in info.context.feeds.events(after or None):
             yield event
 
 
@@ -131,9 +134,9 @@ class FreshLoaders(SchemaExtension):
     all its operations, which must not see each other's (possibly stale) loads."""
 
     def on_operation(self) -> Iterator[None]:
-        clear = getattr(self.execution_context.context, "clear_loaders", None)
-        if clear is not None:
-            clear()
+        context = self.execution_context.context
+        if isinstance(context, RequestContext):
+            context.loaders.clear()
         yield
 
 
@@ -158,7 +161,7 @@ schema = FeedlineSchema(
     query=Query,
     mutation=Mutation,
     subscription=Subscription,
-    extensions=[OperationMetrics, FreshLoaders, *limit_extensions(), CodedErrors],
+    extensions=[OperationMetrics, FreshLoaders, *limit_extensions(), HttpOperationSelection, CodedErrors],
     config=StrawberryConfig(scalar_map={DateTime: DATETIME_SCALAR}),
 )
 

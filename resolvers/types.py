@@ -3,23 +3,23 @@
 from __future__ import annotations
 
 from enum import Enum
-from typing import Any
 
 import strawberry
-from strawberry.types import Info
 
+from fanout.pages import FeedPage, Page
 from graph.records import TweetRecord, UserRecord
+from resolvers.info import Info
 from resolvers.scalars import DateTime
-
-
-def _ctx(info: Info) -> Any:  # resolvers.context.RequestContext; Any keeps types.py free of a cycle
-    return info.context
 
 
 @strawberry.type
 class PageInfo:
     has_next_page: bool
     end_cursor: str | None
+
+    @classmethod
+    def of(cls, page: FeedPage | Page[TweetRecord] | Page[UserRecord]) -> PageInfo:
+        return cls(has_next_page=page.has_next_page, end_cursor=page.end_cursor)
 
 
 @strawberry.enum(description="How an entry reached the home timeline.")
@@ -89,33 +89,33 @@ class User:
         description="True when followerCount is at or above the server's celebrity threshold (fan-out on read)."
     )
     def is_celebrity(self, info: Info) -> bool:
-        return _ctx(info).service.is_celebrity(self.record)
+        return info.context.people.is_celebrity(self.record)
 
     @strawberry.field(description="Whether the signed-in viewer follows this user; false when anonymous.")
     async def viewer_follows(self, info: Info) -> bool:
-        return await _ctx(info).viewer_follows(self.record.id)
+        return await info.context.loaders.viewer_follows(self.record.id)
 
     @strawberry.field(description="Whether this user follows the signed-in viewer; false when anonymous.")
     async def follows_viewer(self, info: Info) -> bool:
-        return await _ctx(info).follows_viewer(self.record.id)
+        return await info.context.loaders.follows_viewer(self.record.id)
 
     @strawberry.field(description="The user's own tweets, newest first.")
     async def tweets(
         self, info: Info, first: int | None = 20, after: str | None = strawberry.UNSET
     ) -> TweetConnection:
-        return await _ctx(info).author_tweets(self.record.id, first, after or None)
+        return await info.context.feeds.by_author(self.record.id, first, after or None)
 
     @strawberry.field(description="Who follows this user, most recent first.")
     async def followers(
         self, info: Info, first: int | None = 20, after: str | None = strawberry.UNSET
     ) -> UserConnection:
-        return await _ctx(info).followers(self.record.id, first, after or None)
+        return await info.context.people.followers(self.record.id, first, after or None)
 
     @strawberry.field(description="Whom this user follows, most recent first.")
     async def following(
         self, info: Info, first: int | None = 20, after: str | None = strawberry.UNSET
     ) -> UserConnection:
-        return await _ctx(info).following(self.record.id, first, after or None)
+        return await info.context.people.following(self.record.id, first, after or None)
 
 
 @strawberry.type
@@ -136,7 +136,7 @@ class Tweet:
 
     @strawberry.field
     async def author(self, info: Info) -> User:
-        return await _ctx(info).load_user(self.record.author_id)
+        return await info.context.loaders.user(self.record.author_id)
 
     @strawberry.field
     def like_count(self) -> int:
@@ -144,7 +144,7 @@ class Tweet:
 
     @strawberry.field(description="Whether the signed-in viewer has liked this tweet; false when anonymous.")
     async def viewer_has_liked(self, info: Info) -> bool:
-        return await _ctx(info).viewer_has_liked(self.record.id)
+        return await info.context.loaders.viewer_has_liked(self.record.id)
 
 
 @strawberry.type

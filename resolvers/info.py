@@ -1,0 +1,19 @@
+"""The `info` every resolver receives, typed: strawberry's Info over Feedline's RequestContext.
+
+A module of its own so that types.py can name it without importing the context (which builds those types).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, TypeAlias
+
+import strawberry
+
+if TYPE_CHECKING:
+    from resolvers.context import RequestContext
+
+    Info: TypeAlias = strawberry.Info[RequestContext, None]
+else:
+    # At run time strawberry only needs to recognise the parameter as its Info; the context type parameter
+    # would be a forward reference it cannot resolve from the modules that use this alias.
+    Info = strawberry.Info

@@ -1,0 +1,211 @@
+"""The services resolvers call, one per concern, each holding only what it needs of the request.
+
+- Accounts: who the viewer is (bearer tokens) and signUp / logIn / logOut.
+- People: users: the viewer, profiles, follower lists, search, suggestions.
+- Feeds: what the viewer reads: the home timeline and its live events, an author's tweets, trending.
+- Writer: what the viewer writes: tweets, follows, likes.
+
+Each checks the viewer and the arguments, calls the engine (fanout.service.FeedService) and returns GraphQL
+types, priming the request's loaders with the users it got.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+
+import strawberry
+
+from auth.passwords import hash_password, verify_password
+from auth.tokens import TokenStore
+from fanout.pages import Page
+from fanout.service import FeedService
+from graph.errors import Unauthenticated
+from graph.records import UserRecord
+from resolvers.limits import check_first, parse_id
+from resolvers.live import CloseConnection, LiveChannels, timeline_events
+from resolvers.loaders import Loaders
+from resolvers.types import (
+    AuthPayload,
+    FeedOrder,
+    FeedSource,
+    HomeTimelineConnection,
+    HomeTimelineEdge,
+    PageInfo,
+    TimelineEvent,
+    Tweet,
+    TweetConnection,
+    TweetEdge,
+    User,
+    UserConnection,
+    UserEdge,
+)
+from resolvers.viewer import Viewer
+
+RateLimit = Callable[[str, str], Awaitable[None]]
+"""Awaited as `rate_limit(action, subject)` before a limited action; raises RateLimited when over."""
+
+
+async def no_rate_limit(action: str, subject: str) -> None:
+    """Nothing is limited (the API passes its Redis-backed limiter instead)."""
+
+
+@dataclass(frozen=True)
+class Accounts:
+    service: FeedService
+    tokens: TokenStore
+    viewer: Viewer
+    loaders: Loaders
+    rate_limit: RateLimit
+
+    async def authenticate(self, token: str) -> bool:
+        """Make the token's user the viewer. False, and the viewer marked as holding a bad token, when the
+        token is forged, revoked or expired."""
+        viewer_id = await self.tokens.resolve(token)
+        if viewer_id is None:
+            self.viewer.bad_token = True
+            return False
+        self.viewer.sign_in(viewer_id, token)
+        return True
+
+    async def sign_up(self, handle: str, password: str, display_name: str | None) -> AuthPayload:
+        await self.rate_limit("signUp", handle.lower())
+        password_hash = await hash_password(password)
+        return await self._session(await self.service.create_user(handle, display_name, password_hash))
+
+    async def log_in(self, handle: str, password: str) -> AuthPayload:
+        await self.rate_limit("logIn", handle.lower())
+        found = await self.service.credentials(handle)
+        if found is None or not await verify_password(found[1], password):
+            raise Unauthenticated("wrong handle or password")
+        return await self._session(found[0])
+
+    async def log_out(self) -> bool:
+        """Revokes the token of this request."""
+        self.viewer.require()
+        assert self.viewer.token is not None
+        return await self.tokens.revoke(self.viewer.token)
+
+    async def _session(self, user: UserRecord) -> AuthPayload:
+        return AuthPayload(token=await self.tokens.issue(user.id), user=self.loaders.prime_user(user))
+
+
+@dataclass(frozen=True)
+class People:
+    service: FeedService
+    viewer: Viewer
+    loaders: Loaders
+
+    def is_celebrity(self, user: UserRecord) -> bool:
+        return self.service.is_celebrity(user)
+
+    async def signed_in(self) -> User | None:
+        """The viewer's user; None when anonymous."""
+        viewer_id = self.viewer.optional()
+        if viewer_id is None:
+            return None
+        record = await self.loaders.users.load(viewer_id)
+        return User(record=record) if record is not None else None
+
+    async def by_handle(self, handle: str) -> User | None:
+        record = await self.service.user_by_handle(handle)
+        return self.loaders.prime_user(record) if record is not None else None
+
+    async def followers(self, user_id: int, first: int | None, after: str | None) -> UserConnection:
+        return self._connection(await self.service.followers(user_id, check_first(first, 20), after))
+
+    async def following(self, user_id: int, first: int | None, after: str | None) -> UserConnection:
+        return self._connection(await self.service.following(user_id, check_first(first, 20), after))
+
+    async def search(self, query: str, first: int | None) -> list[User]:
+        found = await self.service.search_users(query, check_first(first, 10))
+        return [self.loaders.prime_user(u) for u in found]
+
+    async def suggested(self, first: int | None) -> list[User]:
+        count = check_first(first, 10)
+        found = await self.service.suggested_users(self.viewer.require(), count)
+        return [self.loaders.prime_user(u) for u in found]
+
+    def _connection(self, page: Page[UserRecord]) -> UserConnection:
+        return UserConnection(
+            edges=[UserEdge(cursor=c, node=self.loaders.prime_user(u)) for u, c in page.items],
+            page_info=PageInfo.of(page),
+            total_count=page.total_count or 0,
+        )
+
+
+@dataclass(frozen=True)
+class Feeds:
+    service: FeedService
+    viewer: Viewer
+    loaders: Loaders
+    # The process's pub/sub hub (subscriptions only; api.hub.LiveHub).
+    hub: LiveChannels | None
+    # Websocket connections only: closes the connection with (code, reason), e.g. for a too slow client.
+    close_connection: CloseConnection | None
+
+    async def home(
+        self, first: int | None, after: str | None, order: FeedOrder | None
+    ) -> HomeTimelineConnection:
+        count = check_first(first, 20)
+        page = await self.service.read_home(
+            self.viewer.require(), count, after, "TOP" if order == FeedOrder.TOP else "LATEST"
+        )
+        edges = [
+            HomeTimelineEdge(cursor=e.cursor, node=Tweet(record=e.tweet), source=FeedSource(e.source))
+            for e in page.entries
+        ]
+        return HomeTimelineConnection(edges=edges, page_info=PageInfo.of(page))
+
+    async def by_author(self, author_id: int, first: int | None, after: str | None) -> TweetConnection:
+        page = await self.service.author_tweets(author_id, check_first(first, 20), after)
+        return TweetConnection(
+            edges=[TweetEdge(cursor=c, node=Tweet(record=t)) for t, c in page.items],
+            page_info=PageInfo.of(page),
+        )
+
+    async def trending(self, first: int | None) -> list[Tweet]:
+        return [Tweet(record=t) for t in await self.service.trending(check_first(first, 20))]
+
+    async def tweet(self, raw_id: str) -> Tweet | None:
+        record = await self.loaders.tweets.load(parse_id(raw_id))
+        return Tweet(record=record) if record is not None else None
+
+    async def events(self, after: str | None) -> AsyncIterator[TimelineEvent]:
+        """The viewer's live home-timeline events, each resolved afresh (batched within the event)."""
+        viewer_id = self.viewer.require()
+        if self.hub is None:
+            raise RuntimeError("subscriptions need the API's live hub in the context")
+        async for event in timeline_events(self.service, self.hub, viewer_id, after, self.close_connection):
+            self.loaders.clear()
+            yield event
+
+
+@dataclass(frozen=True)
+class Writer:
+    service: FeedService
+    viewer: Viewer
+    loaders: Loaders
+    rate_limit: RateLimit
+
+    async def post_tweet(self, text: str) -> Tweet:
+        viewer_id = self.viewer.require()
+        await self.rate_limit("postTweet", str(viewer_id))
+        return Tweet(record=await self.service.post_tweet(viewer_id, text))
+
+    async def delete_tweet(self, raw_id: str) -> strawberry.ID:
+        """Only the author may delete; returns the id of the deleted tweet."""
+        await self.service.delete_tweet(self.viewer.require(), parse_id(raw_id))
+        return strawberry.ID(raw_id)
+
+    async def follow(self, handle: str) -> User:
+        return self.loaders.prime_user(await self.service.follow(self.viewer.require(), handle))
+
+    async def unfollow(self, handle: str) -> User:
+        return self.loaders.prime_user(await self.service.unfollow(self.viewer.require(), handle))
+
+    async def like(self, raw_id: str) -> Tweet:
+        return Tweet(record=await self.service.like(self.viewer.require(), parse_id(raw_id)))
+
+    async def unlike(self, raw_id: str) -> Tweet:
+        return Tweet(record=await self.service.unlike(self.viewer.require(), parse_id(raw_id)))
