@@ -364,7 +364,7 @@ async def home_timeline(
         }
 
         say("raw ZRANGE ceiling")
-        key = f"{key_prefix}tl:{{{wide}}}"
+        key = Keys(key_prefix).timeline(wide)
 
         async def raw() -> object:
             return await redis.zrange(key, TOP_BOUND, b"-", desc=True, bylex=True, offset=0, num=20)
