@@ -164,17 +164,16 @@ class FanoutWorker:
         finished = True
         try:
             job = decode(fields)
-        except UnknownJob:
-            log.warning("dropping unknown fan-out message %s: %r", mid, fields)
-        except (KeyError, ValueError):
-            log.warning("dropping malformed fan-out message %s: %r", mid, fields)
-        else:
             if isinstance(job, PostJob):
                 finished = await self.fan_post(mid, job.tweet_id, job.author_id)
             elif isinstance(job, DeleteJob):
                 finished = await self.fan_delete(mid, job.tweet_id, job.author_id)
             elif isinstance(job, CelebJob):
                 await reconcile(self.ctx, self.derived, job.author_id, self.page_size)
+        except UnknownJob:
+            log.warning("dropping unknown fan-out message %s: %r", mid, fields)
+        except (KeyError, ValueError):
+            log.warning("dropping malformed fan-out message %s: %r", mid, fields)
         if not finished:
             return 0  # stopped mid-way: stays pending, resumes from the checkpoint
         keys = self.ctx.keys
