@@ -26,7 +26,13 @@ def test_ids_travel_as_strings() -> None:
 
 @pytest.mark.parametrize(
     "data",
-    [b"", b"not json", b"[]", b'{"kind":"NEW"}', b'{"kind":"NEW","tweet_id":"1","author_id":"2","source":"X"}'],
+    [
+        b"",
+        b"not json",
+        b"[]",
+        b'{"kind":"NEW"}',
+        b'{"kind":"NEW","tweet_id":"1","author_id":"2","source":"X"}',
+    ],
 )
 def test_anything_else_is_refused(data: bytes) -> None:
     with pytest.raises((ValueError, KeyError)):
