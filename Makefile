@@ -13,7 +13,8 @@ run: $(STAMP) frontend
 	$(BIN)/feedline run
 
 test: $(STAMP) chromium frontend-deps lint
-	$(BIN)/pytest
+	$(BIN)/pytest tests/unit -q
+	$(BIN)/pytest --ignore=tests/unit
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -34,7 +34,9 @@ from redis.asyncio import Redis
 from auth.tokens import TokenStore
 from bench.stats import Latency, closed_loop, open_loop, sequential, summarize
 from bench.world import World
+from fanout.keys import Keys
 from fanout.store import BUILT, TOP_BOUND
+from feedline.settings import Settings
 from graph.pull import pull_home
 
 HOME_QUERY = (
@@ -67,7 +69,7 @@ def _free_port() -> int:
 class ApiProcesses:
     """``api_processes`` times `feedline serve` (each on its own port) and one `feedline worker`."""
 
-    settings: Any
+    settings: Settings
     key_prefix: str
     celebrity_threshold: int
     api_processes: int = 1
@@ -84,25 +86,20 @@ class ApiProcesses:
         return [f"http://127.0.0.1:{p}" for p in self.ports]
 
     def env(self, port: int) -> dict[str, str]:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("FEEDLINE_")}
-        s = self.settings
-        env.update(
-            FEEDLINE_REDIS_URL=s.redis_url,
-            FEEDLINE_NEO4J_URI=s.neo4j_uri,
-            FEEDLINE_NEO4J_USER=s.neo4j_user,
-            FEEDLINE_NEO4J_PASSWORD=s.neo4j_password,
-            FEEDLINE_KEY_PREFIX=self.key_prefix,
-            FEEDLINE_CELEBRITY_THRESHOLD=str(self.celebrity_threshold),
-            FEEDLINE_RATE_LIMIT_POSTS_PER_USER="1000000",
-            FEEDLINE_RATE_LIMIT_POSTS_PER_IP="1000000",
-            FEEDLINE_RATE_LIMIT_AUTH_PER_IP="1000000",
-            FEEDLINE_RATE_LIMIT_AUTH_PER_HANDLE="1000000",
-            FEEDLINE_HOST="127.0.0.1",
-            FEEDLINE_PORT=str(port),
-            FEEDLINE_WORKER_ID=str(900 + len(self.procs)),
-            PYTHONUNBUFFERED="1",
-        )
-        return env
+        unlimited = 1_000_000
+        return self.settings.model_copy(
+            update={
+                "key_prefix": self.key_prefix,
+                "celebrity_threshold": self.celebrity_threshold,
+                "rate_limit_posts_per_user": unlimited,
+                "rate_limit_posts_per_ip": unlimited,
+                "rate_limit_auth_per_ip": unlimited,
+                "rate_limit_auth_per_handle": unlimited,
+                "host": "127.0.0.1",
+                "port": port,
+                "worker_id": 900 + len(self.procs),
+            }
+        ).child_env()
 
     def _spawn(self, args: list[str], port: int) -> None:
         log = tempfile.NamedTemporaryFile(prefix="feedline-bench-", suffix=".log", delete=False)  # noqa: SIM115
@@ -280,10 +277,11 @@ async def build_world(
     tokens = {u: await store.issue(u) for u in everyone}
     # The subscribers' timelines exist (built, empty: their live author has not posted yet, their
     # celebrities are read on read), as for active users: fan-out writes and publishes only to those.
+    keys = Keys(key_prefix)
     async with redis.pipeline(transaction=False) as pipe:
         for f in fans[:subscribers]:
-            pipe.zadd(f"{key_prefix}tl:{{{f}}}", {BUILT: 0.0})
-            pipe.expire(f"{key_prefix}tl:{{{f}}}", 24 * 3600)
+            pipe.zadd(keys.timeline(f), {BUILT: 0.0})
+            pipe.expire(keys.timeline(f), 24 * 3600)
         await pipe.execute()
     return ApiWorld(celebs, authors, fans, live_author, viewers, wide_viewer, wide_follows, tokens)
 
@@ -366,7 +364,7 @@ async def home_timeline(
         }
 
         say("raw ZRANGE ceiling")
-        key = f"{key_prefix}tl:{{{wide}}}"
+        key = Keys(key_prefix).timeline(wide)
 
         async def raw() -> object:
             return await redis.zrange(key, TOP_BOUND, b"-", desc=True, bylex=True, offset=0, num=20)

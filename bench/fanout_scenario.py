@@ -48,7 +48,7 @@ async def measure(
     say = say or (lambda m: None)
     config = EngineConfig(key_prefix=key_prefix, celebrity_threshold=10**9)  # nobody is a celebrity here
     service = FeedService(driver, redis, config)
-    worker = FanoutWorker(driver, redis, config, f"bench-{uuid.uuid4().hex[:6]}", publish_live=True)
+    worker = FanoutWorker(driver, redis, config, f"bench-{uuid.uuid4().hex[:6]}")
     world = World(driver)
     biggest = max(follower_counts)
     say(f"fan-out: creating {biggest:,} followers")
@@ -79,11 +79,10 @@ async def measure(
         t0 = time.perf_counter()
         pages = [p async for p in worker.ctx.follows.follower_id_pages(author, DEFAULT_PAGE_SIZE, -1)]
         paging_s = time.perf_counter() - t0
-        keys = [[service.keys.timeline(f) for f in page] for page in pages]
         tweet_id = worker.ctx.ids.next_id()
         t0 = time.perf_counter()
-        for page_keys in keys:
-            await worker.ctx.store.fan_in(page_keys, tweet_id, config.timeline_cap)
+        for page in pages:
+            await worker.ctx.store.fan_in(page, tweet_id)
         lua_s = time.perf_counter() - t0
         samples.sort()
         median = samples[len(samples) // 2]

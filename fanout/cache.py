@@ -1,13 +1,16 @@
 """Tweet (tw:) and user (u:) caches: batch reads in one round trip, Neo4j for misses only.
 
-Cache fills use "set if absent" so a slow reader can never overwrite a newer write, in particular the
-tombstone a delete leaves behind (a deleted tweet stays hidden even if a read raced the delete).
+Both caches are one ``_HashCache`` (a Redis hash per record, read with HMGET in a pipeline) configured with
+their fields, TTL, codec and loader. Cache fills use "set if absent" so a slow reader can never overwrite a
+newer write, in particular the tombstone a delete leaves behind (a deleted tweet stays hidden even if a read
+raced the delete).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
 
 from fanout.context import EngineContext
 from graph.convert import from_ms, to_ms
@@ -15,12 +18,24 @@ from graph.records import TweetRecord, UserRecord
 
 TWEET_TTL = 24 * 3600
 USER_TTL = 60  # counters change with every follow; a short TTL bounds staleness after a racing fill
-_TWEET_FIELDS = (b"a", b"x", b"c", b"l", b"d")
-_USER_FIELDS = (b"h", b"n", b"b", b"c", b"fc", b"gc", b"tc")
+
+R = TypeVar("R", TweetRecord, UserRecord)
+Row = list[bytes | None]
+_MISS = object()  # a row that is not cached at all
 
 
 def _tweet_hash(t: TweetRecord) -> list[Any]:
     return ["a", t.author_id, "x", t.text, "c", to_ms(t.created_at), "l", t.like_count, "d", int(t.deleted)]
+
+
+def _tweet_from(tid: int, row: Row) -> TweetRecord | object | None:
+    """The cached tweet; None when hidden (deleted, or a bare tombstone); _MISS when not cached."""
+    a, x, c, likes, d = row
+    if d is None:
+        return _MISS
+    if d != b"0" or a is None or x is None or c is None:
+        return None
+    return TweetRecord(tid, int(a), x.decode(), from_ms(int(c)), int(likes or 0), deleted=False)
 
 
 def _user_hash(u: UserRecord) -> list[Any]:
@@ -31,75 +46,85 @@ def _user_hash(u: UserRecord) -> list[Any]:
     return fields
 
 
+def _user_from(uid: int, row: Row) -> UserRecord | object:
+    h, n, b, c, fc, gc, tc = row
+    if h is None or n is None or c is None:
+        return _MISS
+    return UserRecord(
+        uid, h.decode(), n.decode(), b.decode() if b is not None else None, from_ms(int(c)),
+        int(fc or 0), int(gc or 0), int(tc or 0),
+    )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class _HashCache(Generic[R]):
+    key: Callable[[int], str]
+    fields: tuple[bytes, ...]
+    ttl: int
+    to_hash: Callable[[R], list[Any]]
+    from_row: Callable[[int, Row], R | object | None]
+    load: Callable[[list[int]], Awaitable[dict[int, R]]]
+    visible: Callable[[R], bool]
+
+    async def get(self, ctx: EngineContext, ids: Sequence[int]) -> dict[int, R]:
+        """Records by id: cache first, one Neo4j batch for the misses. Hidden and unknown ids are omitted."""
+        unique = list(dict.fromkeys(ids))
+        if not unique:
+            return {}
+        async with ctx.redis.pipeline(transaction=False) as pipe:
+            for rid in unique:
+                pipe.hmget(self.key(rid), self.fields)
+            rows = await pipe.execute()
+        found: dict[int, R] = {}
+        misses: list[int] = []
+        for rid, row in zip(unique, rows, strict=True):
+            record = self.from_row(rid, row)
+            if record is _MISS:
+                misses.append(rid)
+            elif record is not None:
+                found[rid] = record  # type: ignore[assignment]
+        if misses:
+            loaded = await self.load(misses)
+            async with ctx.redis.pipeline(transaction=False) as pipe:
+                for rid, record in loaded.items():
+                    await self.put(ctx, rid, record, client=pipe)
+                await pipe.execute()
+            found.update((rid, r) for rid, r in loaded.items() if self.visible(r))
+        return found
+
+    async def put(self, ctx: EngineContext, rid: int, record: R, client: Any = None) -> None:
+        await ctx.store.hset_if_absent(self.key(rid), self.ttl, self.to_hash(record), client=client)
+
+
 class Caches:
     def __init__(self, ctx: EngineContext) -> None:
         self.ctx = ctx
+        self._tweets: _HashCache[TweetRecord] = _HashCache(
+            ctx.keys.tweet, (b"a", b"x", b"c", b"l", b"d"), TWEET_TTL, _tweet_hash, _tweet_from,
+            ctx.tweets.by_ids, lambda t: not t.deleted,
+        )  # fmt: skip
+        self._users: _HashCache[UserRecord] = _HashCache(
+            ctx.keys.user, (b"h", b"n", b"b", b"c", b"fc", b"gc", b"tc"), USER_TTL, _user_hash, _user_from,
+            ctx.users.by_ids, lambda u: True,
+        )  # fmt: skip
 
-    async def tweets(self, ids: Sequence[int], *, include_deleted: bool = False) -> dict[int, TweetRecord]:
+    async def tweets(self, ids: Sequence[int]) -> dict[int, TweetRecord]:
         """Tweets by id: cache first, one Neo4j batch for the misses. Deleted and unknown ids are omitted."""
-        unique = list(dict.fromkeys(ids))
-        if not unique:
-            return {}
-        keys = self.ctx.keys
-        async with self.ctx.redis.pipeline(transaction=False) as pipe:
-            for tid in unique:
-                pipe.hmget(keys.tweet(tid), _TWEET_FIELDS)
-            rows = await pipe.execute()
-        found: dict[int, TweetRecord] = {}
-        misses: list[int] = []
-        for tid, (a, x, c, likes, d) in zip(unique, rows, strict=True):
-            if d is None:
-                misses.append(tid)
-            elif d == b"0" or include_deleted:
-                if a is None:  # a bare tombstone: no content cached
-                    continue
-                found[tid] = TweetRecord(
-                    tid, int(a), x.decode(), from_ms(int(c)), int(likes or 0), deleted=d != b"0"
-                )
-        if misses:
-            loaded = await self.ctx.tweets.by_ids(misses)
-            async with self.ctx.redis.pipeline(transaction=False) as pipe:
-                for tweet in loaded.values():
-                    await self.ctx.store.hset_if_absent_script(
-                        keys=[keys.tweet(tweet.id)], args=[TWEET_TTL, *_tweet_hash(tweet)], client=pipe
-                    )
-                await pipe.execute()
-            for tweet in loaded.values():
-                if include_deleted or not tweet.deleted:
-                    found[tweet.id] = tweet
-        return found
-
-    async def put_tweet(self, tweet: TweetRecord) -> None:
-        await self.ctx.store.hset_if_absent_script(
-            keys=[self.ctx.keys.tweet(tweet.id)], args=[TWEET_TTL, *_tweet_hash(tweet)]
-        )
+        return await self._tweets.get(self.ctx, ids)
 
     async def users(self, ids: Sequence[int]) -> dict[int, UserRecord]:
-        unique = list(dict.fromkeys(ids))
-        if not unique:
-            return {}
-        keys = self.ctx.keys
-        async with self.ctx.redis.pipeline(transaction=False) as pipe:
-            for uid in unique:
-                pipe.hmget(keys.user(uid), _USER_FIELDS)
-            rows = await pipe.execute()
-        found: dict[int, UserRecord] = {}
-        misses: list[int] = []
-        for uid, (h, n, b, c, fc, gc, tc) in zip(unique, rows, strict=True):
-            if h is None:
-                misses.append(uid)
-                continue
-            found[uid] = UserRecord(
-                uid, h.decode(), n.decode(), b.decode() if b is not None else None, from_ms(int(c)),
-                int(fc), int(gc), int(tc),
-            )  # fmt: skip
-        if misses:
-            loaded = await self.ctx.users.by_ids(misses)
-            async with self.ctx.redis.pipeline(transaction=False) as pipe:
-                for user in loaded.values():
-                    await self.ctx.store.hset_if_absent_script(
-                        keys=[keys.user(user.id)], args=[USER_TTL, *_user_hash(user)], client=pipe
-                    )
-                await pipe.execute()
-            found.update(loaded)
-        return found
+        return await self._users.get(self.ctx, ids)
+
+    async def put_tweet(self, tweet: TweetRecord) -> None:
+        await self._tweets.put(self.ctx, tweet.id, tweet)
+
+    def tombstone(self, pipe: Any, tweet_id: int) -> None:
+        """Mark a cached tweet deleted. A tombstone, not a DEL: a read racing the delete cannot re-cache the
+        tweet as visible."""
+        key = self.ctx.keys.tweet(tweet_id)
+        pipe.hset(key, "d", 1)
+        pipe.expire(key, TWEET_TTL)
+
+    async def set_like_count(self, pipe: Any, tweet_id: int, likes: int) -> None:
+        """Update the like count of a cached tweet (never creates an entry)."""
+        await self.ctx.store.hset_if_exists(self.ctx.keys.tweet(tweet_id), ["l", likes], client=pipe)

@@ -1,4 +1,5 @@
-"""Everything the engine's parts share: clients, key names, scripts, repositories, id generator, counters."""
+"""Everything the engine's parts share: clients, the timeline store (which owns key names and scripts),
+repositories, the id generator and counters."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from neo4j import AsyncDriver
 
 from fanout.config import EngineConfig
 from fanout.keys import Keys
-from fanout.store import Backfill, TimelineStore
+from fanout.store import TimelineStore
 from graph.follows import FollowRepo
 from graph.ids import IdGenerator
 from graph.tweets import TweetRepo
@@ -40,7 +41,6 @@ class EngineContext:
     config: EngineConfig
     keys: Keys = field(init=False)
     store: TimelineStore = field(init=False)
-    backfill: Backfill = field(init=False)
     ids: IdGenerator = field(init=False)
     users: UserRepo = field(init=False)
     follows: FollowRepo = field(init=False)
@@ -48,9 +48,8 @@ class EngineContext:
     stats: EngineStats = field(default_factory=EngineStats)
 
     def __post_init__(self) -> None:
-        self.keys = Keys(self.config.key_prefix)
-        self.store = TimelineStore(self.redis)
-        self.backfill = Backfill(self.redis)
+        self.store = TimelineStore(self.redis, self.config)
+        self.keys = self.store.keys
         self.ids = IdGenerator(self.config.worker_id)
         self.users = UserRepo(self.driver, self.ids)
         self.follows = FollowRepo(self.driver)

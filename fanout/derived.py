@@ -5,31 +5,26 @@
 - ``ut:{uid}``: the author's newest ids.
 - ``celebs:{uid}`` / ``fw:{uid}``: celebrity followees / all followees, with a sentinel member so an empty
   set still exists.
-- ``trending``: recent tweets by score.
+- ``trending``: recent tweets by score (fanout/ranking.py; written through the store).
+
+The store (fanout/store.py) does every write; this module decides what to rebuild and from which query.
 """
 
 from __future__ import annotations
 
 import asyncio
-import math
 import uuid
 from collections.abc import Iterable
 from typing import Any
 
 from fanout.context import EngineContext, now_ms
+from fanout.store import SET_SENTINEL, TRENDING_CAP
 from graph.errors import NotFound
 from graph.pull import pull_ordinary_ids
 
-SET_SENTINEL = b"-"
 LOCK_MS = 5_000
 WAIT_STEP_S = 0.01
-TRENDING_CAP = 1000
 TRENDING_REBUILD_WINDOW_MS = 3 * 24 * 3600 * 1000
-
-
-def engagement_score(created_ms: int, likes: int) -> float:
-    """Recency in hours plus 2·log2(1 + likes): 3 likes are worth 4 hours of freshness."""
-    return created_ms / 3_600_000 + 2.0 * math.log2(1 + max(0, likes))
 
 
 def decode_id_set(members: Iterable[Any]) -> set[int]:
@@ -47,11 +42,10 @@ class Derived:
     # --- timelines --------------------------------------------------------------------------------------
     async def ensure_timeline(self, uid: int) -> None:
         """Make sure ``tl:uid`` is built; rebuild it (once across concurrent callers) if not."""
-        keys, cfg = self.ctx.keys, self.ctx.config
-        tl, lock = keys.timeline(uid), keys.timeline_lock(uid)
+        cfg, store = self.ctx.config, self.ctx.store
         token = uuid.uuid4().hex
         while True:
-            state = await self.ctx.store.begin_rebuild(tl, lock, token, LOCK_MS, cfg.timeline_ttl_seconds)
+            state = await store.begin_timeline_rebuild(uid, token, LOCK_MS)
             if state == 0:
                 return
             if state == 1:
@@ -64,21 +58,17 @@ class Derived:
                 self.ctx.driver, uid, cfg.celebrity_threshold, mode, cfg.timeline_cap
             )
             if not ids and await self.ctx.users.by_id(uid) is None:
-                await self.ctx.redis.delete(tl)
+                await store.drop_timeline(uid)
                 raise NotFound("unknown user")
-            await self.ctx.store.write_built(tl, ids, cfg.timeline_cap, cfg.timeline_ttl_seconds)
+            await store.write_timeline(uid, ids)
             self.ctx.stats.timeline_rebuilds += 1
         finally:
-            if await self.ctx.redis.get(lock) == token.encode():
-                await self.ctx.redis.delete(lock)
+            await store.end_timeline_rebuild(uid, token)
 
     # --- author lists -----------------------------------------------------------------------------------
     async def rebuild_author_list(self, author_id: int) -> None:
-        cfg = self.ctx.config
-        ids = await self.ctx.tweets.recent_ids(author_id, cfg.author_list_cap)
-        await self.ctx.store.write_built(
-            self.ctx.keys.author_tweets(author_id), ids, cfg.author_list_cap, cfg.timeline_ttl_seconds
-        )
+        ids = await self.ctx.tweets.recent_ids(author_id, self.ctx.config.author_list_cap)
+        await self.ctx.store.write_author_list(author_id, ids)
         self.ctx.stats.author_list_rebuilds += 1
 
     async def ensure_author_lists(self, author_ids: list[int]) -> None:
@@ -93,10 +83,9 @@ class Derived:
 
     async def author_recent_ids(self, author_id: int, limit: int) -> list[int]:
         """Newest ids of an author from ut: (rebuilt if missing), newest first."""
-        key = self.ctx.keys.author_tweets(author_id)
-        if not await self.ctx.redis.exists(key):
+        if not await self.ctx.redis.exists(self.ctx.keys.author_tweets(author_id)):
             await self.rebuild_author_list(author_id)
-        return await self.ctx.store.read_below(key, None, limit)
+        return await self.ctx.store.author_recent(author_id, limit)
 
     # --- follow-derived sets ----------------------------------------------------------------------------
     async def build_celebs(self, uid: int) -> set[int]:
@@ -139,17 +128,7 @@ class Derived:
 
     # --- trending ---------------------------------------------------------------------------------------
     async def ensure_trending(self) -> None:
-        key = self.ctx.keys.trending
-        if await self.ctx.redis.exists(key):
+        if await self.ctx.store.trending_exists():
             return
         rows = await self.ctx.tweets.recent_scored(now_ms() - TRENDING_REBUILD_WINDOW_MS, TRENDING_CAP)
-        async with self.ctx.redis.pipeline(transaction=False) as pipe:
-            pipe.zadd(key, {SET_SENTINEL: float("inf")})  # marks "built"; filtered on read
-            if rows:
-                pipe.zadd(key, {str(tid): engagement_score(ms, likes) for tid, ms, likes in rows})
-            await pipe.execute()
-
-    def add_trending(self, pipe: object, tweet_id: int, created_ms: int, likes: int) -> None:
-        key = self.ctx.keys.trending
-        pipe.zadd(key, {str(tweet_id): engagement_score(created_ms, likes)})  # type: ignore[attr-defined]
-        pipe.zremrangebyrank(key, 0, -(TRENDING_CAP + 2))  # type: ignore[attr-defined]
+        await self.ctx.store.fill_trending(rows)

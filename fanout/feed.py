@@ -17,9 +17,10 @@ from dataclasses import dataclass
 from fanout import cursors
 from fanout.cache import Caches
 from fanout.context import EngineContext, now_ms
-from fanout.derived import SET_SENTINEL, Derived, decode_id_set, engagement_score
+from fanout.derived import Derived, decode_id_set
 from fanout.pages import FeedEntry, FeedOrder, FeedPage, FeedSource, Page
-from fanout.store import BUILDING, above, below, decode_ids
+from fanout.ranking import trending_score
+from fanout.store import BUILDING, decode_ids
 from graph.convert import to_ms
 from graph.errors import BadInput
 from graph.records import TweetRecord
@@ -98,8 +99,7 @@ class FeedReader:
         suggest: list[int] = []
         if follow_count - 1 < SUGGEST_BELOW_FOLLOWS and size - 1 < SUGGEST_BELOW_ENTRIES:
             await self.derived.ensure_trending()
-            members: list[bytes] = await self.ctx.redis.zrevrange(keys.trending, 0, SUGGESTIONS)  # type: ignore[assignment]
-            suggest = [int(m) for m in members if m != SET_SENTINEL]
+            suggest = await self.ctx.store.trending_ids(SUGGESTIONS)
         return ViewState(viewer_id, celebs, suggest)
 
     # --- candidate collection ---------------------------------------------------------------------------
@@ -117,11 +117,7 @@ class FeedReader:
                 for key in sources[1:]:
                     pipe.exists(key)
                 for key in sources:
-                    if ascending:
-                        assert bound is not None
-                        pipe.zrange(key, above(bound), b"(\xfe", bylex=True, offset=0, num=limit)
-                    else:
-                        pipe.zrange(key, below(bound), b"-", desc=True, bylex=True, offset=0, num=limit)
+                    self.ctx.store.queue_range(pipe, key, bound, limit, ascending=ascending)
                 replies = await pipe.execute()
             present, results = replies[: len(celebs)], replies[len(celebs) :]
             missing = [c for c, p in zip(celebs, present, strict=True) if not p]
@@ -256,4 +252,4 @@ class FeedReader:
 
 
 def _score(tweet: TweetRecord) -> float:
-    return engagement_score(to_ms(tweet.created_at), tweet.like_count)
+    return trending_score(to_ms(tweet.created_at), tweet.like_count)

@@ -1,7 +1,9 @@
 """The one owner of every Redis key and pub/sub channel name.
 
 Every key starts with the configured prefix (tests isolate themselves with it) and carries its user (or
-tweet) id as a ``{hash tag}``, so the keys of one user land in one Redis Cluster slot.
+tweet) id as a ``{hash tag}``, so the keys of one user land in one Redis Cluster slot. The timeline store
+(fanout/store.py) holds a ``Keys`` and is the one writer of the feed data; the README's key table lists every
+family named here.
 """
 
 from __future__ import annotations

@@ -1,7 +1,8 @@
 """FeedService: the engine's facade for the API (INTERFACE.md) and the write flows of DESIGN.md §3.
 
 Neo4j is written first (the source of truth); Redis state is derived afterwards and every piece of it can
-be rebuilt, so a crash between the two loses nothing that a rebuild cannot restore.
+be rebuilt, so a crash between the two loses nothing that a rebuild cannot restore. Redis is written only
+through the timeline store (fanout/store.py) and the caches; fan-out jobs are encoded by fanout/jobs.py.
 """
 
 from __future__ import annotations
@@ -13,15 +14,15 @@ import redis.asyncio as aioredis
 from neo4j import AsyncDriver
 
 from fanout import cursors
-from fanout.cache import TWEET_TTL, Caches
+from fanout.cache import Caches
 from fanout.config import EngineConfig
 from fanout.context import EngineContext, EngineStats, now_ms
-from fanout.derived import SET_SENTINEL, Derived
+from fanout.derived import Derived
 from fanout.feed import FeedReader
+from fanout.jobs import DeleteJob, PostJob
 from fanout.keys import Keys
 from fanout.live import CELEBS_CHANGED, tweet_event
 from fanout.pages import FeedEntry, FeedPage, Page
-from fanout.store import encode_id
 from fanout.transitions import request_reconcile
 from graph.convert import to_ms
 from graph.errors import BadInput
@@ -29,7 +30,6 @@ from graph.records import TweetRecord, UserRecord
 
 __all__ = ["EngineConfig", "FeedService"]
 
-STREAM_MAXLEN = 1_000_000
 PURGE_LIMIT = 5000
 
 
@@ -76,23 +76,12 @@ class FeedService:
 
     async def post_tweet(self, author_id: int, text: str) -> TweetRecord:
         tweet = await self.ctx.tweets.create(author_id, text)
-        keys, cfg, store = self.keys, self.config, self.ctx.store
+        keys, store = self.keys, self.ctx.store
         async with self.redis.pipeline(transaction=False) as pipe:
-            await store.merge_if_exists_script(
-                keys=[keys.author_tweets(author_id)], args=[cfg.author_list_cap + 1, encode_id(tweet.id)],
-                client=pipe,
-            )  # fmt: skip
-            await store.merge_if_exists_script(
-                keys=[keys.timeline(author_id)], args=[cfg.timeline_cap + 1, encode_id(tweet.id)], client=pipe
-            )
-            self.derived.add_trending(pipe, tweet.id, to_ms(tweet.created_at), 0)
+            await store.add_own_tweet(pipe, author_id, tweet.id)  # first reply: the author list's
+            store.add_trending(pipe, tweet.id, to_ms(tweet.created_at), 0)
             pipe.delete(keys.user(author_id))
-            pipe.xadd(
-                keys.fanout_stream,
-                {"kind": "post", "tweet": str(tweet.id), "author": str(author_id)},
-                maxlen=STREAM_MAXLEN,
-                approximate=True,
-            )
+            store.enqueue(pipe, PostJob(tweet.id, author_id))
             pipe.publish(keys.live_timeline(author_id), tweet_event("NEW", tweet.id, author_id, "TIMELINE"))
             author_list_added, *_ = await pipe.execute()
         await self.caches.put_tweet(tweet)
@@ -102,21 +91,13 @@ class FeedService:
 
     async def delete_tweet(self, actor_id: int, tweet_id: int) -> None:
         author_id = await self.ctx.tweets.soft_delete(actor_id, tweet_id)
-        keys, member = self.keys, encode_id(tweet_id)
+        keys, store = self.keys, self.ctx.store
         async with self.redis.pipeline(transaction=False) as pipe:
-            # A tombstone, not a DEL: a read racing this delete cannot re-cache the tweet as visible.
-            pipe.hset(keys.tweet(tweet_id), "d", 1)
-            pipe.expire(keys.tweet(tweet_id), TWEET_TTL)
-            pipe.zrem(keys.author_tweets(author_id), member)
-            pipe.zrem(keys.timeline(author_id), member)
-            pipe.zrem(keys.trending, str(tweet_id))
+            self.caches.tombstone(pipe, tweet_id)
+            store.remove_own_tweet(pipe, author_id, tweet_id)
+            store.remove_trending(pipe, tweet_id)
             pipe.delete(keys.user(author_id))
-            pipe.xadd(
-                keys.fanout_stream,
-                {"kind": "delete", "tweet": str(tweet_id), "author": str(author_id)},
-                maxlen=STREAM_MAXLEN,
-                approximate=True,
-            )
+            store.enqueue(pipe, DeleteJob(tweet_id, author_id))
             pipe.publish(
                 keys.live_timeline(author_id), tweet_event("DELETED", tweet_id, author_id, "TIMELINE")
             )
@@ -134,10 +115,8 @@ class FeedService:
 
     async def _likes_changed(self, tweet: TweetRecord) -> None:
         async with self.redis.pipeline(transaction=False) as pipe:
-            await self.ctx.store.hset_if_exists_script(
-                keys=[self.keys.tweet(tweet.id)], args=["l", tweet.like_count], client=pipe
-            )
-            self.derived.add_trending(pipe, tweet.id, to_ms(tweet.created_at), tweet.like_count)
+            await self.caches.set_like_count(pipe, tweet.id, tweet.like_count)
+            self.ctx.store.add_trending(pipe, tweet.id, to_ms(tweet.created_at), tweet.like_count)
             await pipe.execute()
 
     async def liked_flags(self, viewer_id: int, tweet_ids: Sequence[int]) -> set[int]:
@@ -145,8 +124,7 @@ class FeedService:
 
     async def trending(self, first: int) -> list[TweetRecord]:
         await self.derived.ensure_trending()
-        members: list[bytes] = await self.redis.zrevrange(self.keys.trending, 0, 2 * first + 10)  # type: ignore[assignment]
-        ids = [int(m) for m in members if m != SET_SENTINEL]
+        ids = await self.ctx.store.trending_ids(2 * first + 10)
         tweets = await self.caches.tweets(ids)
         return [tweets[i] for i in ids if i in tweets][:first]
 
@@ -163,24 +141,20 @@ class FeedService:
         followee = change.followee
         if not change.changed:
             return followee
-        keys, cfg, a = self.keys, self.config, followee.id
+        keys, cfg, store, a = self.keys, self.config, self.ctx.store, followee.id
         in_mode = bool(await self.redis.sismember(keys.celebrity_mode, str(a)))
         celebrity = in_mode or followee.follower_count >= cfg.celebrity_threshold
         async with self.redis.pipeline(transaction=False) as pipe:
             pipe.delete(keys.user(follower_id), keys.user(a))
-            await self.ctx.store.sadd_if_exists_script(
-                keys=[keys.followees(follower_id)], args=[str(a)], client=pipe
-            )
+            await store.sadd_if_exists(keys.followees(follower_id), str(a), client=pipe)
             if celebrity:
-                await self.ctx.store.sadd_if_exists_script(
-                    keys=[keys.celebs(follower_id)], args=[str(a)], client=pipe
-                )
+                await store.sadd_if_exists(keys.celebs(follower_id), str(a), client=pipe)
                 pipe.publish(keys.live_timeline(follower_id), CELEBS_CHANGED)
             await pipe.execute()
         if not in_mode:
             # Fanned out on write: merge the followee's recent tweets into the follower's timeline now.
             recent = await self.derived.author_recent_ids(a, cfg.timeline_cap)
-            await self.ctx.backfill([keys.timeline(follower_id)], recent, cfg.timeline_cap)
+            await store.backfill([follower_id], recent)
         await request_reconcile(self.ctx, a, followee.follower_count)
         return followee
 
@@ -189,22 +163,19 @@ class FeedService:
         followee = change.followee
         if not change.changed:
             return followee
-        keys, a = self.keys, followee.id
-        tl = keys.timeline(follower_id)
+        keys, store, a = self.keys, self.ctx.store, followee.id
         async with self.redis.pipeline(transaction=False) as pipe:
             pipe.delete(keys.user(follower_id), keys.user(a))
             pipe.srem(keys.followees(follower_id), str(a))
             pipe.srem(keys.celebs(follower_id), str(a))
-            pipe.zrange(tl, 0, 0)
+            store.queue_oldest(pipe, follower_id)
             _, _, left_celebs, oldest = await pipe.execute()
         if left_celebs:
             await self.redis.publish(keys.live_timeline(follower_id), CELEBS_CHANGED)
-        if oldest and len(oldest[0]) == 8:
+        min_id = store.oldest_id(oldest)
+        if min_id is not None:
             # Purge the followee's tweets that can be in the timeline (ids at or above its oldest entry).
-            min_id = int.from_bytes(oldest[0], "big")
-            ids = await self.ctx.tweets.ids_since(a, min_id, PURGE_LIMIT)
-            if ids:
-                await self.redis.zrem(tl, *[encode_id(i) for i in ids])
+            await store.purge(follower_id, await self.ctx.tweets.ids_since(a, min_id, PURGE_LIMIT))
         await request_reconcile(self.ctx, a, followee.follower_count)
         return followee
 

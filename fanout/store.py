@@ -1,4 +1,9 @@
-"""The timeline store: sorted sets of tweet ids in Redis, written in one round trip per page of followers.
+"""The timeline store: the one owner of the feed data in Redis, as Mastodon's FeedManager is.
+
+It alone knows the key names (through fanout/keys.py), the Lua scripts, the caps and how trimming works, the
+member encoding, the fan-out queue's length and the ``trending`` set and its score (fanout/ranking.py). The
+worker, FeedService, the feed reader and the seed call its methods with user and tweet ids; none of them
+builds a key, runs a script or repeats the ``cap + 1`` rule (the cap plus the BUILT marker) itself.
 
 Layout (why: memory). A member is the tweet id as 8 bytes big-endian and every score is 0, so members sort
 by id lexicographically and pages are ``ZRANGE key (<id> - BYLEX REV LIMIT 0 n``. In listpack encoding an
@@ -19,11 +24,19 @@ from typing import Any
 
 import redis.asyncio as aioredis
 
+from fanout import jobs
+from fanout.config import EngineConfig
+from fanout.keys import Keys
+from fanout.ranking import trending_score
+
 BUILT = b"\xfe"
 BUILDING = b"\xff"
 _ID = struct.Struct(">Q")
 MEMBER_LEN = _ID.size
 TOP_BOUND = b"(\xfe"  # exclusive upper bound below both markers
+SET_SENTINEL = b"-"  # member of every built id set (celebs:, fw:, trending) so an empty one still exists
+TRENDING_CAP = 1000
+STREAM_MAXLEN = 1_000_000  # approximate cap of the fan-out stream
 
 # KEYS: timelines of one page of followers. ARGV: member, keep (cap + markers), live payload ('' = none),
 # live channel prefix, key prefix length. Skips keys that do not exist (cold users); re-adding a member is a
@@ -159,74 +172,6 @@ def above(after_id: int) -> bytes:
     return b"(" + encode_id(after_id)
 
 
-class TimelineStore:
-    """Script handles bound to one Redis client; the callers own key names (fanout/keys.py)."""
-
-    def __init__(self, redis: aioredis.Redis) -> None:
-        self.redis = redis
-        self._fan_in = redis.register_script(_FAN_IN)
-        self._fan_out_remove = redis.register_script(_FAN_OUT_REMOVE)
-        self.merge_if_exists_script = redis.register_script(_MERGE_IF_EXISTS)
-        self._write_built = redis.register_script(_WRITE_BUILT)
-        self._begin_rebuild = redis.register_script(_BEGIN_REBUILD)
-        self.sadd_if_exists_script = redis.register_script(_SADD_IF_EXISTS)
-        self.hset_if_absent_script = redis.register_script(_HSET_IF_ABSENT)
-        self.hset_if_exists_script = redis.register_script(_HSET_IF_EXISTS)
-
-    async def fan_in(
-        self,
-        timeline_keys: Sequence[str],
-        tweet_id: int,
-        cap: int,
-        *,
-        live_payload: bytes = b"",
-        live_prefix: str = "",
-        key_prefix_len: int = 0,
-        client: Any = None,
-    ) -> int:
-        """Insert one tweet into every existing timeline of the page (one round trip); returns inserts.
-
-        With ``client`` (a pipeline) the call is only queued: the count comes from the pipeline's results.
-        """
-        if not timeline_keys:
-            return 0
-        args: list[Any] = [encode_id(tweet_id), cap + 1, live_payload, live_prefix, key_prefix_len]
-        return await _run(self._fan_in, timeline_keys, args, client)
-
-    async def fan_out_remove(
-        self,
-        timeline_keys: Sequence[str],
-        tweet_id: int,
-        *,
-        live_payload: bytes = b"",
-        live_prefix: str = "",
-        key_prefix_len: int = 0,
-        client: Any = None,
-    ) -> int:
-        if not timeline_keys:
-            return 0
-        args: list[Any] = [encode_id(tweet_id), live_payload, live_prefix, key_prefix_len]
-        return await _run(self._fan_out_remove, timeline_keys, args, client)
-
-    async def merge_if_exists(self, key: str, tweet_ids: Sequence[int], cap: int) -> int:
-        """Add ids to a built list (trim to cap); -1 if the key does not exist (caller rebuilds)."""
-        args: list[Any] = [cap + 1, *(encode_id(t) for t in tweet_ids)]
-        return int(await self.merge_if_exists_script(keys=[key], args=args))
-
-    async def write_built(self, key: str, tweet_ids: Sequence[int], cap: int, ttl_seconds: int) -> None:
-        args: list[Any] = [cap + 1, ttl_seconds, *(encode_id(t) for t in tweet_ids)]
-        await self._write_built(keys=[key], args=args)
-
-    async def begin_rebuild(self, key: str, lock_key: str, token: str, lock_ms: int, ttl_seconds: int) -> int:
-        return int(await self._begin_rebuild(keys=[key, lock_key], args=[token, lock_ms, ttl_seconds]))
-
-    async def read_below(self, key: str, before_id: int | None, limit: int) -> list[int]:
-        members = await self.redis.zrange(
-            key, below(before_id), b"-", desc=True, bylex=True, offset=0, num=limit
-        )
-        return decode_ids(members)
-
-
 # KEYS: timelines of a page of followers. ARGV: keep, then ids (8-byte members) newest first. For each
 # existing timeline, adds the ids that would survive the cap (newer than its oldest entry when full), then
 # trims. Members are compared byte by byte (fixed width, big-endian) because Lua's string comparison
@@ -260,16 +205,186 @@ return total
 """
 
 
-class Backfill:
-    """Merge an author's newest ids into a page of existing follower timelines (one round trip)."""
+class TimelineStore:
+    """Every read and write of the feed data, by user and tweet id; the caps come from the EngineConfig.
 
-    def __init__(self, redis: aioredis.Redis) -> None:
-        self._script = redis.register_script(_BACKFILL)
+    A method that takes ``client`` runs on it when it is a pipeline (the call is only queued: then it
+    returns 0 and its count is among the pipeline's results), otherwise at once on the store's connection.
+    """
 
-    async def __call__(
-        self, timeline_keys: Sequence[str], newest_first_ids: Sequence[int], cap: int, client: Any = None
+    def __init__(self, redis: aioredis.Redis, config: EngineConfig) -> None:
+        self.redis = redis
+        self.keys = Keys(config.key_prefix)
+        self.timeline_cap = config.timeline_cap
+        self.author_list_cap = config.author_list_cap
+        self.ttl_seconds = config.timeline_ttl_seconds
+        self._fan_in = redis.register_script(_FAN_IN)
+        self._fan_out_remove = redis.register_script(_FAN_OUT_REMOVE)
+        self._merge_if_exists = redis.register_script(_MERGE_IF_EXISTS)
+        self._write_built = redis.register_script(_WRITE_BUILT)
+        self._begin_rebuild = redis.register_script(_BEGIN_REBUILD)
+        self._backfill = redis.register_script(_BACKFILL)
+        self._sadd_if_exists = redis.register_script(_SADD_IF_EXISTS)
+        self._hset_if_absent = redis.register_script(_HSET_IF_ABSENT)
+        self._hset_if_exists = redis.register_script(_HSET_IF_EXISTS)
+
+    # --- fan-out: one round trip per page of followers ------------------------------------------------
+    def _live_args(self, live_payload: bytes) -> list[Any]:
+        # Lua derives a follower's live channel from its timeline key (see Keys.live_prefix).
+        return [live_payload, self.keys.live_prefix, len(self.keys.prefix)]
+
+    async def fan_in(
+        self, follower_ids: Sequence[int], tweet_id: int, *, live_payload: bytes = b"", client: Any = None
     ) -> int:
-        if not timeline_keys or not newest_first_ids:
+        """Insert one tweet into every existing timeline of the page, trimmed to the cap, and publish
+        ``live_payload`` to each follower it was new to; returns the inserts. Cold followers are skipped."""
+        if not follower_ids:
             return 0
-        args: list[Any] = [cap + 1, *(encode_id(t) for t in newest_first_ids)]
-        return await _run(self._script, timeline_keys, args, client)
+        keys = [self.keys.timeline(f) for f in follower_ids]
+        args = [encode_id(tweet_id), self.timeline_cap + 1, *self._live_args(live_payload)]
+        return await _run(self._fan_in, keys, args, client)
+
+    async def fan_out_remove(
+        self, follower_ids: Sequence[int], tweet_id: int, *, live_payload: bytes = b"", client: Any = None
+    ) -> int:
+        """Remove one tweet from the page's timelines, publishing ``live_payload`` where it was; returns
+        the removals."""
+        if not follower_ids:
+            return 0
+        keys = [self.keys.timeline(f) for f in follower_ids]
+        return await _run(
+            self._fan_out_remove, keys, [encode_id(tweet_id), *self._live_args(live_payload)], client
+        )
+
+    async def backfill(
+        self, follower_ids: Sequence[int], newest_first_ids: Sequence[int], client: Any = None
+    ) -> int:
+        """Merge an author's newest ids into the page's existing timelines (only those that survive the cap)."""
+        if not follower_ids or not newest_first_ids:
+            return 0
+        keys = [self.keys.timeline(f) for f in follower_ids]
+        args: list[Any] = [self.timeline_cap + 1, *(encode_id(t) for t in newest_first_ids)]
+        return await _run(self._backfill, keys, args, client)
+
+    # --- the author's own lists -----------------------------------------------------------------------
+    async def add_own_tweet(self, pipe: Any, author_id: int, tweet_id: int) -> None:
+        """Queue a new tweet into the author's list and own timeline (where they exist). The first of the two
+        replies is the author list's: -1 when it does not exist (the caller rebuilds it)."""
+        member = encode_id(tweet_id)
+        await self._merge_if_exists(
+            keys=[self.keys.author_tweets(author_id)], args=[self.author_list_cap + 1, member], client=pipe
+        )
+        await self._merge_if_exists(
+            keys=[self.keys.timeline(author_id)], args=[self.timeline_cap + 1, member], client=pipe
+        )
+
+    def remove_own_tweet(self, pipe: Any, author_id: int, tweet_id: int) -> None:
+        member = encode_id(tweet_id)
+        pipe.zrem(self.keys.author_tweets(author_id), member)
+        pipe.zrem(self.keys.timeline(author_id), member)
+
+    # --- rebuilds ------------------------------------------------------------------------------------
+    async def begin_timeline_rebuild(self, uid: int, token: str, lock_ms: int) -> int:
+        """0 = the timeline is built, 1 = the caller rebuilds it (lock taken, BUILDING set), 2 = someone else is."""
+        keys = [self.keys.timeline(uid), self.keys.timeline_lock(uid)]
+        return int(await self._begin_rebuild(keys=keys, args=[token, lock_ms, self.ttl_seconds]))
+
+    async def end_timeline_rebuild(self, uid: int, token: str) -> None:
+        """Release the rebuild lock if it is still ours."""
+        lock = self.keys.timeline_lock(uid)
+        if await self.redis.get(lock) == token.encode():
+            await self.redis.delete(lock)
+
+    async def drop_timeline(self, uid: int) -> None:
+        await self.redis.delete(self.keys.timeline(uid))
+
+    async def write_timeline(self, uid: int, tweet_ids: Sequence[int]) -> None:
+        await self._write(self.keys.timeline(uid), tweet_ids, self.timeline_cap)
+
+    async def write_author_list(self, author_id: int, tweet_ids: Sequence[int]) -> None:
+        await self._write(self.keys.author_tweets(author_id), tweet_ids, self.author_list_cap)
+
+    async def _write(self, key: str, tweet_ids: Sequence[int], cap: int) -> None:
+        args: list[Any] = [cap + 1, self.ttl_seconds, *(encode_id(t) for t in tweet_ids)]
+        await self._write_built(keys=[key], args=args)
+
+    # --- reads ---------------------------------------------------------------------------------------
+    async def read_below(self, key: str, before_id: int | None, limit: int) -> list[int]:
+        members = await self.redis.zrange(
+            key, below(before_id), b"-", desc=True, bylex=True, offset=0, num=limit
+        )
+        return decode_ids(members)
+
+    async def author_recent(self, author_id: int, limit: int) -> list[int]:
+        """The newest ids of an author's list, newest first (the list must exist)."""
+        return await self.read_below(self.keys.author_tweets(author_id), None, limit)
+
+    @staticmethod
+    def queue_range(pipe: Any, key: str, bound: int | None, limit: int, *, ascending: bool) -> None:
+        """Queue a page of a timeline or author list: ids above ``bound`` oldest first, or below it (None:
+        from the top) newest first. The reply decodes with ``decode_ids``."""
+        if ascending:
+            assert bound is not None
+            pipe.zrange(key, above(bound), TOP_BOUND, bylex=True, offset=0, num=limit)
+        else:
+            pipe.zrange(key, below(bound), b"-", desc=True, bylex=True, offset=0, num=limit)
+
+    def queue_oldest(self, pipe: Any, uid: int) -> None:
+        """Queue a read of the oldest entry of a timeline; ``oldest_id`` decodes the reply."""
+        pipe.zrange(self.keys.timeline(uid), 0, 0)
+
+    @staticmethod
+    def oldest_id(reply: list[bytes]) -> int | None:
+        ids = decode_ids(reply)
+        return ids[0] if ids else None
+
+    async def purge(self, uid: int, tweet_ids: Sequence[int]) -> None:
+        """Remove ids from a timeline (unfollow)."""
+        if tweet_ids:
+            await self.redis.zrem(self.keys.timeline(uid), *[encode_id(t) for t in tweet_ids])
+
+    # --- sets and caches that are only updated once built ---------------------------------------------
+    async def sadd_if_exists(self, key: str, member: str, client: Any = None) -> int:
+        return await _run(self._sadd_if_exists, [key], [member], client)
+
+    async def hset_if_absent(self, key: str, ttl: int, fields: list[Any], client: Any = None) -> int:
+        """Fill a cache entry only if absent, so a slow reader never overwrites a newer write."""
+        return await _run(self._hset_if_absent, [key], [ttl, *fields], client)
+
+    async def hset_if_exists(self, key: str, fields: list[Any], client: Any = None) -> int:
+        return await _run(self._hset_if_exists, [key], fields, client)
+
+    # --- trending ------------------------------------------------------------------------------------
+    def add_trending(self, pipe: Any, tweet_id: int, created_ms: int, likes: int) -> None:
+        key = self.keys.trending
+        pipe.zadd(key, {str(tweet_id): trending_score(created_ms, likes)})
+        pipe.zremrangebyrank(key, 0, -(TRENDING_CAP + 2))  # the cap plus the sentinel
+
+    def remove_trending(self, pipe: Any, tweet_id: int) -> None:
+        pipe.zrem(self.keys.trending, str(tweet_id))
+
+    async def trending_exists(self) -> bool:
+        return bool(await self.redis.exists(self.keys.trending))
+
+    async def fill_trending(self, rows: Iterable[tuple[int, int, int]], *, replace: bool = False) -> None:
+        """Build ``trending`` from (tweet id, created ms, likes) rows: the TRENDING_CAP best by score, and the
+        sentinel that marks it built. ``replace`` drops what was there first (a fresh seed)."""
+        scored = sorted(((trending_score(ms, likes), tid) for tid, ms, likes in rows), reverse=True)
+        key = self.keys.trending
+        async with self.redis.pipeline(transaction=replace) as pipe:
+            if replace:
+                pipe.delete(key)
+            pipe.zadd(key, {SET_SENTINEL: float("inf")})  # marks "built"; filtered on read
+            if scored:
+                pipe.zadd(key, {str(tid): score for score, tid in scored[:TRENDING_CAP]})
+            await pipe.execute()
+
+    async def trending_ids(self, count: int) -> list[int]:
+        """The ``count`` best trending ids, best first (fewer if the set is smaller)."""
+        members: list[bytes] = await self.redis.zrevrange(self.keys.trending, 0, count)  # type: ignore[assignment]
+        return [int(m) for m in members if m != SET_SENTINEL]
+
+    # --- the fan-out queue ---------------------------------------------------------------------------
+    def enqueue(self, client: Any, job: jobs.Job) -> Any:
+        """XADD a fan-out job on ``client`` (a pipeline, or the store's connection: then await the result)."""
+        return client.xadd(self.keys.fanout_stream, jobs.encode(job), maxlen=STREAM_MAXLEN, approximate=True)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from fanout.context import EngineContext
 from fanout.derived import Derived
+from fanout.jobs import CelebJob
 from fanout.live import CELEBS_CHANGED
 
 RECONCILE_DEDUPE_S = 300
@@ -28,7 +29,7 @@ async def request_reconcile(ctx: EngineContext, author_id: int, follower_count: 
         return False
     if not await ctx.redis.set(ctx.keys.reconcile_pending(author_id), b"1", nx=True, ex=RECONCILE_DEDUPE_S):
         return False
-    await ctx.redis.xadd(ctx.keys.fanout_stream, {"kind": "celeb", "author": str(author_id)})
+    await ctx.store.enqueue(ctx.redis, CelebJob(author_id))
     return True
 
 
@@ -48,9 +49,7 @@ async def reconcile(ctx: EngineContext, derived: Derived, author_id: int, page_s
             async for page in ctx.follows.follower_id_pages(author_id, page_size):
                 async with ctx.redis.pipeline(transaction=False) as pipe:
                     for f in page:
-                        await ctx.store.sadd_if_exists_script(
-                            keys=[keys.celebs(f)], args=[str(author_id)], client=pipe
-                        )
+                        await ctx.store.sadd_if_exists(keys.celebs(f), str(author_id), client=pipe)
                         pipe.publish(keys.live_timeline(f), CELEBS_CHANGED)
                     await pipe.execute()
             await ctx.redis.sadd(keys.celebrity_mode, str(author_id))
@@ -61,9 +60,7 @@ async def reconcile(ctx: EngineContext, derived: Derived, author_id: int, page_s
             recent = await derived.author_recent_ids(author_id, cfg.timeline_cap)
             async for page in ctx.follows.follower_id_pages(author_id, page_size):
                 async with ctx.redis.pipeline(transaction=False) as pipe:
-                    await ctx.backfill(
-                        [keys.timeline(f) for f in page], recent, cfg.timeline_cap, client=pipe
-                    )
+                    await ctx.store.backfill(page, recent, client=pipe)
                     for f in page:
                         pipe.srem(keys.celebs(f), str(author_id))
                         pipe.publish(keys.live_timeline(f), CELEBS_CHANGED)

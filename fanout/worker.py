@@ -10,6 +10,9 @@ The last follower id done is checkpointed per message, the message is XACKed aft
 messages left pending by a dead consumer are taken over with XAUTOCLAIM and resume at the checkpoint.
 Inserts are idempotent (ZADD of the same member), so a redelivered page writes and publishes nothing twice.
 A stop request finishes the current page and leaves the message pending for whoever comes next.
+
+Messages are decoded by fanout/jobs.py and every timeline write goes through the store (fanout/store.py),
+which owns the key names, the scripts and the cap.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from redis.exceptions import ResponseError
 from fanout.config import EngineConfig
 from fanout.context import EngineContext
 from fanout.derived import Derived
+from fanout.jobs import CelebJob, DeleteJob, PostJob, UnknownJob, decode
 from fanout.live import tweet_event
 from fanout.transitions import reconcile, request_reconcile
 
@@ -50,7 +54,6 @@ class FanoutWorker:
         page_size: int = DEFAULT_PAGE_SIZE,
         claim_min_idle_ms: int = DEFAULT_CLAIM_MIN_IDLE_MS,
         claim_every_s: float = 1.0,
-        publish_live: bool = True,
     ) -> None:
         self.ctx = EngineContext(driver, redis, config)
         self.derived = Derived(self.ctx)
@@ -58,7 +61,6 @@ class FanoutWorker:
         self.page_size = page_size
         self.claim_min_idle_ms = claim_min_idle_ms
         self.claim_every_s = claim_every_s
-        self.publish_live = publish_live
         self._stop = asyncio.Event()
         self._group_ready = False
         self._own_pending_done = False
@@ -159,17 +161,17 @@ class FanoutWorker:
     # --- one message ------------------------------------------------------------------------------------
     async def _handle(self, msg_id: bytes | str, fields: dict[bytes, bytes]) -> int:
         mid = msg_id.decode() if isinstance(msg_id, bytes) else msg_id
-        kind = fields.get(b"kind", b"").decode()
         finished = True
         try:
-            if kind == "post":
-                finished = await self.fan_post(mid, int(fields[b"tweet"]), int(fields[b"author"]))
-            elif kind == "delete":
-                finished = await self.fan_delete(mid, int(fields[b"tweet"]), int(fields[b"author"]))
-            elif kind == "celeb":
-                await reconcile(self.ctx, self.derived, int(fields[b"author"]), self.page_size)
-            else:
-                log.warning("dropping unknown fan-out message %s: %r", mid, fields)
+            job = decode(fields)
+            if isinstance(job, PostJob):
+                finished = await self.fan_post(mid, job.tweet_id, job.author_id)
+            elif isinstance(job, DeleteJob):
+                finished = await self.fan_delete(mid, job.tweet_id, job.author_id)
+            elif isinstance(job, CelebJob):
+                await reconcile(self.ctx, self.derived, job.author_id, self.page_size)
+        except UnknownJob:
+            log.warning("dropping unknown fan-out message %s: %r", mid, fields)
         except (KeyError, ValueError):
             log.warning("dropping malformed fan-out message %s: %r", mid, fields)
         if not finished:
@@ -192,17 +194,11 @@ class FanoutWorker:
 
     async def _walk(self, msg_id: str, author_id: int, tweet_id: int, remove: bool) -> bool:
         """Apply one insert/removal to every follower page; False if stopped before the end."""
-        ctx, keys, cfg = self.ctx, self.ctx.keys, self.ctx.config
-        progress_key = keys.fanout_progress(msg_id)
+        ctx, store = self.ctx, self.ctx.store
+        progress_key = ctx.keys.fanout_progress(msg_id)
         checkpoint = await ctx.redis.get(progress_key)
         after = int(checkpoint) if checkpoint else -1
-        payload = (
-            tweet_event("DELETED" if remove else "NEW", tweet_id, author_id, "TIMELINE")
-            if self.publish_live
-            else b""
-        )
-        plen = len(keys.prefix)
-        prefix = keys.prefix
+        payload = tweet_event("DELETED" if remove else "NEW", tweet_id, author_id, "TIMELINE")
         # Neo4j paging overlaps the Redis writes: a producer task reads pages ahead into a small queue while
         # the current page is written. Writes stay strictly in order, one page in flight, so the checkpoint
         # never runs ahead of a page that is not fully written.
@@ -215,19 +211,10 @@ class FanoutWorker:
                     return True
                 if isinstance(page, BaseException):
                     raise page
-                timeline_keys = [f"{prefix}tl:{{{f}}}" for f in page]  # == keys.timeline(f), inlined
                 async with ctx.redis.pipeline(transaction=False) as pipe:
                     # The page's writes and its checkpoint in one round trip, in this order.
-                    if remove:
-                        await ctx.store.fan_out_remove(
-                            timeline_keys, tweet_id, live_payload=payload, live_prefix=keys.live_prefix,
-                            key_prefix_len=plen, client=pipe,
-                        )  # fmt: skip
-                    else:
-                        await ctx.store.fan_in(
-                            timeline_keys, tweet_id, cfg.timeline_cap, live_payload=payload,
-                            live_prefix=keys.live_prefix, key_prefix_len=plen, client=pipe,
-                        )  # fmt: skip
+                    write = store.fan_out_remove if remove else store.fan_in
+                    await write(page, tweet_id, live_payload=payload, client=pipe)
                     pipe.set(progress_key, page[-1], ex=PROGRESS_TTL_S)
                     changed, _ = await pipe.execute()
                 if not remove:
@@ -253,18 +240,16 @@ class FanoutWorker:
 
     async def fan_post(self, msg_id: str, tweet_id: int, author_id: int) -> bool:
         if await self._is_celebrity(author_id):
-            if self.publish_live:
-                await self.ctx.redis.publish(
-                    self.ctx.keys.live_author(author_id), tweet_event("NEW", tweet_id, author_id, "CELEBRITY")
-                )
+            await self.ctx.redis.publish(
+                self.ctx.keys.live_author(author_id), tweet_event("NEW", tweet_id, author_id, "CELEBRITY")
+            )
             return True
         return await self._walk(msg_id, author_id, tweet_id, remove=False)
 
     async def fan_delete(self, msg_id: str, tweet_id: int, author_id: int) -> bool:
-        if self.publish_live:
-            await self.ctx.redis.publish(
-                self.ctx.keys.live_author(author_id), tweet_event("DELETED", tweet_id, author_id, "CELEBRITY")
-            )
+        await self.ctx.redis.publish(
+            self.ctx.keys.live_author(author_id), tweet_event("DELETED", tweet_id, author_id, "CELEBRITY")
+        )
         if await self._is_celebrity(author_id):
             return True
         return await self._walk(msg_id, author_id, tweet_id, remove=True)

@@ -8,6 +8,7 @@ service packages, which stay free of configuration concerns.
 from __future__ import annotations
 
 import json
+import os
 from functools import lru_cache
 from pathlib import Path
 
@@ -88,6 +89,15 @@ class Settings(BaseSettings):
         for name, value in self.model_dump().items():
             text = json.dumps(value) if isinstance(value, list) else str(value)
             env[f"FEEDLINE_{name.upper()}"] = text
+        return env
+
+    def child_env(self, **extra: str) -> dict[str, str]:
+        """The whole environment of a child process that must see exactly these settings (the demo's API and
+        worker, the tests' and the benchmarks' processes): this process's environment without its FEEDLINE_*
+        variables, then ``as_env()``, unbuffered output, then ``extra`` (more variables, or overrides)."""
+        env = {k: v for k, v in os.environ.items() if not k.startswith("FEEDLINE_")}
+        env.update(self.as_env(), PYTHONUNBUFFERED="1")
+        env.update(extra)
         return env
 
 

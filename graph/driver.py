@@ -1,10 +1,15 @@
-"""Neo4j driver lifecycle: one async driver per process, verified on open."""
+"""Neo4j driver lifecycle (one async driver per process, verified on open) and the one helper that runs a
+write query in a managed (retried) transaction."""
 
 from __future__ import annotations
 
-from neo4j import AsyncDriver, AsyncGraphDatabase
+from collections.abc import Callable
+from typing import Any, LiteralString, TypeVar
+
+from neo4j import AsyncDriver, AsyncGraphDatabase, AsyncManagedTransaction, Record
 
 DATABASE = "neo4j"
+T = TypeVar("T")
 
 
 async def open_driver(
@@ -31,3 +36,19 @@ async def open_driver(
         await driver.close()
         raise
     return driver
+
+
+async def write_single(
+    driver: AsyncDriver, query: LiteralString, project: Callable[[Record], T], **params: Any
+) -> T | None:
+    """Run ``query`` in a write transaction and return ``project`` of its single record, or None when it
+    returned no record. ``project`` runs inside the transaction: raising there rolls the transaction back.
+    The driver retries the whole transaction on transient failures (so ``project`` must not have effects)."""
+
+    async def work(tx: AsyncManagedTransaction) -> T | None:
+        result = await tx.run(query, params)
+        record = await result.single()
+        return None if record is None else project(record)
+
+    async with driver.session(database=DATABASE) as session:
+        return await session.execute_write(work)

@@ -6,10 +6,10 @@ from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from typing import Any, LiteralString
 
-from neo4j import READ_ACCESS, AsyncDriver, AsyncManagedTransaction
+from neo4j import READ_ACCESS, AsyncDriver, Record
 
 from graph.convert import USER_FIELDS, user_from
-from graph.driver import DATABASE
+from graph.driver import DATABASE, write_single
 from graph.errors import BadInput, NotFound
 from graph.records import UserRecord
 
@@ -85,7 +85,13 @@ class FollowChange:
 
     followee: UserRecord
     changed: bool
-    follower_count_before: int
+
+
+def _change_row(record: Record) -> dict[str, Any]:
+    if record["self"]:
+        # Nothing was written (the subquery skipped f = u); roll back anyway to be explicit.
+        raise BadInput("cannot follow yourself")
+    return {"u": dict(record["u"]), "before": record["before"]}
 
 
 class FollowRepo:
@@ -95,26 +101,13 @@ class FollowRepo:
     async def _change(self, query: LiteralString, follower_id: int, handle: str, ms: int) -> FollowChange:
         if not isinstance(handle, str) or not handle:
             raise BadInput("handle missing")
-
-        async def work(tx: AsyncManagedTransaction) -> dict[str, Any] | None:
-            result = await tx.run(query, f=follower_id, h=handle, ms=ms)
-            record = await result.single()
-            if record is None:
-                return None
-            if record["self"]:
-                # Nothing was written (the subquery skipped f = u); roll back anyway to be explicit.
-                raise BadInput("cannot follow yourself")
-            return {"u": dict(record["u"]), "before": record["before"]}
-
-        async with self.driver.session(database=DATABASE) as session:
-            row = await session.execute_write(work)
+        row = await write_single(self.driver, query, _change_row, f=follower_id, h=handle, ms=ms)
         if row is None:
             if await self._exists(follower_id):
                 raise NotFound(f"no user @{handle}")
             raise NotFound("unknown follower")
         followee = user_from(row["u"])
-        before = int(row["before"] or 0)
-        return FollowChange(followee, followee.follower_count != before, before)
+        return FollowChange(followee, followee.follower_count != int(row["before"] or 0))
 
     async def _exists(self, uid: int) -> bool:
         records, _, _ = await self.driver.execute_query(_EXISTS, id=uid, database_=DATABASE, routing_="r")

@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, LiteralString
 
-from neo4j import AsyncDriver, AsyncManagedTransaction
+from neo4j import AsyncDriver, Record
 
 from graph.convert import TWEET_FIELDS, tweet_from
-from graph.driver import DATABASE
+from graph.driver import DATABASE, write_single
 from graph.errors import BadInput, Forbidden, NotFound
 from graph.ids import IdGenerator, timestamp_ms
 from graph.records import TweetRecord
@@ -68,6 +68,10 @@ _LIKED: LiteralString = (
 )
 
 
+def _tweet_row(record: Record) -> dict[str, Any]:
+    return dict(record["t"])
+
+
 def validate_text(text: str) -> str:
     if not isinstance(text, str):
         raise BadInput("text must be a string")
@@ -87,28 +91,16 @@ class TweetRepo:
     async def create(self, author_id: int, text: str) -> TweetRecord:
         cleaned = validate_text(text)
         tid = self.ids.next_id()
-
-        async def work(tx: AsyncManagedTransaction) -> dict[str, Any] | None:
-            result = await tx.run(_CREATE, author=author_id, id=tid, text=cleaned, ms=timestamp_ms(tid))
-            record = await result.single()
-            return dict(record["t"]) if record else None
-
-        async with self.driver.session(database=DATABASE) as session:
-            row = await session.execute_write(work)
+        row = await write_single(
+            self.driver, _CREATE, _tweet_row, author=author_id, id=tid, text=cleaned, ms=timestamp_ms(tid)
+        )
         if row is None:
             raise NotFound("unknown author")
         return tweet_from(row)
 
     async def soft_delete(self, actor_id: int, tweet_id: int) -> int:
         """Mark deleted; returns the author id. NotFound if missing or already deleted, Forbidden if not mine."""
-
-        async def work(tx: AsyncManagedTransaction) -> dict[str, Any] | None:
-            result = await tx.run(_DELETE, id=tweet_id, actor=actor_id)
-            record = await result.single()
-            return dict(record) if record else None
-
-        async with self.driver.session(database=DATABASE) as session:
-            row = await session.execute_write(work)
+        row = await write_single(self.driver, _DELETE, dict, id=tweet_id, actor=actor_id)
         if row is None:
             raise NotFound("no such tweet")
         if not row["mine"]:
@@ -156,13 +148,7 @@ class TweetRepo:
         return [(r["id"], r["ms"], r["likes"]) for r in records]
 
     async def _like_change(self, query: LiteralString, user_id: int, tweet_id: int, ms: int) -> TweetRecord:
-        async def work(tx: AsyncManagedTransaction) -> dict[str, Any] | None:
-            result = await tx.run(query, user=user_id, id=tweet_id, ms=ms)
-            record = await result.single()
-            return dict(record["t"]) if record else None
-
-        async with self.driver.session(database=DATABASE) as session:
-            row = await session.execute_write(work)
+        row = await write_single(self.driver, query, _tweet_row, user=user_id, id=tweet_id, ms=ms)
         if row is None:
             raise NotFound("no such tweet or user")
         return tweet_from(row)

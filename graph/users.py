@@ -6,18 +6,17 @@ import re
 from collections.abc import Sequence
 from typing import Any, LiteralString
 
-from neo4j import AsyncDriver, AsyncManagedTransaction
+from neo4j import AsyncDriver, Record
 from neo4j.exceptions import ConstraintError
 
 from graph.convert import USER_FIELDS, user_from
-from graph.driver import DATABASE
+from graph.driver import DATABASE, write_single
 from graph.errors import BadInput
 from graph.ids import IdGenerator, timestamp_ms
 from graph.records import UserRecord
 
 HANDLE_RE = re.compile(r"^[A-Za-z0-9_]{3,15}$")
 DISPLAY_NAME_MAX = 50
-BIO_MAX = 160
 
 _CREATE: LiteralString = (
     "CREATE (u:User {id: $id, handle: $handle, handleLower: toLower($handle), displayName: $name, "
@@ -36,6 +35,10 @@ _SEARCH: LiteralString = (
     "WITH u ORDER BY u.followerCount DESC, u.id LIMIT $n RETURN u " + USER_FIELDS + " AS u"
 )
 _TOUCH: LiteralString = "MATCH (u:User {id: $id}) SET u.lastActiveAt = datetime({epochMillis: $ms})"
+
+
+def _user_row(record: Record) -> dict[str, Any]:
+    return dict(record["u"])
 
 
 def validate_handle(handle: str) -> str:
@@ -62,19 +65,15 @@ class UserRepo:
         if not password_hash:
             raise BadInput("password hash missing")
         uid = self.ids.next_id()
-
-        async def work(tx: AsyncManagedTransaction) -> dict[str, Any]:
-            result = await tx.run(
-                _CREATE, id=uid, handle=handle, name=name, hash=password_hash, ms=timestamp_ms(uid)
-            )
-            record = await result.single(strict=True)
-            return dict(record["u"])
-
-        async with self.driver.session(database=DATABASE) as session:
-            try:
-                row = await session.execute_write(work)
-            except ConstraintError as exc:
-                raise BadInput("handle taken") from exc
+        try:
+            row = await write_single(
+                self.driver, _CREATE, _user_row, id=uid, handle=handle, name=name, hash=password_hash,
+                ms=timestamp_ms(uid),
+            )  # fmt: skip
+        except ConstraintError as exc:
+            raise BadInput("handle taken") from exc
+        if row is None:  # CREATE always returns its node
+            raise RuntimeError("user creation returned nothing")
         return user_from(row)
 
     async def by_id(self, uid: int) -> UserRecord | None:

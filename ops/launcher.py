@@ -7,7 +7,6 @@ fan-out worker as child processes (the same split as production) until Ctrl-C, a
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
 import subprocess
 import sys
@@ -31,13 +30,6 @@ def demo_settings(settings: Settings) -> Settings:
     if "celebrity_threshold" in settings.model_fields_set:
         return settings
     return settings.model_copy(update={"celebrity_threshold": DEMO_CELEBRITY_THRESHOLD})
-
-
-def child_env(settings: Settings) -> dict[str, str]:
-    """Environment that makes child `feedline` processes see exactly these settings."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("FEEDLINE_")}
-    env.update(settings.as_env(), PYTHONUNBUFFERED="1")
-    return env
 
 
 async def _prepare_graph(settings: Settings) -> bool:
@@ -96,7 +88,7 @@ def run_demo(settings: Settings, *, keep_services: bool, console: Console) -> No
         console.print("seeding the demo world (once)…")
         run_seed_cli(settings, "demo", None, None, None, 42)
 
-    env = child_env(settings)
+    env = settings.child_env()
     feedline_cmd = [sys.executable, "-m", "feedline"]
     logs = settings.state_dir / "logs"
     logs.mkdir(parents=True, exist_ok=True)

@@ -24,7 +24,6 @@ from feedline.settings import PROJECT_ROOT, Settings
 NEO4J_VERSION = "5.26.30"
 NEO4J_MAVEN_PROJECT = PROJECT_ROOT / "services" / "neo4j"
 NEO4J_LIB_DIR = PROJECT_ROOT / ".feedline" / "neo4j" / "lib"
-NEO4J_GUIDE_DIR = NEO4J_MAVEN_PROJECT / "guide"
 _JARS_MARKER = NEO4J_LIB_DIR / f".complete-{NEO4J_VERSION}"
 
 # Java 17 runs Neo4j 5.26 only with these opened to its netty/native-IO code.

@@ -1,5 +1,6 @@
 """Loading a generated World: batched UNWIND transactions into a live Neo4j, or neo4j-admin import into an
-empty local one for large worlds, and the Redis state a fresh world needs (trending)."""
+empty local one for large worlds, and the Redis state a fresh world needs (trending, written through the
+engine's own timeline store so its key and score are the engine's)."""
 
 from __future__ import annotations
 
@@ -19,6 +20,8 @@ import numpy as np
 from neo4j import AsyncDriver
 from redis.asyncio import Redis
 
+from fanout.config import EngineConfig
+from fanout.store import TimelineStore
 from graph.driver import DATABASE
 from seed.world import DEMO_PASSWORD, Progress, SeedResult, World, generate, resolve_plan
 
@@ -375,21 +378,19 @@ async def seed_by_import(
     return SeedResult.of(world, seconds)
 
 
-def trending_key(key_prefix: str) -> str:
-    return f"{key_prefix}trending"
-
-
-async def populate_redis(redis: Redis, world: World, *, key_prefix: str, limit: int = 1000) -> None:
-    """Seed the `trending` sorted set (engagement-ranked recent tweets); timelines rebuild lazily on read."""
+async def populate_redis(redis: Redis, world: World, *, key_prefix: str) -> None:
+    """Seed the `trending` sorted set as the engine builds it (TimelineStore.fill_trending: the engine's score
+    of recency and likes, its cap and its key), so seeded and new tweets rank on one scale. Timelines rebuild
+    lazily on read."""
     if len(world.tweet_ids) == 0:
         return
-    top = np.argsort(-world.tweet_like_count, kind="stable")[:limit]
-    mapping = {str(int(world.tweet_ids[k])).encode(): float(world.tweet_like_count[k]) for k in top.tolist()}
-    key = trending_key(key_prefix)
-    async with redis.pipeline(transaction=True) as pipe:
-        pipe.delete(key)
-        pipe.zadd(key, mapping)
-        await pipe.execute()
+    ids, created, likes = (
+        world.tweet_ids.tolist(),
+        world.tweet_created_ms.tolist(),
+        world.tweet_like_count.tolist(),
+    )
+    rows = zip(ids, created, likes, strict=True)
+    await TimelineStore(redis, EngineConfig(key_prefix=key_prefix)).fill_trending(rows, replace=True)
 
 
 def hash_password(password: str = DEMO_PASSWORD) -> str:

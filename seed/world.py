@@ -25,12 +25,15 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from graph.ids import EPOCH_MS, SEQUENCE_BITS, TIME_SHIFT
+
 DEMO_HANDLE = "demo"
 DEMO_PASSWORD = "demo-password"
-# Snowflake layout shared with the engine: milliseconds since EPOCH_MS << 12 | worker (bits 7..11) | sequence.
-# 41 bits of time + 12 bits = 53 bits, exact as a Redis score (a double) and a JavaScript number.
-EPOCH_MS = 1_704_067_200_000  # 2024-01-01T00:00:00Z
+# Ids use the engine's one snowflake layout (graph/ids.py: 41 bits of ms since EPOCH_MS | 10 bits of worker
+# id | 2 bits of sequence), computed here for whole arrays at once. The seed stamps worker id 0, which no
+# serving process uses by default (FEEDLINE_WORKER_ID is 1), so seeded ids never collide with posted ones.
 SEED_WORKER = 0
+PER_MS = 1 << SEQUENCE_BITS  # ids per millisecond of one worker
 DAY_MS = 86_400_000
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
@@ -109,26 +112,23 @@ class SeedResult:
 
 
 def snowflake(ms: np.ndarray, sequence: np.ndarray, worker: int = SEED_WORKER) -> np.ndarray:
-    """Time-sortable 53-bit ids (see the layout above)."""
-    return ((ms.astype(np.int64) - EPOCH_MS) << 12) | (worker << 7) | (sequence.astype(np.int64) & 0x7F)
+    """graph/ids.py's layout for arrays: the id made at epoch ``ms`` by ``worker`` with ``sequence``."""
+    return (
+        ((ms.astype(np.int64) - EPOCH_MS) << TIME_SHIFT)
+        | (worker << SEQUENCE_BITS)
+        | (sequence.astype(np.int64) & (PER_MS - 1))
+    )
 
 
 def _unique_ids(ms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Sort times and give equal milliseconds distinct sequence numbers (bumping the ms past 128 per ms)."""
+    """Sort times and give each a distinct (ms, sequence) slot, as IdGenerator does for a burst: at most
+    PER_MS ids per millisecond, the overflow borrows the next milliseconds. Returns the ids and their ms."""
     ms = np.sort(ms.astype(np.int64))
-    # Spread collisions: at most 128 ids per ms, so push the overflow into later milliseconds.
-    ms = np.maximum.accumulate(ms)
-    seq = np.zeros_like(ms)
-    if len(ms) > 1:
-        same = np.concatenate(([False], ms[1:] == ms[:-1]))
-        # Running count inside each run of equal ms.
-        run_start = np.where(~same)[0]
-        run_id = np.cumsum(~same) - 1
-        seq = np.arange(len(ms)) - run_start[run_id]
-        ms = ms + seq // 128
-        seq = seq % 128
-        order = np.lexsort((seq, ms))
-        ms, seq = ms[order], seq[order]
+    # Slot k of millisecond m is m * PER_MS + k; each id takes the first free slot at or after its own ms:
+    # slot[i] = max(slot[i - 1] + 1, ms[i] * PER_MS) = i + max over j <= i of (ms[j] * PER_MS - j).
+    index = np.arange(len(ms), dtype=np.int64)
+    slots = index + np.maximum.accumulate(ms * PER_MS - index) if len(ms) else ms
+    ms, seq = slots // PER_MS, slots % PER_MS
     ids = snowflake(ms, seq)
     if len(ids) > 1 and not np.all(ids[1:] > ids[:-1]):  # pragma: no cover - guards the layout above
         raise RuntimeError("generated ids are not strictly increasing")
@@ -159,7 +159,7 @@ def generate(plan: SeedPlan, *, seed: int, celebrity_threshold: int, now_ms: int
     # --- users: index 0 is `demo`, 1..celebs are the celebrities, the rest ordinary ----------------------
     user_created = start_ms - rng.integers(DAY_MS, 365 * DAY_MS, size=n)
     user_ids, _ = _unique_ids(user_created)
-    user_created = (user_ids >> 12) + EPOCH_MS
+    user_created = (user_ids >> TIME_SHIFT) + EPOCH_MS
     # Shuffle so id order is not popularity order; index i keeps its role.
     perm = rng.permutation(n)
     user_ids, user_created = user_ids[perm], user_created[perm]

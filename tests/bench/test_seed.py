@@ -10,11 +10,13 @@ import redis.asyncio as aioredis
 from argon2 import PasswordHasher
 from neo4j import AsyncDriver
 
+from fanout.keys import Keys
 from feedline.settings import Settings
 from graph.driver import DATABASE
+from graph.ids import EPOCH_MS, TIME_SHIFT
 from seed import seed
-from seed.load import trending_key, write_import_csv
-from seed.world import DEMO_PASSWORD, EPOCH_MS, PRESETS, SeedPlan, generate
+from seed.load import write_import_csv
+from seed.world import DEMO_PASSWORD, PRESETS, SeedPlan, generate
 
 SMALL = SeedPlan(users=400, avg_follows=20, celebrities=4, tweets_per_user=3, likes_per_tweet=2.0)
 
@@ -42,7 +44,7 @@ def test_ids_sort_by_time_and_fit_53_bits() -> None:
     assert np.all(np.diff(world.tweet_created_ms) >= 0)
     assert int(world.tweet_ids.max()) < 2**53 and int(world.user_ids.max()) < 2**53
     # The id carries its creation time.
-    assert np.array_equal((world.tweet_ids >> 12) + EPOCH_MS, world.tweet_created_ms)
+    assert np.array_equal((world.tweet_ids >> TIME_SHIFT) + EPOCH_MS, world.tweet_created_ms)
     assert len(set(world.user_ids.tolist())) == SMALL.users
 
 
@@ -96,7 +98,7 @@ async def test_demo_seed_loads_a_consistent_graph(
     assert PasswordHasher().verify(records[0]["hash"], DEMO_PASSWORD)
     assert records[0]["celebs"] == 5
 
-    trending = await redis.zrevrange(trending_key(settings.key_prefix), 0, -1, withscores=True)
+    trending = await redis.zrevrange(Keys(settings.key_prefix).trending, 0, -1, withscores=True)
     assert trending and trending[0][1] >= trending[-1][1]
 
 

@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
 import time
 
 import httpx
@@ -13,35 +9,20 @@ import httpx
 from ops import services
 from tests.conftest import settings_for
 from tests.foundation.test_services_lifecycle import LIFECYCLE_SLOT
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+from tests.support.processes import free_port, process_env, spawn
 
 
 def test_readyz_reports_each_missing_service() -> None:
     # Its own services, because this test stops Neo4j under a running API.
     plan = services.ServicePlan.for_test_slot(LIFECYCLE_SLOT)
     services.up(plan, log=lambda _: None)
-    settings = settings_for(plan)
-    port = _free_port()
-    env = {
-        **os.environ,
-        "FEEDLINE_REDIS_URL": settings.redis_url,
-        "FEEDLINE_NEO4J_URI": settings.neo4j_uri,
-        "FEEDLINE_NEO4J_PASSWORD": settings.neo4j_password,
-        "FEEDLINE_PORT": str(port),
-    }
-    api = subprocess.Popen(
-        [sys.executable, "-m", "feedline", "serve"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
-    )
+    port = free_port()
+    api = spawn("api", ["serve"], process_env(settings_for(plan, port=port)))
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60
         while True:
-            assert api.poll() is None, api.stdout.read().decode() if api.stdout else ""
+            assert api.alive(), api.output()
             try:
                 if httpx.get(f"{base}/healthz").status_code == 200:
                     break
@@ -78,6 +59,5 @@ def test_readyz_reports_each_missing_service() -> None:
             assert time.monotonic() < deadline, "API did not become ready again after the services came back"
             time.sleep(0.5)
     finally:
-        api.terminate()
-        api.wait(20)
+        api.stop(20)
         services.down(plan)

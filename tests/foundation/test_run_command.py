@@ -8,17 +8,14 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
 import socket
-import subprocess
-import sys
 import time
 
 import httpx
 
 from feedline.settings import PROJECT_ROOT
 from tests.conftest import TEST_SLOT
-from tests.support.processes import free_port
+from tests.support.processes import free_port, spawn
 
 STARTUP_S = 240
 
@@ -50,15 +47,13 @@ def test_run_brings_up_a_seeded_demo_and_stops_everything() -> None:
     )
     log = state.with_suffix(".log")
     log.parent.mkdir(parents=True, exist_ok=True)
-    with log.open("wb") as out:
-        run = subprocess.Popen(
-            [sys.executable, "-m", "feedline", "run"], env=env, cwd=PROJECT_ROOT, stdout=out, stderr=out
-        )
+    log.unlink(missing_ok=True)
+    run = spawn("run", ["run"], env, log_path=log)
     base = f"http://127.0.0.1:{api_port}"
     try:
         deadline = time.monotonic() + STARTUP_S
         while "Feedline is running" not in log.read_text(errors="replace"):
-            assert run.poll() is None, log.read_text(errors="replace")
+            assert run.alive(), log.read_text(errors="replace")
             assert time.monotonic() < deadline, log.read_text(errors="replace")
             time.sleep(0.5)
         printed = log.read_text(errors="replace")
@@ -89,14 +84,9 @@ def test_run_brings_up_a_seeded_demo_and_stops_everything() -> None:
         sources = {edge["source"] for edge in feed["edges"]}
         assert feed["pageInfo"]["hasNextPage"] and {"TIMELINE", "CELEBRITY"} <= sources
     finally:
-        run.send_signal(signal.SIGTERM)
-        try:
-            run.wait(timeout=90)
-        except subprocess.TimeoutExpired:
-            run.kill()
-            raise
+        code = run.stop(timeout=90)  # SIGTERM; SIGKILL (a non-zero code) if it does not stop in time
     output = log.read_text(errors="replace")
-    assert run.returncode == 0, output
+    assert code == 0, output
     assert "stopped." in output
     for port in (api_port, redis_port, bolt, http):
         assert not _port_open(port), f"port {port} still open after stop"

@@ -3,12 +3,12 @@
 Each process gets the test's Settings through FEEDLINE_* environment variables (so it uses the test's
 services and key prefix, never a developer's .env) and a free port. ``running(...)`` starts processes, waits
 until they are ready, and always stops them (SIGTERM, then SIGKILL) with their output kept for assertions.
+``spawn`` is the one way the tests start a `feedline` command as a child process.
 """
 
 from __future__ import annotations
 
 import contextlib
-import os
 import signal
 import socket
 import subprocess
@@ -33,11 +33,8 @@ def free_port() -> int:
 
 
 def process_env(settings: Settings, **extra: str) -> dict[str, str]:
-    """The environment that makes a child process use exactly ``settings``."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("FEEDLINE_")}
-    env.update(settings.as_env(), FEEDLINE_HOST="127.0.0.1", PYTHONUNBUFFERED="1")
-    env.update(extra)
-    return env
+    """The environment that makes a child process use exactly ``settings`` (on loopback)."""
+    return settings.child_env(FEEDLINE_HOST="127.0.0.1", **extra)
 
 
 @dataclass
@@ -73,8 +70,13 @@ class Proc:
         return self.popen.returncode
 
 
-def _spawn(name: str, args: list[str], env: dict[str, str]) -> Proc:
-    with tempfile.NamedTemporaryFile(prefix=f"feedline-{name}-", suffix=".log", delete=False) as log:
+def spawn(name: str, args: list[str], env: dict[str, str], *, log_path: Path | None = None) -> Proc:
+    """Start `feedline <args>` with exactly ``env``; its output goes to ``log_path`` (default: a new
+    temporary file). Returns at once: the caller waits for whatever "ready" means to it."""
+    if log_path is None:
+        with tempfile.NamedTemporaryFile(prefix=f"feedline-{name}-", suffix=".log", delete=False) as tmp:
+            log_path = Path(tmp.name)
+    with log_path.open("ab") as log:
         # The child writes through its own copy of the descriptor; ours is closed on leaving the block.
         popen = subprocess.Popen(
             [sys.executable, "-m", "feedline", *args],
@@ -83,13 +85,13 @@ def _spawn(name: str, args: list[str], env: dict[str, str]) -> Proc:
             stdout=log,
             stderr=subprocess.STDOUT,
         )
-    return Proc(name, popen, Path(log.name))
+    return Proc(name, popen, log_path)
 
 
 def start_api(settings: Settings, *, port: int | None = None, **extra_env: str) -> Proc:
     """`feedline serve` on a free port; returns once /healthz answers."""
     port = port or free_port()
-    proc = _spawn("api", ["serve"], process_env(settings.model_copy(update={"port": port}), **extra_env))
+    proc = spawn("api", ["serve"], process_env(settings.model_copy(update={"port": port}), **extra_env))
     proc.base_url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + START_TIMEOUT_S
     while True:
@@ -109,7 +111,7 @@ def start_worker(settings: Settings, *, name: str | None = None, **extra_env: st
     env = process_env(settings, **extra_env)
     if name:
         env["FEEDLINE_WORKER_NAME"] = name
-    proc = _spawn("worker", ["worker"], env)
+    proc = spawn("worker", ["worker"], env)
     deadline = time.monotonic() + START_TIMEOUT_S
     while "started" not in proc.output():
         if not proc.alive():

@@ -1,4 +1,4 @@
-"""Snowflake ids: pure logic."""
+"""graph/ids.py: snowflake ids (pure logic, no services)."""
 
 from __future__ import annotations
 

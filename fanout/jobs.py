@@ -1,0 +1,61 @@
+"""Fan-out jobs: the one place a message of the ``fanout`` stream is encoded and decoded.
+
+The API side (FeedService, threshold reconciles) queues jobs with ``encode``; the worker reads them back with
+``decode``. A message is a flat hash of ASCII fields: ``kind`` (post, delete, celeb) and decimal ids.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class PostJob:
+    """Insert a new tweet into the author's followers' timelines (or publish once for a celebrity)."""
+
+    tweet_id: int
+    author_id: int
+
+
+@dataclass(frozen=True)
+class DeleteJob:
+    """Remove a deleted tweet from the author's followers' timelines (DELETED live events)."""
+
+    tweet_id: int
+    author_id: int
+
+
+@dataclass(frozen=True)
+class CelebJob:
+    """Reconcile an author's fan-out mode with their follower count (fanout/transitions.py)."""
+
+    author_id: int
+
+
+Job = PostJob | DeleteJob | CelebJob
+
+
+class UnknownJob(ValueError):
+    """A message whose ``kind`` this version does not know."""
+
+
+def encode(job: Job) -> dict[str, str]:
+    """The stream fields of ``job`` (XADD)."""
+    if isinstance(job, PostJob):
+        return {"kind": "post", "tweet": str(job.tweet_id), "author": str(job.author_id)}
+    if isinstance(job, DeleteJob):
+        return {"kind": "delete", "tweet": str(job.tweet_id), "author": str(job.author_id)}
+    return {"kind": "celeb", "author": str(job.author_id)}
+
+
+def decode(fields: Mapping[bytes, bytes]) -> Job:
+    """The job of a stream message. UnknownJob for an unknown kind; ValueError (or KeyError) when malformed."""
+    kind = fields.get(b"kind", b"").decode()
+    if kind == "post":
+        return PostJob(int(fields[b"tweet"]), int(fields[b"author"]))
+    if kind == "delete":
+        return DeleteJob(int(fields[b"tweet"]), int(fields[b"author"]))
+    if kind == "celeb":
+        return CelebJob(int(fields[b"author"]))
+    raise UnknownJob(kind)

@@ -1,0 +1,65 @@
+"""fanout/cursors.py: opaque cursors round-trip, and anything else is BadInput."""
+
+from __future__ import annotations
+
+import base64
+
+import pytest
+
+from fanout import cursors
+from graph.errors import BadInput
+
+
+def _raw(text: str) -> str:
+    return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
+
+
+def test_round_trips() -> None:
+    assert cursors.parse_latest(cursors.latest(2**53 - 1)) == 2**53 - 1
+    assert cursors.parse_author(cursors.author(0)) == 0
+    assert cursors.parse_top(cursors.top("abc123", 40)) == ("abc123", 40)
+    assert cursors.parse_follow(cursors.follow(1_700_000_000_000, 99)) == (1_700_000_000_000, 99)
+
+
+def test_opaque_and_url_safe() -> None:
+    cursor = cursors.latest(123456789)
+    assert "123456789" not in cursor and "=" not in cursor
+    assert set(cursor) <= set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
+
+
+def test_a_cursor_of_one_list_is_refused_by_another() -> None:
+    with pytest.raises(BadInput):
+        cursors.parse_author(cursors.latest(5))
+    with pytest.raises(BadInput):
+        cursors.parse_latest(cursors.follow(1, 2))
+    with pytest.raises(BadInput):
+        cursors.parse_follow(cursors.top("a", 1))
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        "",
+        "!!!",
+        "x" * 201,
+        _raw("L"),
+        _raw("L:"),
+        _raw("L:-1"),
+        _raw("L:1.5"),
+        _raw("L:1:2"),
+        _raw("L:" + "9" * 20),
+        _raw("T:ab-c:1"),
+        _raw("T:" + "a" * 33 + ":1"),
+        _raw("F:1"),
+        base64.urlsafe_b64encode(b"\xff\xfe").decode(),
+    ],
+)
+def test_malformed_cursors_are_bad_input(bad: str) -> None:
+    for parse in (cursors.parse_latest, cursors.parse_top, cursors.parse_author, cursors.parse_follow):
+        with pytest.raises(BadInput):
+            parse(bad)
+
+
+def test_non_string_is_bad_input() -> None:
+    with pytest.raises(BadInput):
+        cursors.parse_latest(None)  # type: ignore[arg-type]

@@ -1,0 +1,43 @@
+"""fanout/live.py: the live-event codec (what the worker publishes and the API's hub decodes)."""
+
+from __future__ import annotations
+
+import pytest
+
+from fanout import cursors
+from fanout.live import CELEBS_CHANGED, LiveEvent, cursor_for, decode_event, encode_event, tweet_event
+
+
+def test_round_trips() -> None:
+    for event in (
+        LiveEvent("NEW", 2**53 - 1, 7, "TIMELINE"),
+        LiveEvent("DELETED", 5, 2**52, "CELEBRITY"),
+        LiveEvent("CELEBS_CHANGED"),
+    ):
+        assert decode_event(encode_event(event)) == event
+    assert decode_event(CELEBS_CHANGED) == LiveEvent("CELEBS_CHANGED")
+    assert decode_event(tweet_event("NEW", 1, 2, "TIMELINE")) == LiveEvent("NEW", 1, 2, "TIMELINE")
+
+
+def test_ids_travel_as_strings() -> None:
+    """53-bit ids stay exact in any JSON reader (a JavaScript number would too, a float32 would not)."""
+    assert b'"tweet_id":"9007199254740991"' in tweet_event("NEW", 2**53 - 1, 1, "TIMELINE")
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"",
+        b"not json",
+        b"[]",
+        b'{"kind":"NEW"}',
+        b'{"kind":"NEW","tweet_id":"1","author_id":"2","source":"X"}',
+    ],
+)
+def test_anything_else_is_refused(data: bytes) -> None:
+    with pytest.raises((ValueError, KeyError)):
+        decode_event(data)
+
+
+def test_resume_cursor_is_the_feeds() -> None:
+    assert cursor_for(42) == cursors.latest(42)
