@@ -33,6 +33,18 @@ async def request_reconcile(ctx: EngineContext, author_id: int, follower_count: 
     return True
 
 
+async def reconcile_all(ctx: EngineContext, derived: Derived) -> int:
+    """Queue reconciles for every author whose follower count and fan-out mode disagree (worker start-up:
+    a crossing whose job was lost, e.g. with a Redis flush, is caught up here)."""
+    authors = await ctx.users.follower_counts_to_reconcile(
+        ctx.config.celebrity_threshold, await derived.celebrity_mode()
+    )
+    queued = 0
+    for author_id, follower_count in authors:
+        queued += await request_reconcile(ctx, author_id, follower_count)
+    return queued
+
+
 async def reconcile(ctx: EngineContext, derived: Derived, author_id: int, page_size: int) -> str:
     """Bring followers' celebs:/tl: state and the mode in line with the author's follower count."""
     keys, cfg = ctx.keys, ctx.config

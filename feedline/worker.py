@@ -14,7 +14,7 @@ import socket
 
 import redis.asyncio as aioredis
 
-from fanout.transitions import request_reconcile
+from fanout.transitions import reconcile_all
 from fanout.worker import FanoutWorker
 from feedline.app import engine_config
 from feedline.settings import Settings, get_settings
@@ -26,21 +26,6 @@ log = logging.getLogger("feedline.worker")
 
 def consumer_name(settings: Settings) -> str:
     return settings.worker_name or f"{socket.gethostname()}-{os.getpid()}"
-
-
-async def reconcile_all(worker: FanoutWorker) -> int:
-    """Queue threshold reconciles for authors whose follower count and fan-out mode disagree (start-up)."""
-    ctx = worker.ctx
-    records, _, _ = await ctx.driver.execute_query(
-        "MATCH (u:User) WHERE u.followerCount >= $t OR u.id IN $mode RETURN u.id AS id, u.followerCount AS n",
-        t=ctx.config.celebrity_threshold,
-        mode=await worker.derived.celebrity_mode(),
-        routing_="r",
-    )
-    queued = 0
-    for record in records:
-        queued += await request_reconcile(ctx, record["id"], record["n"])
-    return queued
 
 
 async def run_worker(settings: Settings) -> None:
@@ -62,7 +47,7 @@ async def run_worker(settings: Settings) -> None:
             claim_min_idle_ms=settings.worker_claim_min_idle_ms,
         )
         await worker.ensure_group()
-        queued = await reconcile_all(worker)
+        queued = await reconcile_all(worker.ctx, worker.derived)
         log.info("fan-out worker %s started (%d threshold reconciles queued)", worker.consumer, queued)
         await worker.run(stop)
         log.info("fan-out worker %s stopped", worker.consumer)

@@ -112,5 +112,19 @@ class UserRepo:
         )
         return [user_from(r["u"]) for r in records]
 
+    async def follower_counts_to_reconcile(
+        self, threshold: int, mode: Sequence[int]
+    ) -> list[tuple[int, int]]:
+        """(id, followerCount) of every author at or above the threshold or currently fanned out on read:
+        the only ones whose fan-out mode can disagree with their count."""
+        records, _, _ = await self.driver.execute_query(
+            "MATCH (u:User) WHERE u.followerCount >= $t OR u.id IN $mode RETURN u.id AS id, u.followerCount AS n",
+            t=threshold,
+            mode=list(mode),
+            routing_="r",
+            database_=DATABASE,
+        )
+        return [(record["id"], record["n"]) for record in records]
+
     async def touch(self, uid: int, epoch_ms: int) -> None:
         await self.driver.execute_query(_TOUCH, id=uid, ms=epoch_ms, database_=DATABASE)
