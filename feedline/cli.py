@@ -102,7 +102,7 @@ def serve(
         port=port or settings.port,
         loop="uvloop",
         http="httptools",
-        ws="websockets",
+        ws="websockets-sansio",
         log_level="info",
         access_log=False,
         lifespan="on",
