@@ -8,13 +8,15 @@ from typing import Any
 import orjson
 from cross_web import AsyncHTTPRequestAdapter, HTTPException
 from graphql import GraphQLError, OperationDefinitionNode, parse
+from starlette.datastructures import Headers
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
+from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL
 from strawberry.subscriptions.protocols.graphql_ws.handlers import BaseGraphQLWSHandler
 from strawberry.subscriptions.protocols.graphql_ws.types import ConnectionInitMessage
@@ -79,13 +81,16 @@ class FeedlineGraphQL(GraphQL[RequestContext, None]):
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
             response: Response
+            media_type = negotiate_media_type(Headers(scope=scope).get("accept"))
             if _declared_length(scope) > MAX_DOCUMENT_BYTES:
-                response = _error_response(413, "document too large")
+                response = _error_response(413, "document too large", media_type)
             else:
                 try:
                     response = await self.run(Request(scope=scope, receive=receive))
                 except HTTPException as exc:  # transport-level refusals answer JSON with a code too
-                    response = _error_response(exc.status_code, exc.reason)
+                    response = _error_response(exc.status_code, exc.reason, media_type)
+                    if isinstance(exc, MethodNotAllowed):
+                        response.headers["allow"] = "POST"
             await response(scope, receive, send)
             return
         LIVE_CONNECTIONS.inc()
@@ -93,6 +98,42 @@ class FeedlineGraphQL(GraphQL[RequestContext, None]):
             await super().__call__(scope, receive, send)
         finally:
             LIVE_CONNECTIONS.dec()
+
+    # --- GraphQL over HTTP (media types, status codes, request errors): see HttpConventions below ---
+    async def get_sub_response(self, request: Request | WebSocket) -> Response:
+        sub_response = await super().get_sub_response(request)
+        sub_response.media_type = negotiate_media_type(request.headers.get("accept"))
+        return sub_response
+
+    def create_response(
+        self, response_data: GraphQLHTTPResponse | list[GraphQLHTTPResponse], sub_response: Response
+    ) -> Response:
+        media_type = sub_response.media_type or JSON
+        status, headers = http_outcome(response_data, media_type)
+        response = super().create_response(response_data, sub_response)
+        response.status_code = sub_response.status_code or status
+        response.headers["content-type"] = f"{media_type}; charset=utf-8"
+        response.headers.update(headers)
+        return response
+
+    async def execute_single(
+        self,
+        request: Request,
+        request_adapter: AsyncHTTPRequestAdapter,
+        sub_response: Response,
+        context: RequestContext,
+        root_value: None,
+        request_data: GraphQLRequestData,
+    ) -> ExecutionResult:
+        """A mutation sent with GET is 405 with `Allow: POST` (strawberry answers 400)."""
+        try:
+            return await super().execute_single(
+                request, request_adapter, sub_response, context, root_value, request_data
+            )
+        except HTTPException as exc:
+            if isinstance(exc.__cause__, InvalidOperationTypeError) and request_adapter.method == "GET":
+                raise MethodNotAllowed(405, exc.reason) from exc
+            raise
 
     def encode_json(self, data: object) -> str:
         """orjson instead of json.dumps for every HTTP response and websocket message (a str, so websocket
@@ -213,7 +254,8 @@ def _operations(query: str) -> tuple[tuple[str | None, str], ...]:
     )
 
 
-def _error_response(status: int, message: str) -> JSONResponse:
+def _error_response(status: int, message: str, media_type: str = "application/json") -> Response:
+    """A request error (execution never started): no `data` entry, in the negotiated media type."""
     if status == 404:
         code = "NOT_FOUND"
     elif status == 503:
@@ -221,7 +263,82 @@ def _error_response(status: int, message: str) -> JSONResponse:
     else:
         code = "BAD_USER_INPUT" if status < 500 else "INTERNAL_SERVER_ERROR"
     ERRORS.labels(code=code).inc()
-    return JSONResponse({"errors": [{"message": message, "extensions": {"code": code}}]}, status_code=status)
+    body = orjson.dumps({"errors": [{"message": message, "extensions": {"code": code}}]})
+    return Response(body, status_code=status, media_type=f"{media_type}; charset=utf-8")
+
+
+# --- GraphQL over HTTP conventions (https://graphql.github.io/graphql-over-http/draft/) ---------------------
+JSON = "application/json"
+GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
+
+
+class MethodNotAllowed(HTTPException):
+    """A mutation sent with GET: 405 with `Allow: POST`."""
+
+
+def negotiate_media_type(accept: str | None) -> str:
+    """application/graphql-response+json when the client asks for it at least as much as for application/json;
+    application/json otherwise (the default for clients that send no or an unrelated Accept)."""
+    if not accept:
+        return JSON
+    weights: dict[str, float] = {}
+    for part in accept.split(","):
+        media_range, *params = (p.strip() for p in part.split(";"))
+        q = 1.0
+        for param in params:
+            name, _, value = param.partition("=")
+            if name.strip().lower() == "q":
+                try:
+                    q = float(value)
+                except ValueError:
+                    q = 0.0
+        weights[media_range.lower()] = max(q, weights.get(media_range.lower(), 0.0))
+    wanted = weights.get(GRAPHQL_RESPONSE_JSON, 0.0)
+    if wanted > 0 and wanted >= weights.get(JSON, 0.0):
+        return GRAPHQL_RESPONSE_JSON
+    return JSON
+
+
+def is_request_error(response_data: GraphQLHTTPResponse) -> bool:
+    """Execution never started (parse, validation or variable-coercion failure): no data and no error with a
+    path. A field error that nulls the whole result has a path, so it stays an execution result."""
+    errors = response_data.get("errors")
+    return (
+        "data" in response_data
+        and response_data["data"] is None
+        and bool(errors)
+        and all(isinstance(e, dict) and not e.get("path") for e in errors or ())
+    )
+
+
+def http_outcome(
+    response_data: GraphQLHTTPResponse | list[GraphQLHTTPResponse], media_type: str
+) -> tuple[int, dict[str, str]]:
+    """Status code and extra headers of a GraphQL result; drops `data` from a request error (in place).
+
+    application/json: 200 for every well-formed request (the spec's legacy behaviour); with
+    application/graphql-response+json a request error is a 400. A RATE_LIMITED error adds `Retry-After`."""
+    status, headers = 200, {}
+    for item in response_data if isinstance(response_data, list) else [response_data]:
+        if is_request_error(item):
+            del item["data"]
+            if media_type == GRAPHQL_RESPONSE_JSON and not isinstance(response_data, list):
+                status = 400
+        retry_after = _retry_after(item)
+        if retry_after is not None:
+            headers["retry-after"] = str(retry_after)
+    return status, headers
+
+
+def _retry_after(response_data: GraphQLHTTPResponse) -> int | None:
+    seconds = [
+        e["extensions"]["retryAfter"]
+        for e in response_data.get("errors") or ()
+        if isinstance(e, dict)
+        and (e.get("extensions") or {}).get("code") == "RATE_LIMITED"
+        and isinstance((e.get("extensions") or {}).get("retryAfter"), int)
+    ]
+    return max(seconds) if seconds else None
 
 
 def _declared_length(scope: Scope) -> int:
