@@ -26,6 +26,7 @@ from strawberry.types.unset import UnsetType
 from api.config import ApiConfig
 from api.hub import LiveHub
 from api.metrics import LIVE_CONNECTIONS
+from api.persisted import CodedHTTPException, PersistedDocuments, PersistedQueries
 from api.ratelimit import RateLimiter
 from auth.tokens import TokenStore, parse_bearer
 from fanout.service import FeedService
@@ -65,12 +66,13 @@ class LegacyWSHandler(BaseGraphQLWSHandler[RequestContext, None]):
         self.connection_acknowledged = True
 
 
-class FeedlineGraphQL(GraphQL[RequestContext, None]):
+class FeedlineGraphQL(PersistedQueries, GraphQL[RequestContext, None]):
     """Builds one RequestContext per HTTP request / websocket connection from app.state."""
 
     graphql_ws_handler_class = LegacyWSHandler
 
-    def __init__(self) -> None:
+    def __init__(self, persisted: PersistedDocuments | None = None) -> None:
+        self.persisted = persisted if persisted is not None else PersistedDocuments()
         super().__init__(
             schema,
             graphql_ide="graphiql",
@@ -88,7 +90,8 @@ class FeedlineGraphQL(GraphQL[RequestContext, None]):
                 try:
                     response = await self.run(Request(scope=scope, receive=receive))
                 except HTTPException as exc:  # transport-level refusals answer JSON with a code too
-                    response = _error_response(exc.status_code, exc.reason, media_type)
+                    code = exc.code if isinstance(exc, CodedHTTPException) else None
+                    response = _error_response(exc.status_code, exc.reason, media_type, code)
                     if isinstance(exc, MethodNotAllowed):
                         response.headers["allow"] = "POST"
             await response(scope, receive, send)
@@ -115,6 +118,16 @@ class FeedlineGraphQL(GraphQL[RequestContext, None]):
         response.headers["content-type"] = f"{media_type}; charset=utf-8"
         response.headers.update(headers)
         return response
+
+    def should_render_graphql_ide(self, request: Any) -> bool:
+        """GraphiQL only for a browser's page load: a GET without a document or a persisted-query reference
+        that accepts HTML (strawberry also renders it for `Accept: */*`, i.e. for curl and an APQ GET)."""
+        params = request.query_params
+        return bool(
+            request.method == "GET"
+            and "text/html" in request.headers.get("accept", "")
+            and not any(params.get(name) for name in ("query", "extensions", "documentId"))
+        )
 
     async def execute_single(
         self,
@@ -254,17 +267,22 @@ def _operations(query: str) -> tuple[tuple[str | None, str], ...]:
     )
 
 
-def _error_response(status: int, message: str, media_type: str = "application/json") -> Response:
+def _error_response(
+    status: int, message: str, media_type: str = "application/json", code: str | None = None
+) -> Response:
     """A request error (execution never started): no `data` entry, in the negotiated media type."""
-    if status == 404:
-        code = "NOT_FOUND"
-    elif status == 503:
-        code = "SERVICE_UNAVAILABLE"
-    else:
-        code = "BAD_USER_INPUT" if status < 500 else "INTERNAL_SERVER_ERROR"
+    code = code or _status_code_name(status)
     ERRORS.labels(code=code).inc()
     body = orjson.dumps({"errors": [{"message": message, "extensions": {"code": code}}]})
     return Response(body, status_code=status, media_type=f"{media_type}; charset=utf-8")
+
+
+def _status_code_name(status: int) -> str:
+    if status == 404:
+        return "NOT_FOUND"
+    if status == 503:
+        return "SERVICE_UNAVAILABLE"
+    return "BAD_USER_INPUT" if status < 500 else "INTERNAL_SERVER_ERROR"
 
 
 # --- GraphQL over HTTP conventions (https://graphql.github.io/graphql-over-http/draft/) ---------------------

@@ -13,6 +13,12 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 REPO_ROOT = Path(__file__).resolve().parents[1]
 FRONTEND_DIST = REPO_ROOT / "frontend" / "dist"
 GUIDE_DIR = REPO_ROOT / "services" / "neo4j" / "guide"
+# The web client's trusted documents (hash -> operation), written by its codegen; the build copies the manifest
+# into dist/. Both are loaded (a stale build and a newer source tree each keep working).
+TRUSTED_DOCUMENT_MANIFESTS = (
+    FRONTEND_DIST / "persisted-documents.json",
+    REPO_ROOT / "frontend" / "src" / "gql" / "persisted-documents.json",
+)
 
 NOT_BUILT_PAGE = """<!doctype html><html><head><meta charset="utf-8"><title>Feedline</title></head>
 <body><h1>Feedline</h1><p>The web client is not built yet (run the frontend build).
