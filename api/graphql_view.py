@@ -28,6 +28,7 @@ from api.hub import LiveHub
 from api.metrics import LIVE_CONNECTIONS
 from api.persisted import CodedHTTPException, PersistedDocuments, PersistedQueries
 from api.ratelimit import RateLimiter
+from api.static import graphiql_page
 from auth.tokens import TokenStore, parse_bearer
 from fanout.service import FeedService
 from resolvers.context import RequestContext
@@ -118,6 +119,10 @@ class FeedlineGraphQL(PersistedQueries, GraphQL[RequestContext, None]):
         response.headers["content-type"] = f"{media_type}; charset=utf-8"
         response.headers.update(headers)
         return response
+
+    async def render_graphql_ide(self, request: Request) -> Response:
+        """Our GraphiQL build (no CDN) instead of strawberry's page, which loads React and GraphiQL from unpkg."""
+        return graphiql_page()
 
     def should_render_graphql_ide(self, request: Any) -> bool:
         """GraphiQL only for a browser's page load: a GET without a document or a persisted-query reference
