@@ -214,6 +214,14 @@ class RequestContext:
         assert self.token is not None
         return await self.tokens.revoke(self.token)
 
+    async def update_profile(self, display_name: str | None, bio: str | None) -> User:
+        viewer = self.require_viewer()
+        if display_name is None and bio is None:
+            return await self.load_user(viewer)
+        record = await self.service.update_profile(viewer, display_name, bio)
+        self.users.prime(record.id, record, force=True)  # replaces a load made earlier in this request
+        return User(record=record)
+
     async def post_tweet(self, text: str) -> Tweet:
         viewer = self.require_viewer()
         await self._check_rate("postTweet", str(viewer))
