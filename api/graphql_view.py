@@ -8,6 +8,7 @@ from typing import Any
 import orjson
 from cross_web import AsyncHTTPRequestAdapter, HTTPException
 from graphql import GraphQLError, OperationDefinitionNode, parse
+from opentelemetry.trace import SpanKind
 from starlette.datastructures import Headers
 from starlette.requests import Request
 from starlette.responses import Response
@@ -31,6 +32,7 @@ from api.ratelimit import RateLimiter
 from api.static import graphiql_page
 from auth.tokens import TokenStore, parse_bearer
 from fanout.service import FeedService
+from graph import telemetry
 from resolvers.context import RequestContext
 from resolvers.errors import BACKEND_DOWN, UNAVAILABLE_MESSAGE, CodedErrors
 from resolvers.limits import MAX_DOCUMENT_BYTES
@@ -143,15 +145,49 @@ class FeedlineGraphQL(PersistedQueries, GraphQL[RequestContext, None]):
         root_value: None,
         request_data: GraphQLRequestData,
     ) -> ExecutionResult:
-        """A mutation sent with GET is 405 with `Allow: POST` (strawberry answers 400)."""
+        """A mutation sent with GET is 405 with `Allow: POST` (strawberry answers 400). With tracing on, the
+        operation is a span (its Redis and Neo4j calls are its children)."""
         try:
-            return await super().execute_single(
+            if not telemetry.enabled():
+                return await super().execute_single(
+                    request, request_adapter, sub_response, context, root_value, request_data
+                )
+            return await self._traced_execute_single(
                 request, request_adapter, sub_response, context, root_value, request_data
             )
         except HTTPException as exc:
             if isinstance(exc.__cause__, InvalidOperationTypeError) and request_adapter.method == "GET":
                 raise MethodNotAllowed(405, exc.reason) from exc
             raise
+
+    async def _traced_execute_single(
+        self,
+        request: Request,
+        request_adapter: AsyncHTTPRequestAdapter,
+        sub_response: Response,
+        context: RequestContext,
+        root_value: None,
+        request_data: GraphQLRequestData,
+    ) -> ExecutionResult:
+        operations = _operations(request_data.query) if request_data.query else ()
+        chosen = [op for op in operations if request_data.operation_name in (None, op[0])]
+        name, kind = chosen[0] if len(chosen) == 1 else (request_data.operation_name, "operation")
+        with telemetry.tracer().start_as_current_span(
+            f"graphql {kind} {name or 'anonymous'}",
+            kind=SpanKind.SERVER,
+            attributes={
+                "graphql.operation.name": name or "",
+                "graphql.operation.type": kind,
+                "http.request.method": request_adapter.method,
+            },
+        ) as span:
+            result = await super().execute_single(
+                request, request_adapter, sub_response, context, root_value, request_data
+            )
+            codes = sorted({str((e.extensions or {}).get("code")) for e in result.errors or ()})
+            if codes:
+                span.set_attribute("graphql.error.codes", codes)
+            return result
 
     def encode_json(self, data: object) -> str:
         """orjson instead of json.dumps for every HTTP response and websocket message (a str, so websocket

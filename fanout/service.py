@@ -26,6 +26,7 @@ from fanout.transitions import request_reconcile
 from graph.convert import to_ms
 from graph.errors import BadInput
 from graph.records import TweetRecord, UserRecord
+from graph.telemetry import trace_fields
 
 __all__ = ["EngineConfig", "FeedService"]
 
@@ -103,7 +104,7 @@ class FeedService:
             pipe.delete(keys.user(author_id))
             pipe.xadd(
                 keys.fanout_stream,
-                {"kind": "post", "tweet": str(tweet.id), "author": str(author_id)},
+                trace_fields({"kind": "post", "tweet": str(tweet.id), "author": str(author_id)}),
                 maxlen=STREAM_MAXLEN,
                 approximate=True,
             )
@@ -127,7 +128,7 @@ class FeedService:
             pipe.delete(keys.user(author_id))
             pipe.xadd(
                 keys.fanout_stream,
-                {"kind": "delete", "tweet": str(tweet_id), "author": str(author_id)},
+                trace_fields({"kind": "delete", "tweet": str(tweet_id), "author": str(author_id)}),
                 maxlen=STREAM_MAXLEN,
                 approximate=True,
             )

@@ -29,6 +29,7 @@ from fanout.context import EngineContext
 from fanout.derived import Derived
 from fanout.live import tweet_event
 from fanout.transitions import reconcile, request_reconcile
+from graph.telemetry import continued_trace
 
 log = logging.getLogger("feedline.worker")
 
@@ -160,6 +161,10 @@ class FanoutWorker:
     async def _handle(self, msg_id: bytes | str, fields: dict[bytes, bytes]) -> int:
         mid = msg_id.decode() if isinstance(msg_id, bytes) else msg_id
         kind = fields.get(b"kind", b"").decode()
+        with continued_trace(fields, f"fanout {kind}", {"messaging.message.id": mid}):
+            return await self._handle_traced(mid, kind, fields)
+
+    async def _handle_traced(self, mid: str, kind: str, fields: dict[bytes, bytes]) -> int:
         finished = True
         try:
             if kind == "post":
