@@ -105,7 +105,7 @@ class FeedlineGraphQL(PersistedQueries, GraphQL[RequestContext, None]):
         finally:
             LIVE_CONNECTIONS.dec()
 
-    # --- GraphQL over HTTP (media types, status codes, request errors): see HttpConventions below ---
+    # --- GraphQL over HTTP (media types, status codes, request errors; the module-level helpers below) ---
     async def get_sub_response(self, request: Request | WebSocket) -> Response:
         sub_response = await super().get_sub_response(request)
         sub_response.media_type = negotiate_media_type(request.headers.get("accept"))
