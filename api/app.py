@@ -15,7 +15,8 @@ from api.config import ApiConfig
 from api.graphql_view import FeedlineGraphQL, build_feed_service
 from api.health import healthz, readyz
 from api.metrics import metrics
-from api.static import GuideCors, guide_origins, static_routes
+from api.persisted import PersistedDocuments
+from api.static import TRUSTED_DOCUMENT_MANIFESTS, GuideCors, guide_origins, static_routes
 from graph.driver import open_driver
 from graph.schema import apply_schema
 
@@ -53,7 +54,7 @@ def create_app(config: ApiConfig) -> Starlette:
             await app.state.neo4j.close()
             await app.state.redis.aclose()
 
-    graphql = FeedlineGraphQL()
+    graphql = FeedlineGraphQL(PersistedDocuments.from_manifests(TRUSTED_DOCUMENT_MANIFESTS))
     routes = [
         Route("/healthz", healthz, methods=["GET"]),
         Route("/readyz", readyz, methods=["GET"]),

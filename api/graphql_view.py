@@ -5,26 +5,33 @@ from __future__ import annotations
 from typing import Any
 
 import orjson
-from cross_web import HTTPException
+from cross_web import AsyncHTTPRequestAdapter, HTTPException
+from opentelemetry.trace import SpanKind
+from starlette.datastructures import Headers
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
-from strawberry.http import GraphQLHTTPResponse
+from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
+from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL
 from strawberry.subscriptions.protocols.graphql_ws.handlers import BaseGraphQLWSHandler
 from strawberry.subscriptions.protocols.graphql_ws.types import ConnectionInitMessage
 from strawberry.types import ExecutionResult
+from strawberry.types.graphql import OperationType
 from strawberry.types.unset import UnsetType
 
 from api.config import ApiConfig
 from api.hub import LiveHub
 from api.metrics import LIVE_CONNECTIONS
+from api.persisted import CodedHTTPException, PersistedDocuments, PersistedQueries
 from api.ratelimit import RateLimiter
+from api.static import graphiql_page
 from auth.tokens import TokenStore, parse_bearer
 from fanout.service import FeedService
+from graph import telemetry
 from resolvers.context import RequestContext
 from resolvers.errors import BACKEND_DOWN, UNAVAILABLE_MESSAGE, CodedErrors
 from resolvers.limits import MAX_DOCUMENT_BYTES
@@ -61,14 +68,15 @@ class LegacyWSHandler(BaseGraphQLWSHandler[RequestContext, None]):
         self.connection_acknowledged = True
 
 
-class FeedlineGraphQL(GraphQL[RequestContext, None]):
+class FeedlineGraphQL(PersistedQueries, GraphQL[RequestContext, None]):
     """Builds one RequestContext per HTTP request / websocket connection from app.state. Which operation of a
     document an HTTP request may run is checked by the schema (resolvers/operations.py), on the document it
     parsed; its refusals reach strawberry's view as operation-type errors and leave as 400s."""
 
     graphql_ws_handler_class = LegacyWSHandler
 
-    def __init__(self) -> None:
+    def __init__(self, persisted: PersistedDocuments | None = None) -> None:
+        self.persisted = persisted if persisted is not None else PersistedDocuments()
         super().__init__(
             schema,
             graphql_ide="graphiql",
@@ -79,13 +87,17 @@ class FeedlineGraphQL(GraphQL[RequestContext, None]):
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
             response: Response
+            media_type = negotiate_media_type(Headers(scope=scope).get("accept"))
             if _declared_length(scope) > MAX_DOCUMENT_BYTES:
-                response = _error_response(413, "document too large")
+                response = _error_response(413, "document too large", media_type)
             else:
                 try:
                     response = await self.run(Request(scope=scope, receive=receive))
                 except HTTPException as exc:  # transport-level refusals answer JSON with a code too
-                    response = _error_response(exc.status_code, exc.reason)
+                    code = exc.code if isinstance(exc, CodedHTTPException) else None
+                    response = _error_response(exc.status_code, exc.reason, media_type, code)
+                    if isinstance(exc, MethodNotAllowed):
+                        response.headers["allow"] = "POST"
             await response(scope, receive, send)
             return
         LIVE_CONNECTIONS.inc()
@@ -93,6 +105,91 @@ class FeedlineGraphQL(GraphQL[RequestContext, None]):
             await super().__call__(scope, receive, send)
         finally:
             LIVE_CONNECTIONS.dec()
+
+    # --- GraphQL over HTTP (media types, status codes, request errors; the module-level helpers below) ---
+    async def get_sub_response(self, request: Request | WebSocket) -> Response:
+        sub_response = await super().get_sub_response(request)
+        sub_response.media_type = negotiate_media_type(request.headers.get("accept"))
+        return sub_response
+
+    def create_response(
+        self, response_data: GraphQLHTTPResponse | list[GraphQLHTTPResponse], sub_response: Response
+    ) -> Response:
+        media_type = sub_response.media_type or JSON
+        status, headers = http_outcome(response_data, media_type)
+        response = super().create_response(response_data, sub_response)
+        response.status_code = sub_response.status_code or status
+        response.headers["content-type"] = f"{media_type}; charset=utf-8"
+        response.headers.update(headers)
+        return response
+
+    async def render_graphql_ide(self, request: Request) -> Response:
+        """Our GraphiQL build (no CDN) instead of strawberry's page, which loads React and GraphiQL from unpkg."""
+        return graphiql_page()
+
+    def should_render_graphql_ide(self, request: Any) -> bool:
+        """GraphiQL only for a browser's page load: a GET without a document or a persisted-query reference
+        that accepts HTML (strawberry also renders it for `Accept: */*`, i.e. for curl and an APQ GET)."""
+        params = request.query_params
+        return bool(
+            request.method == "GET"
+            and "text/html" in request.headers.get("accept", "")
+            and not any(params.get(name) for name in ("query", "extensions", "documentId"))
+        )
+
+    async def execute_single(
+        self,
+        request: Request,
+        request_adapter: AsyncHTTPRequestAdapter,
+        sub_response: Response,
+        context: RequestContext,
+        root_value: None,
+        request_data: GraphQLRequestData,
+    ) -> ExecutionResult:
+        """A mutation sent with GET is 405 with `Allow: POST` (strawberry answers 400). With tracing on, the
+        operation is a span (its Redis and Neo4j calls are its children)."""
+        try:
+            if not telemetry.enabled():
+                return await super().execute_single(
+                    request, request_adapter, sub_response, context, root_value, request_data
+                )
+            return await self._traced_execute_single(
+                request, request_adapter, sub_response, context, root_value, request_data
+            )
+        except HTTPException as exc:
+            refused = exc.__cause__
+            if (
+                isinstance(refused, InvalidOperationTypeError)
+                and refused.operation_type is OperationType.MUTATION
+                and request_adapter.method == "GET"
+            ):
+                raise MethodNotAllowed(405, exc.reason) from exc
+            raise
+
+    async def _traced_execute_single(
+        self,
+        request: Request,
+        request_adapter: AsyncHTTPRequestAdapter,
+        sub_response: Response,
+        context: RequestContext,
+        root_value: None,
+        request_data: GraphQLRequestData,
+    ) -> ExecutionResult:
+        # Named provisionally; once the document is parsed, OperationMetrics (resolvers/metrics.py) gives the
+        # span its final name with the operation's type.
+        name = request_data.operation_name
+        with telemetry.tracer().start_as_current_span(
+            f"graphql operation {name or 'anonymous'}",
+            kind=SpanKind.SERVER,
+            attributes={"graphql.operation.name": name or "", "http.request.method": request_adapter.method},
+        ) as span:
+            result = await super().execute_single(
+                request, request_adapter, sub_response, context, root_value, request_data
+            )
+            codes = sorted({str((e.extensions or {}).get("code")) for e in result.errors or ()})
+            if codes:
+                span.set_attribute("graphql.error.codes", codes)
+            return result
 
     def encode_json(self, data: object) -> str:
         """orjson instead of json.dumps for every HTTP response and websocket message (a str, so websocket
@@ -179,15 +276,96 @@ class FeedlineGraphQL(GraphQL[RequestContext, None]):
         return None
 
 
-def _error_response(status: int, message: str) -> JSONResponse:
-    if status == 404:
-        code = "NOT_FOUND"
-    elif status == 503:
-        code = "SERVICE_UNAVAILABLE"
-    else:
-        code = "BAD_USER_INPUT" if status < 500 else "INTERNAL_SERVER_ERROR"
+def _error_response(
+    status: int, message: str, media_type: str = "application/json", code: str | None = None
+) -> Response:
+    """A request error (execution never started): no `data` entry, in the negotiated media type."""
+    code = code or _status_code_name(status)
     ERRORS.labels(code=code).inc()
-    return JSONResponse({"errors": [{"message": message, "extensions": {"code": code}}]}, status_code=status)
+    body = orjson.dumps({"errors": [{"message": message, "extensions": {"code": code}}]})
+    return Response(body, status_code=status, media_type=f"{media_type}; charset=utf-8")
+
+
+def _status_code_name(status: int) -> str:
+    if status == 404:
+        return "NOT_FOUND"
+    if status == 503:
+        return "SERVICE_UNAVAILABLE"
+    return "BAD_USER_INPUT" if status < 500 else "INTERNAL_SERVER_ERROR"
+
+
+# --- GraphQL over HTTP conventions (https://graphql.github.io/graphql-over-http/draft/) ---------------------
+JSON = "application/json"
+GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
+
+
+class MethodNotAllowed(HTTPException):
+    """A mutation sent with GET: 405 with `Allow: POST`."""
+
+
+def negotiate_media_type(accept: str | None) -> str:
+    """application/graphql-response+json when the client asks for it at least as much as for application/json;
+    application/json otherwise (the default for clients that send no or an unrelated Accept)."""
+    if not accept:
+        return JSON
+    weights: dict[str, float] = {}
+    for part in accept.split(","):
+        media_range, *params = (p.strip() for p in part.split(";"))
+        q = 1.0
+        for param in params:
+            name, _, value = param.partition("=")
+            if name.strip().lower() == "q":
+                try:
+                    q = float(value)
+                except ValueError:
+                    q = 0.0
+        weights[media_range.lower()] = max(q, weights.get(media_range.lower(), 0.0))
+    wanted = weights.get(GRAPHQL_RESPONSE_JSON, 0.0)
+    if wanted > 0 and wanted >= weights.get(JSON, 0.0):
+        return GRAPHQL_RESPONSE_JSON
+    return JSON
+
+
+def is_request_error(response_data: GraphQLHTTPResponse) -> bool:
+    """Execution never started (parse, validation or variable-coercion failure): no data and no error with a
+    path. A field error that nulls the whole result has a path, so it stays an execution result."""
+    errors = response_data.get("errors")
+    return (
+        "data" in response_data
+        and response_data["data"] is None
+        and bool(errors)
+        and all(isinstance(e, dict) and not e.get("path") for e in errors or ())
+    )
+
+
+def http_outcome(
+    response_data: GraphQLHTTPResponse | list[GraphQLHTTPResponse], media_type: str
+) -> tuple[int, dict[str, str]]:
+    """Status code and extra headers of a GraphQL result; drops `data` from a request error (in place).
+
+    application/json: 200 for every well-formed request (the spec's legacy behaviour); with
+    application/graphql-response+json a request error is a 400. A RATE_LIMITED error adds `Retry-After`."""
+    status, headers = 200, {}
+    for item in response_data if isinstance(response_data, list) else [response_data]:
+        if is_request_error(item):
+            del item["data"]
+            if media_type == GRAPHQL_RESPONSE_JSON and not isinstance(response_data, list):
+                status = 400
+        retry_after = _retry_after(item)
+        if retry_after is not None:
+            headers["retry-after"] = str(retry_after)
+    return status, headers
+
+
+def _retry_after(response_data: GraphQLHTTPResponse) -> int | None:
+    seconds = [
+        e["extensions"]["retryAfter"]
+        for e in response_data.get("errors") or ()
+        if isinstance(e, dict)
+        and (e.get("extensions") or {}).get("code") == "RATE_LIMITED"
+        and isinstance((e.get("extensions") or {}).get("retryAfter"), int)
+    ]
+    return max(seconds) if seconds else None
 
 
 def _declared_length(scope: Scope) -> int:

@@ -40,8 +40,17 @@ class RateLimiter:
         async with self._redis.pipeline(transaction=False) as pipe:
             pipe.incr(ip_key)
             pipe.expire(ip_key, self._window, nx=True)
+            pipe.ttl(ip_key)
             pipe.incr(subject_key)
             pipe.expire(subject_key, self._window, nx=True)
-            ip_count, _, subject_count, _ = await pipe.execute()
-        if int(ip_count) > per_ip or int(subject_count) > per_subject:
-            raise RateLimited(f"too many {action} attempts; retry in up to {self._window}s")
+            pipe.ttl(subject_key)
+            ip_count, _, ip_ttl, subject_count, _, subject_ttl = await pipe.execute()
+        over = [
+            ttl
+            for count, limit, ttl in ((ip_count, per_ip, ip_ttl), (subject_count, per_subject, subject_ttl))
+            if int(count) > limit
+        ]
+        if over:
+            # Seconds until every exceeded window has reset (TTL is -1/-2 only in a race with expiry: retry now).
+            retry_after = max(1, *(int(ttl) for ttl in over))
+            raise RateLimited(f"too many {action} attempts; retry in {retry_after}s", retry_after)

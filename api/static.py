@@ -13,10 +13,33 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 REPO_ROOT = Path(__file__).resolve().parents[1]
 FRONTEND_DIST = REPO_ROOT / "frontend" / "dist"
 GUIDE_DIR = REPO_ROOT / "services" / "neo4j" / "guide"
+# GraphiQL, built from pinned npm packages by the frontend build (frontend/graphiql/, its own Vite build).
+GRAPHIQL_DIST = REPO_ROOT / "frontend" / "graphiql" / "dist"
+GRAPHIQL_PAGE = GRAPHIQL_DIST / "index.html"
+# The web client's trusted documents (hash -> operation), written by its codegen; the build copies the manifest
+# into dist/. Both are loaded (a stale build and a newer source tree each keep working).
+TRUSTED_DOCUMENT_MANIFESTS = (
+    FRONTEND_DIST / "persisted-documents.json",
+    REPO_ROOT / "frontend" / "src" / "gql" / "persisted-documents.json",
+)
 
 NOT_BUILT_PAGE = """<!doctype html><html><head><meta charset="utf-8"><title>Feedline</title></head>
 <body><h1>Feedline</h1><p>The web client is not built yet (run the frontend build).
 The API is at <a href="/graphql">/graphql</a>.</p></body></html>"""
+
+
+GRAPHIQL_NOT_BUILT_PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8"><title>GraphiQL</title>
+</head><body><h1>GraphiQL is not built yet</h1><p>Run <code>make frontend</code> (or <code>npm run build</code> in
+<code>frontend/</code>): GraphiQL is built from pinned npm packages and served from this origin, no CDN.
+Meanwhile POST GraphQL to <code>/graphql</code>.</p></body></html>"""
+
+
+def graphiql_page() -> HTMLResponse:
+    """GraphiQL's page from its build (it loads its assets from /graphiql/assets/)."""
+    try:
+        return HTMLResponse(GRAPHIQL_PAGE.read_text())
+    except FileNotFoundError:
+        return HTMLResponse(GRAPHIQL_NOT_BUILT_PAGE)
 
 
 def guide_origins(neo4j_http_port: int) -> list[str]:
@@ -76,9 +99,11 @@ async def spa(request: Request) -> Response:
 
 
 def static_routes() -> list[Route | Mount]:
-    """The guide (its CORS is GuideCors, installed around the whole app) and the web client."""
+    """The guide (its CORS is GuideCors, installed around the whole app), GraphiQL's assets (its page is the
+    GraphQL view's answer to a browser's GET /graphql) and the web client."""
     return [
         Mount("/guide", app=StaticFiles(directory=GUIDE_DIR, check_dir=False)),
+        Mount("/graphiql/assets", app=StaticFiles(directory=GRAPHIQL_DIST / "assets", check_dir=False)),
         Route("/", spa, methods=["GET"]),
         Route("/{path:path}", spa, methods=["GET"]),
     ]

@@ -61,6 +61,13 @@ class FeedService:
     async def users_by_ids(self, ids: Sequence[int]) -> dict[int, UserRecord]:
         return await self.caches.users(ids)
 
+    async def update_profile(self, user_id: int, display_name: str | None, bio: str | None) -> UserRecord:
+        """Neo4j first, then drop the cached user hash so every reader sees the new name and bio (a fill
+        racing with this is bounded by the cache's short TTL, as for counters)."""
+        user = await self.ctx.users.update_profile(user_id, display_name, bio)
+        await self.redis.delete(self.keys.user(user_id))
+        return user
+
     def is_celebrity(self, user: UserRecord) -> bool:
         return user.follower_count >= self.config.celebrity_threshold
 

@@ -28,6 +28,7 @@ from fanout import jobs
 from fanout.config import EngineConfig
 from fanout.keys import Keys
 from fanout.ranking import trending_score
+from graph.telemetry import trace_fields
 
 BUILT = b"\xfe"
 BUILDING = b"\xff"
@@ -386,5 +387,7 @@ class TimelineStore:
 
     # --- the fan-out queue ---------------------------------------------------------------------------
     def enqueue(self, client: Any, job: jobs.Job) -> Any:
-        """XADD a fan-out job on ``client`` (a pipeline, or the store's connection: then await the result)."""
-        return client.xadd(self.keys.fanout_stream, jobs.encode(job), maxlen=STREAM_MAXLEN, approximate=True)
+        """XADD a fan-out job on ``client`` (a pipeline, or the store's connection: then await the result).
+        The message carries the current trace context when tracing is on (the worker continues the trace)."""
+        fields = trace_fields(jobs.encode(job))
+        return client.xadd(self.keys.fanout_stream, fields, maxlen=STREAM_MAXLEN, approximate=True)

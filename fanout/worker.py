@@ -33,6 +33,7 @@ from fanout.derived import Derived
 from fanout.jobs import CelebJob, DeleteJob, PostJob, UnknownJob, decode
 from fanout.live import tweet_event
 from fanout.transitions import reconcile, request_reconcile
+from graph.telemetry import continued_trace
 
 log = logging.getLogger("feedline.worker")
 
@@ -161,6 +162,11 @@ class FanoutWorker:
     # --- one message ------------------------------------------------------------------------------------
     async def _handle(self, msg_id: bytes | str, fields: dict[bytes, bytes]) -> int:
         mid = msg_id.decode() if isinstance(msg_id, bytes) else msg_id
+        kind = fields.get(b"kind", b"").decode(errors="replace")
+        with continued_trace(fields, f"fanout {kind}", {"messaging.message.id": mid}):
+            return await self._handle_traced(mid, fields)
+
+    async def _handle_traced(self, mid: str, fields: dict[bytes, bytes]) -> int:
         finished = True
         try:
             job = decode(fields)

@@ -94,8 +94,11 @@ def serve(
     import uvicorn
 
     from feedline.app import create_app
+    from feedline.telemetry import configure_logging, setup_tracing
 
     settings = get_settings()
+    configure_logging(settings.log_format)
+    setup_tracing("feedline-api", settings.otlp_endpoint)
     uvicorn.run(
         create_app(settings),
         host=host or settings.host,
@@ -104,6 +107,7 @@ def serve(
         http="httptools",
         ws="websockets-sansio",
         log_level="info",
+        log_config=None,  # uvicorn's loggers go to the root handler configure_logging installed
         access_log=False,
         lifespan="on",
     )

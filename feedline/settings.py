@@ -11,6 +11,7 @@ import json
 import os
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -81,6 +82,18 @@ class Settings(BaseSettings):
     )
     rate_limit_posts_per_user: int = Field(30, ge=1, description="postTweet calls per user per window.")
     rate_limit_posts_per_ip: int = Field(120, ge=1, description="postTweet calls per client IP per window.")
+
+    # --- observability ------------------------------------------------------------------------------------
+    otlp_endpoint: str = Field(
+        "",
+        description=(
+            "OTLP/HTTP collector (e.g. http://127.0.0.1:4318) that receives traces of GraphQL operations, their "
+            "Redis and Neo4j calls and the fan-out of posts; empty: tracing off (nothing is instrumented)."
+        ),
+    )
+    log_format: Literal["json", "text"] = Field(
+        "json", description="Logs of `feedline serve`/`worker`: JSON lines (with the trace id) or plain text."
+    )
 
     def as_env(self) -> dict[str, str]:
         """These settings as FEEDLINE_* environment variables: a child process started with them (the demo's

@@ -18,6 +18,7 @@ from fanout.transitions import reconcile_all
 from fanout.worker import FanoutWorker
 from feedline.app import engine_config
 from feedline.settings import Settings, get_settings
+from feedline.telemetry import configure_logging, setup_tracing
 from graph.driver import open_driver
 from graph.schema import apply_schema
 
@@ -29,7 +30,8 @@ def consumer_name(settings: Settings) -> str:
 
 
 async def run_worker(settings: Settings) -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    configure_logging(settings.log_format)
+    setup_tracing("feedline-worker", settings.otlp_endpoint)
     driver = await open_driver(settings.neo4j_uri, settings.neo4j_user, settings.neo4j_password)
     redis = aioredis.Redis.from_url(settings.redis_url, decode_responses=False)
     stop = asyncio.Event()

@@ -40,7 +40,14 @@ class Unauthenticated(FeedlineError):
 
 
 class RateLimited(FeedlineError):
+    """Over a rate limit; ``retry_after`` (seconds until the window resets) becomes ``extensions.retryAfter``
+    and, on HTTP, a ``Retry-After`` header."""
+
     code = "RATE_LIMITED"
+
+    def __init__(self, message: str, retry_after: int | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
 
 
 class ServiceUnavailable(FeedlineError):

@@ -11,12 +11,13 @@ from neo4j.exceptions import ConstraintError
 
 from graph.convert import USER_FIELDS, user_from
 from graph.driver import DATABASE, write_single
-from graph.errors import BadInput
+from graph.errors import BadInput, NotFound
 from graph.ids import IdGenerator, timestamp_ms
 from graph.records import UserRecord
 
 HANDLE_RE = re.compile(r"^[A-Za-z0-9_]{3,15}$")
 DISPLAY_NAME_MAX = 50
+BIO_MAX = 160
 
 _CREATE: LiteralString = (
     "CREATE (u:User {id: $id, handle: $handle, handleLower: toLower($handle), displayName: $name, "
@@ -33,6 +34,11 @@ _SEARCH: LiteralString = (
     "CALL () { MATCH (u:User) WHERE u.handleLower STARTS WITH $q RETURN u "
     "UNION MATCH (u:User) WHERE u.displayNameLower STARTS WITH $q RETURN u } "
     "WITH u ORDER BY u.followerCount DESC, u.id LIMIT $n RETURN u " + USER_FIELDS + " AS u"
+)
+_UPDATE_PROFILE: LiteralString = (
+    "MATCH (u:User {id: $id}) WITH u, coalesce($name, u.displayName) AS name "
+    "SET u.displayName = name, u.displayNameLower = toLower(name), u.bio = coalesce($bio, u.bio) "
+    "RETURN u " + USER_FIELDS + " AS u"
 )
 _TOUCH: LiteralString = "MATCH (u:User {id: $id}) SET u.lastActiveAt = datetime({epochMillis: $ms})"
 
@@ -52,6 +58,17 @@ def validate_display_name(name: str | None, handle: str) -> str:
     if len(cleaned) > DISPLAY_NAME_MAX:
         raise BadInput(f"display name longer than {DISPLAY_NAME_MAX} characters")
     return cleaned
+
+
+def validate_profile(display_name: str | None, bio: str | None) -> tuple[str | None, str | None]:
+    """updateProfile's arguments, trimmed: displayName 1..50 and bio 0..160 characters; None = unchanged."""
+    name = display_name.strip() if display_name is not None else None
+    if name is not None and not 1 <= len(name) <= DISPLAY_NAME_MAX:
+        raise BadInput(f"display name must be 1-{DISPLAY_NAME_MAX} characters")
+    cleaned_bio = bio.strip() if bio is not None else None
+    if cleaned_bio is not None and len(cleaned_bio) > BIO_MAX:
+        raise BadInput(f"bio longer than {BIO_MAX} characters")
+    return name, cleaned_bio
 
 
 class UserRepo:
@@ -125,6 +142,16 @@ class UserRepo:
             database_=DATABASE,
         )
         return [(record["id"], record["n"]) for record in records]
+
+    async def update_profile(self, uid: int, display_name: str | None, bio: str | None) -> UserRecord:
+        """Set the given profile fields (validated; None leaves a field as it is); NotFound if no such user."""
+        name, cleaned_bio = validate_profile(display_name, bio)
+        records, _, _ = await self.driver.execute_query(
+            _UPDATE_PROFILE, id=uid, name=name, bio=cleaned_bio, database_=DATABASE
+        )
+        if not records:
+            raise NotFound("user not found")
+        return user_from(records[0]["u"])
 
     async def touch(self, uid: int, epoch_ms: int) -> None:
         await self.driver.execute_query(_TOUCH, id=uid, ms=epoch_ms, database_=DATABASE)

@@ -11,7 +11,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from strawberry.extensions import MaskErrors
 
-from graph.errors import FeedlineError
+from graph.errors import FeedlineError, RateLimited
 
 log = logging.getLogger("feedline.api.errors")
 
@@ -27,6 +27,15 @@ BACKEND_DOWN: tuple[type[BaseException], ...] = (
     ConnectionError,
     TimeoutError,
 )
+
+
+def extensions_of(error: GraphQLError, code: str) -> dict[str, object]:
+    """extensions of the client-facing error: the code, plus retryAfter (seconds) for RATE_LIMITED."""
+    extensions: dict[str, object] = {"code": code}
+    original = error.original_error
+    if isinstance(original, RateLimited) and original.retry_after is not None:
+        extensions["retryAfter"] = original.retry_after
+    return extensions
 
 
 def classify(error: GraphQLError) -> tuple[str, str]:
@@ -58,5 +67,5 @@ class CodedErrors(MaskErrors):
             positions=error.positions,
             path=error.path,
             original_error=None,
-            extensions={"code": code},
+            extensions=extensions_of(error, code),
         )

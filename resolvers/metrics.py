@@ -9,8 +9,11 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 
+from opentelemetry import trace
 from prometheus_client import CollectorRegistry, Counter, Histogram
 from strawberry.extensions.base_extension import SchemaExtension
+
+from graph import telemetry
 
 REGISTRY = CollectorRegistry()
 REQUEST_SECONDS = Histogram(
@@ -22,7 +25,21 @@ ERRORS = Counter(
 
 
 class OperationMetrics(SchemaExtension):
-    """Times each operation and counts its errors by code (runs after CodedErrors has set the codes)."""
+    """Times each operation and counts its errors by code (runs after CodedErrors has set the codes); with
+    tracing on, names the operation's span by its type once the document is parsed."""
+
+    def on_parse(self) -> Iterator[None]:
+        yield
+        if not telemetry.enabled() or self.execution_context.graphql_document is None:
+            return
+        try:
+            kind = self.execution_context.operation_type.value
+        except Exception:  # no such operation, several without a name: strawberry reports it
+            return
+        name = self.execution_context.operation_name or "anonymous"
+        span = trace.get_current_span()
+        span.update_name(f"graphql {kind} {name}")
+        span.set_attribute("graphql.operation.type", kind)
 
     def on_operation(self) -> Iterator[None]:
         started = time.perf_counter()

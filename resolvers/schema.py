@@ -94,6 +94,20 @@ class Mutation:
     async def log_out(self, info: Info) -> bool:
         return await info.context.accounts.log_out()
 
+    @strawberry.mutation(
+        description=(
+            "Changes the viewer's own profile; omitted arguments stay as they are. "
+            "displayName 1..50, bio 0..160 characters."
+        )
+    )
+    async def update_profile(
+        self,
+        info: Info,
+        display_name: str | None = strawberry.UNSET,
+        bio: str | None = strawberry.UNSET,
+    ) -> User:
+        return await info.context.accounts.update_profile(_given(display_name), _given(bio))
+
     @strawberry.mutation
     async def post_tweet(self, info: Info, text: str) -> Tweet:
         return await info.context.writer.post_tweet(text)
@@ -117,6 +131,11 @@ class Mutation:
     @strawberry.mutation(description="Idempotent.")
     async def unlike_tweet(self, info: Info, id: strawberry.ID) -> Tweet:
         return await info.context.writer.unlike(id)
+
+
+def _given(value: str | None) -> str | None:
+    """An omitted (UNSET) or null argument: leave the field as it is."""
+    return None if value is None or value is strawberry.UNSET else value
 
 
 @strawberry.type

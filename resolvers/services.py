@@ -86,6 +86,17 @@ class Accounts:
         assert self.viewer.token is not None
         return await self.tokens.revoke(self.viewer.token)
 
+    async def update_profile(self, display_name: str | None, bio: str | None) -> User:
+        """The viewer's profile with the given fields changed (None leaves a field as it is)."""
+        viewer_id = self.viewer.require()
+        if display_name is None and bio is None:
+            return await self.loaders.user(viewer_id)
+        record = await self.service.update_profile(viewer_id, display_name, bio)
+        self.loaders.users.prime(
+            record.id, record, force=True
+        )  # replaces a load made earlier in this request
+        return User(record=record)
+
     async def _session(self, user: UserRecord) -> AuthPayload:
         return AuthPayload(token=await self.tokens.issue(user.id), user=self.loaders.prime_user(user))
 

@@ -1,5 +1,7 @@
 import { Client, fetchExchange, mapExchange, subscriptionExchange } from "urql";
 import { createClient as createWsClient } from "graphql-ws";
+import { persistedExchange } from "@urql/exchange-persisted";
+import type { DocumentNode } from "graphql";
 import { feedCache } from "./cache";
 import { StatusStore } from "./lib/connection";
 import { backoffMs } from "./lib/resume";
@@ -36,6 +38,30 @@ export const liveStatus = new StatusStore();
 
 const FORBIDDEN_CLOSE = 4403; // bad or expired token in connection_init
 
+/** The SHA-256 codegen gave the document (`__meta__.hash`, "sha256:<hex>"), i.e. its trusted-document id. */
+export function documentHash(document: DocumentNode | undefined): string | undefined {
+  const hash = (document as { __meta__?: { hash?: string } } | undefined)?.__meta__?.hash;
+  return hash?.replace(/^sha256:/, "");
+}
+
+/** Production builds send only the hash of each query and mutation (Apollo's APQ wire format): the server
+ * knows the client's operations from the trusted-documents manifest written at build. Should it not know one
+ * (an older server), it answers PersistedQueryNotFound and the exchange resends with the document. The dev
+ * server sends full documents. Queries go as GET (cacheable URLs) when the URL stays short. */
+export const persistedQueries = (): ReturnType<typeof persistedExchange> =>
+  persistedExchange({
+    enableForMutation: true,
+    preferGetForPersistedQueries: "within-url-limit",
+    generateHash: async (query, document) => documentHash(document) ?? (await sha256Hex(query)),
+  });
+
+async function sha256Hex(text: string): Promise<string> {
+  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
+  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+const PRODUCTION = (import.meta as { env?: { PROD?: boolean } }).env?.PROD === true;
+
 export function makeClient(): Client {
   const ws = createWsClient({
     url: wsUrl(window.location),
@@ -70,6 +96,7 @@ export function makeClient(): Client {
           if (error.graphQLErrors.some((e) => e.extensions?.code === "UNAUTHENTICATED")) expireSession();
         },
       }),
+      ...(PRODUCTION ? [persistedQueries()] : []),
       fetchExchange,
       subscriptionExchange({
         forwardSubscription: (request) => ({
