@@ -14,4 +14,7 @@ def engine_config(settings: Settings) -> EngineConfig:
         author_list_cap=settings.author_list_cap,
         timeline_ttl_seconds=settings.timeline_ttl_seconds,
         worker_id=settings.worker_id,
+        suggest_below_follows=settings.suggest_below_follows,
+        suggest_below_entries=settings.suggest_below_entries,
+        suggestions=settings.suggestions,
     )
