@@ -1,4 +1,8 @@
-"""Engine fixtures: a FeedService and a FanoutWorker on the test services, under the test's key prefix."""
+"""Engine fixtures: a FeedService and a FanoutWorker on the test services, under the test's key prefix.
+
+Trending suggestions are off unless a test asks for them (``suggestions=50``): in a small test world every
+viewer is a newcomer, and suggestions would put a tweet that fan-out or a backfill lost back into the feed.
+"""
 
 from __future__ import annotations
 
@@ -23,6 +27,7 @@ def engine_factory(settings: Settings, neo4j: AsyncDriver, redis: aioredis.Redis
         author_cap: int = 1000,
         page_size: int = 2,
         ttl: int = 3600,
+        suggestions: int = 0,
         **worker_kw: object,
     ):
         config = EngineConfig(
@@ -32,6 +37,7 @@ def engine_factory(settings: Settings, neo4j: AsyncDriver, redis: aioredis.Redis
             author_list_cap=author_cap,
             timeline_ttl_seconds=ttl,
             worker_id=11,
+            suggestions=suggestions,
         )
         service = FeedService(neo4j, redis, config)
         worker = FanoutWorker(neo4j, redis, config, "w-test", page_size=page_size, **worker_kw)  # type: ignore[arg-type]
