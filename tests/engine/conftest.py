@@ -6,12 +6,14 @@ viewer is a newcomer, and suggestions would put a tweet that fan-out or a backfi
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 
 import pytest
 import redis.asyncio as aioredis
 from neo4j import AsyncDriver
 
+from fanout.context import EngineStats
 from fanout.service import EngineConfig, FeedService
 from fanout.worker import FanoutWorker
 from feedline.settings import Settings
@@ -49,3 +51,16 @@ def engine_factory(settings: Settings, neo4j: AsyncDriver, redis: aioredis.Redis
 @pytest.fixture
 def engine(engine_factory: Factory) -> tuple[FeedService, FanoutWorker]:
     return engine_factory()
+
+
+class PageBudget(asyncio.Event):
+    """A stop request that fires once a worker has written ``pages`` more follower pages: the worker sees
+    it after a page, as it would see SIGTERM, and returns with the message pending and checkpointed."""
+
+    def __init__(self, stats: EngineStats, pages: int) -> None:
+        super().__init__()
+        self.stats = stats
+        self.at = stats.fanout_pages + pages
+
+    def is_set(self) -> bool:
+        return self.stats.fanout_pages >= self.at

@@ -19,7 +19,7 @@ from fanout.store import BUILT, encode_id
 from fanout.worker import FanoutWorker
 from graph.pull import pull_home
 from graph.records import UserRecord
-from tests.engine.conftest import Factory
+from tests.engine.conftest import Factory, PageBudget
 
 Engine = tuple[FeedService, FanoutWorker]
 
@@ -387,3 +387,34 @@ async def test_reading_touches_last_active_at_most_hourly(
     await asyncio.sleep(0.01)
     await svc.read_home(reader.id, 5, None)
     assert await last_active() == touched, "a second read within the hour must not write to Neo4j"
+
+
+async def test_a_takeover_resumes_at_the_checkpoint(engine_factory: Factory, redis: aioredis.Redis) -> None:
+    """A consumer stops after one page of a three-page walk; the next one claims the message and walks only
+    the two pages left (inserts are idempotent, so a walk from the start would look right in Redis: the page
+    count is what tells)."""
+    svc, rescuer = engine_factory(threshold=100, page_size=2, claim_min_idle_ms=0, claim_every_s=0)
+    _, stopped = engine_factory(threshold=100, page_size=2)
+    author, *fans = await users(svc, "author", *(f"fan{i}" for i in range(6)))
+    for fan in fans:
+        await svc.follow(fan.id, "author")
+        await svc.read_home(fan.id, 1, None)  # warm
+    tweet = await svc.post_tweet(author.id, "three pages")
+    await stopped.ensure_group()
+    [(_, [(msg_id, fields)])] = await redis.xreadgroup(
+        svc.keys.fanout_group, "stopped", {svc.keys.fanout_stream: ">"}, count=1
+    )
+    assert fields[b"tweet"] == str(tweet.id).encode()
+    stopped._stop = PageBudget(stopped.stats, 1)  # a stop request (as on SIGTERM) seen after the 1st page
+    assert not await stopped.fan_post(msg_id.decode(), tweet.id, author.id), "stopped with pages left"
+    assert stopped.stats.fanout_pages == 1
+    has_it = [await redis.zscore(svc.keys.timeline(f.id), encode_id(tweet.id)) is not None for f in fans]
+    assert sum(has_it) == 2
+
+    assert await rescuer.drain() == 1
+    assert rescuer.stats.messages_claimed == 1
+    assert rescuer.stats.fanout_pages == 2, (
+        "the takeover must resume after the checkpoint, not from the start"
+    )
+    for f in fans:
+        assert await svc.ctx.store.read_below(svc.keys.timeline(f.id), None, 5) == [tweet.id]

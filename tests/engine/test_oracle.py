@@ -29,7 +29,6 @@ user acting) really happens.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import uuid
 from dataclasses import dataclass
@@ -46,6 +45,7 @@ from fanout.worker import FanoutWorker
 from graph.errors import NotFound
 from graph.pull import pull_home
 from tests.conftest import wipe_graph
+from tests.engine.conftest import PageBudget
 
 START_USERS = 5
 MAX_USERS = 8
@@ -92,19 +92,6 @@ class Outcome:
     stopped_mid_walk: int = 0  # redeliveries whose consumer stopped with follower pages left
     checks: int = 0  # mid-program checks (the final one aside)
     signed_up_acts: int = 0  # follows, unfollows and posts by users who signed up during the program
-
-
-class PageBudget(asyncio.Event):
-    """A stop request that fires once a worker has written ``pages`` more follower pages: the worker sees
-    it after a page, as it would see SIGTERM, and returns with the message pending and checkpointed."""
-
-    def __init__(self, stats: EngineStats, pages: int) -> None:
-        super().__init__()
-        self.stats = stats
-        self.at = stats.fanout_pages + pages
-
-    def is_set(self) -> bool:
-        return self.stats.fanout_pages >= self.at
 
 
 async def walk_feed(service: FeedService, viewer: int, page_size: int = 3) -> list[tuple[int, str]]:
