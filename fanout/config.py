@@ -13,3 +13,8 @@ class EngineConfig:
     author_list_cap: int = 1000
     timeline_ttl_seconds: int = 30 * 24 * 3600
     worker_id: int = 1
+    # Newcomers (fewer than suggest_below_follows follows and suggest_below_entries timeline entries) get
+    # the top ``suggestions`` of trending merged into their feed, labelled SUGGESTED; 0 turns them off.
+    suggest_below_follows: int = 5
+    suggest_below_entries: int = 20
+    suggestions: int = 50

@@ -27,10 +27,6 @@ from graph.records import TweetRecord
 
 __all__ = ["FeedEntry", "FeedOrder", "FeedPage", "FeedReader", "FeedSource", "Page"]
 
-# Newcomers: fewer than this many follows and this few timeline entries get trending suggestions.
-SUGGEST_BELOW_FOLLOWS = 5
-SUGGEST_BELOW_ENTRIES = 20
-SUGGESTIONS = 50
 TOP_WINDOW = 800
 ACTIVE_EVERY_S = 3600
 TOP_SNAPSHOT_TTL = 600
@@ -97,9 +93,12 @@ class FeedReader:
             await self.derived.build_followees(viewer_id)
             follow_count = await self.ctx.redis.scard(keys.followees(viewer_id))
         suggest: list[int] = []
-        if follow_count - 1 < SUGGEST_BELOW_FOLLOWS and size - 1 < SUGGEST_BELOW_ENTRIES:
+        # Newcomers (few follows, a short timeline) get trending suggestions (EngineConfig; 0 = none).
+        cfg = self.ctx.config
+        newcomer = follow_count - 1 < cfg.suggest_below_follows and size - 1 < cfg.suggest_below_entries
+        if newcomer and cfg.suggestions > 0:
             await self.derived.ensure_trending()
-            suggest = await self.ctx.store.trending_ids(SUGGESTIONS)
+            suggest = await self.ctx.store.trending_ids(cfg.suggestions)
         return ViewState(viewer_id, celebs, suggest)
 
     # --- candidate collection ---------------------------------------------------------------------------
@@ -130,11 +129,15 @@ class FeedReader:
             out.append((ids, len(members) >= limit))
         return out
 
-    async def _classify(self, state: ViewState, ids: list[int], suggested: set[int]) -> list[FeedEntry]:
-        """Hydrate ``ids`` (in order) and keep what the viewer may see, labelled."""
+    async def _classify(self, state: ViewState, ids: list[int], stored: set[int]) -> list[FeedEntry]:
+        """Hydrate ``ids`` (in order) and keep what the viewer may see, labelled by the source it came from.
+
+        ``stored``: the ids read from the timeline or a followed celebrity's author list; any other id came
+        from trending only and is SUGGESTED whoever wrote it (a followed author's tweet that fan-out or a
+        backfill lost must not pass for a TIMELINE entry)."""
         tweets = await self.caches.tweets(ids)
         viewer = state.viewer_id
-        unknown = sorted({t.author_id for t in tweets.values()} - state.celebs - {viewer})
+        unknown = sorted({t.author_id for i, t in tweets.items() if i in stored} - state.celebs - {viewer})
         followed = await self.derived.follows_which(viewer, unknown)
         entries: list[FeedEntry] = []
         for tid in ids:
@@ -143,12 +146,12 @@ class FeedReader:
                 continue  # deleted or unknown
             author = tweet.author_id
             source: FeedSource
-            if author in state.celebs and author != viewer:
+            if tid not in stored:
+                source = "SUGGESTED"  # only trending had it
+            elif author in state.celebs and author != viewer:
                 source = "CELEBRITY"
             elif author == viewer or author in followed:
                 source = "TIMELINE"
-            elif tid in suggested:
-                source = "SUGGESTED"
             else:
                 continue  # unfollowed since it was fanned out
             entries.append(FeedEntry(tweet, source, cursors.latest(tid)))
@@ -164,8 +167,8 @@ class FeedReader:
             ranges = await self._source_ranges(state, bound, limit, ascending=False)
             # A truncated source is exact only down to its last id: below that, another page is needed.
             floor = max((ids[-1] for ids, more in ranges if more and ids), default=None)
-            merged = {i for ids, _ in ranges for i in ids}
-            merged |= {i for i in suggested if bound is None or i < bound}
+            stored = {i for ids, _ in ranges for i in ids}
+            merged = stored | {i for i in suggested if bound is None or i < bound}
             ordered = sorted((i for i in merged if floor is None or i >= floor), reverse=True)
             # Hydrate only about as many candidates as are still wanted (newest first), not the whole merged
             # window: with celebrities that window is several times the page.
@@ -173,7 +176,7 @@ class FeedReader:
             while pos < len(ordered) and len(entries) < want:
                 chunk = ordered[pos : pos + want - len(entries) + 4]
                 pos += len(chunk)
-                entries += await self._classify(state, chunk, suggested)
+                entries += await self._classify(state, chunk, stored)
             if floor is None or len(entries) >= want:
                 break
             bound = floor
@@ -201,10 +204,10 @@ class FeedReader:
         while len(entries) < limit:
             ranges = await self._source_ranges(state, bound, fetch, ascending=True)
             ceiling = min((ids[-1] for ids, more in ranges if more and ids), default=None)
-            merged = {i for ids, _ in ranges for i in ids}
-            merged |= {i for i in suggested if i > bound}
+            stored = {i for ids, _ in ranges for i in ids}
+            merged = stored | {i for i in suggested if i > bound}
             ordered = sorted(i for i in merged if ceiling is None or i <= ceiling)
-            entries += await self._classify(state, ordered, suggested)
+            entries += await self._classify(state, ordered, stored)
             if ceiling is None:
                 break
             bound = ceiling

@@ -53,6 +53,17 @@ class Settings(BaseSettings):
     worker_id: int = Field(
         1, ge=0, le=1023, description="Snowflake worker id; distinct per process that posts."
     )
+    suggest_below_follows: int = Field(
+        5,
+        ge=0,
+        description="Viewers following fewer accounts than this are newcomers (trending suggestions).",
+    )
+    suggest_below_entries: int = Field(
+        20, ge=0, description="... and only while their timeline holds fewer entries than this."
+    )
+    suggestions: int = Field(
+        50, ge=0, description="Trending tweets merged into a newcomer's feed as SUGGESTED (0: none)."
+    )
 
     # --- the fan-out worker ---------------------------------------------------------------------------------
     worker_page_size: int = Field(

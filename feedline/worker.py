@@ -52,7 +52,7 @@ async def run_worker(settings: Settings) -> None:
         queued = await reconcile_all(worker.ctx, worker.derived)
         log.info("fan-out worker %s started (%d threshold reconciles queued)", worker.consumer, queued)
         await worker.run(stop)
-        log.info("fan-out worker %s stopped", worker.consumer)
+        log.info("fan-out worker %s stopped (%d messages done)", worker.consumer, worker.stats.messages_done)
     finally:
         await redis.aclose()
         await driver.close()

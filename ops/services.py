@@ -1,8 +1,9 @@
 """Local Redis and Neo4j: install if needed, start on loopback, stop, report status.
 
 Everything lives under one state directory (``.feedline/`` by default): generated configs, data, logs and
-pid files. ``down`` only ever signals processes whose pid files ``up`` wrote, so a Redis or Neo4j that the
-user runs for something else is never touched. The Neo4j jars are shared by every state directory (demo,
+pid files. ``down`` only ever signals processes whose pid files ``up`` wrote, and only while the pid still
+names our service (a stale pid file's pid may have been reused), so a Redis or Neo4j that the user runs for
+something else, or any other process, is never touched. The Neo4j jars are shared by every state directory (demo,
 tests, bench) under ``.feedline/neo4j/lib`` so they are downloaded once.
 """
 
@@ -150,17 +151,32 @@ class ServicePlan:
 # --- small process helpers --------------------------------------------------------------------------------
 
 
+def _is_ours(pid: int, pidfile: Path) -> bool:
+    """Whether ``pid`` is the service our ``pidfile`` was written for: a stale pid file can name a pid that
+    now belongs to someone else's process, which must never be signalled. Ours runs the right binary in the
+    service's own directory under our state dir (Redis chdirs to its ``dir``; Neo4j is started in its home)."""
+    binary, workdir = (
+        ("redis-server", pidfile.parent) if pidfile.name == "redis.pid" else ("java", pidfile.parent.parent)
+    )
+    try:
+        argv0 = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0", 1)[0].decode(errors="replace")
+        cwd = Path(os.readlink(f"/proc/{pid}/cwd"))
+    except OSError:  # gone, or another user's process
+        return False
+    return Path(argv0.split(" ", 1)[0]).name == binary and cwd.resolve() == workdir.resolve()
+
+
 def _pid_from(pidfile: Path) -> int | None:
     try:
         pid = int(pidfile.read_text().strip())
     except (FileNotFoundError, ValueError):
         return None
+    if not _is_ours(pid, pidfile):
+        return None
     try:
         os.kill(pid, 0)
-    except ProcessLookupError:
+    except (ProcessLookupError, PermissionError):
         return None
-    except PermissionError:
-        return pid
     # A zombie still answers kill(0); treat it as gone.
     try:
         with open(f"/proc/{pid}/stat") as stat:
@@ -189,7 +205,9 @@ def _wait(predicate: Callable[[], bool], timeout: float, what: str, *, alive: Ca
 
 
 def _stop_pid(pidfile: Path, timeout: float) -> bool:
-    """SIGTERM the process of ``pidfile`` and wait; SIGKILL if it does not exit. True if one was running."""
+    """SIGTERM the process of ``pidfile`` and wait; SIGKILL if it does not exit. True if one was running.
+
+    A pid file naming a process that is not ours (stale) is removed and nothing is signalled."""
     pid = _pid_from(pidfile)
     if pid is None:
         pidfile.unlink(missing_ok=True)

@@ -16,12 +16,18 @@ from collections.abc import AsyncIterator, Iterator
 
 import pytest
 import redis.asyncio as aioredis
+from hypothesis import Phase
+from hypothesis import settings as hypothesis_settings
 from neo4j import AsyncDriver
 
 from feedline.settings import Settings
 from graph.driver import DATABASE, open_driver
 from graph.schema import apply_schema
 from ops.services import ServicePlan, down, up
+
+# `pytest --hypothesis-profile=no-shrink`: report the first failing example as found (no minutes of shrinking
+# with real services), e.g. when checking which tests catch a planted regression.
+hypothesis_settings.register_profile("no-shrink", phases=[Phase.explicit, Phase.reuse, Phase.generate])
 
 TEST_SLOT = int(os.environ.get("FEEDLINE_TEST_SLOT", "0"))
 KEEP_SERVICES = os.environ.get("FEEDLINE_TEST_KEEP_SERVICES", "") not in ("", "0")

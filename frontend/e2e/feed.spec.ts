@@ -77,6 +77,7 @@ test("sign up, stay signed in across a reload, log out, log in", async ({ page }
 });
 
 test("follow, live feed, infinite scroll, celebrity merge, likes, compose errors, delete", async ({ browser, request }) => {
+  test.slow(); // the longest flow (it also waits for fan-out); 60 s is tight on two shared cores
   const a = `a${uniq()}`, b = `b${uniq()}`, celeb = `c${uniq()}`, fan = `f${uniq()}`;
   const ta = await signUp(request, a, "Ada Reader"), tb = await signUp(request, b, "Bo Writer");
   const tc = await signUp(request, celeb, "Cel Ebrity"), tf = await signUp(request, fan, "Fan Tastic");
@@ -107,6 +108,18 @@ test("follow, live feed, infinite scroll, celebrity merge, likes, compose errors
   await expect(pageA.getByRole("tab", { name: /follower/ })).toHaveText("1 follower");
   await expect(tweet(pageA, `seed 44 from ${b}`)).toBeVisible();
   await shot(pageA, "05-profile");
+  // B posts more after the follow: these reach A's (existing) timeline only through the fan-out worker. Wait
+  // until the API serves them to A as TIMELINE entries, so they are in A's feed and not behind a live bar.
+  const late: string[] = [];
+  for (let i = 0; i < 15; i++) late.push(await post(request, tb, `late ${i} from ${b}`));
+  const homeQuery = "{ homeTimeline(first: 100) { edges { source node { id } } } }";
+  await expect
+    .poll(async () => {
+      const edges: { source: string; node: { id: string } }[] = (await gql(request, homeQuery, {}, ta)).homeTimeline.edges;
+      const fannedOut = new Set(edges.filter((e) => e.source === "TIMELINE").map((e) => e.node.id));
+      return late.filter((id) => !fannedOut.has(id)).length;
+    }, { message: "B's later tweets fanned out to A", timeout: 30_000 })
+    .toBe(0);
 
   await pageA.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Home" }).click();
   const celebEntry = pageA.locator(`[data-tweet-id="${celebTweet}"]`);
@@ -117,17 +130,21 @@ test("follow, live feed, infinite scroll, celebrity merge, likes, compose errors
   await expect(pageA.getByTestId("trending-item").first()).toBeVisible();
   await shot(pageA, "06-home-celebrity-marker");
 
-  // Infinite scroll: scroll to the end until B's 45 tweets and the celebrity's are all there, without duplicates.
+  // Infinite scroll: scroll to the end (until the feed says so) and B's 45 backfilled and 15 fanned-out
+  // tweets and the celebrity's are all there, without duplicates, none of them a trending suggestion.
   const tweets = pageA.getByTestId("tweet");
-  for (let i = 0; i < 10 && (await tweets.count()) < 46; i++) {
+  await expect(async () => {
     await pageA.getByTestId("feed-end").scrollIntoViewIfNeeded();
-    await pageA.waitForTimeout(400);
-  }
+    await expect(pageA.getByText("You're all caught up.")).toBeVisible({ timeout: 1000 });
+  }).toPass({ timeout: 60_000 });
   const ids = await tweets.evaluateAll((els) => els.map((e) => e.getAttribute("data-tweet-id")));
   expect(new Set(ids).size).toBe(ids.length);
   const texts = await tweets.locator(".text").allTextContents();
   for (let i = 0; i < 45; i++) expect(texts).toContain(`seed ${i} from ${b}`);
+  for (let i = 0; i < 15; i++) expect(texts).toContain(`late ${i} from ${b}`);
   expect(ids).toContain(celebTweet);
+  expect(ids).toEqual(expect.arrayContaining(late));
+  await expect(tweets.filter({ hasText: ` from ${b}` }).getByTestId("marker-suggested")).toHaveCount(0);
   await expect(pageA.getByText("You're all caught up.")).toBeVisible();
   await pageA.evaluate(() => window.scrollTo(0, 0));
 

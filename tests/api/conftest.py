@@ -3,6 +3,9 @@
 Starting processes costs seconds, so one API and one worker serve all tests of a module under a key prefix
 of their own (deleted afterwards). Tests create their own users with unique handles, so they do not depend
 on each other; tests that need an empty graph ask for the ``neo4j`` fixture as well.
+
+Trending suggestions are off unless a module sets ``STACK_SUGGESTIONS`` (test_graphql_queries.py, which
+tests them): a tweet that fan-out or a backfill lost must be missing from the feed, not suggested.
 """
 
 from __future__ import annotations
@@ -34,8 +37,9 @@ class Stack:
 
 
 @pytest.fixture(scope="module")
-def stack(test_settings: Settings) -> Iterator[Stack]:
-    settings = api_settings(test_settings, celebrity_threshold=CELEBRITY_THRESHOLD)
+def stack(test_settings: Settings, request: pytest.FixtureRequest) -> Iterator[Stack]:
+    suggestions = getattr(request.module, "STACK_SUGGESTIONS", 0)
+    settings = api_settings(test_settings, celebrity_threshold=CELEBRITY_THRESHOLD, suggestions=suggestions)
     api = start_api(settings, port=None, **GENEROUS_LIMITS)
     try:
         worker = start_worker(settings, FEEDLINE_WORKER_CLAIM_MIN_IDLE_MS="2000")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import time
 
 import pytest
 import redis.asyncio as aioredis
@@ -53,5 +54,10 @@ async def test_token_issue_resolve_revoke(redis: aioredis.Redis, settings: Setti
 async def test_token_expires(redis: aioredis.Redis, settings: Settings) -> None:
     store = TokenStore(redis, settings.key_prefix, ttl_seconds=1)
     token = await store.issue(7)
-    await asyncio.sleep(1.2)
+    assert await store.resolve(token) == 7
+    key = f"{settings.key_prefix}auth:tok:{hashlib.sha256(token.encode()).hexdigest()}"
+    deadline = time.monotonic() + 10
+    while await redis.exists(key):  # until Redis expires the token (about a second), not a fixed sleep
+        assert time.monotonic() < deadline, "the token did not expire"
+        await asyncio.sleep(0.02)
     assert await store.resolve(token) is None

@@ -6,11 +6,14 @@ import json
 from collections.abc import Iterator
 
 import pytest
+import redis as sync_redis
 from starlette.testclient import TestClient
 from starlette.websockets import WebSocketDisconnect
 
+from fanout.keys import Keys
 from feedline.app import create_app
 from feedline.settings import Settings
+from tests.api.gqlclient import new_handle
 
 
 @pytest.fixture
@@ -71,9 +74,27 @@ def test_invalid_documents_get_bad_user_input(client: TestClient) -> None:
         assert codes(gql(client, query)) == ["BAD_USER_INPUT"], query[:60]
 
 
-def test_errors_never_carry_a_stack_trace(client: TestClient) -> None:
-    body = gql(client, "{ homeTimeline { edges { cursor } } }")
+def test_errors_never_carry_a_stack_trace(client: TestClient, settings: Settings) -> None:
+    body = gql(client, "{ homeTimeline { edges { cursor } } }")  # an expected error
     assert set(body["errors"][0]["extensions"]) == {"code"}
+    # An unexpected one: the viewer's timeline key holds a string, so Redis answers WRONGTYPE mid-read.
+    signed = gql(
+        client,
+        'mutation($h: String!) { signUp(handle: $h, password: "long-enough-pw") { token user { id } } }',
+        h=new_handle(),
+    )["data"]["signUp"]
+    redis = sync_redis.Redis.from_url(settings.redis_url)
+    try:
+        redis.set(Keys(settings.key_prefix).timeline(int(signed["user"]["id"])), b"not a sorted set")
+        body = gql(client, "{ homeTimeline { edges { cursor } } }", token=signed["token"])
+    finally:
+        redis.delete(Keys(settings.key_prefix).timeline(int(signed["user"]["id"])))
+        redis.close()
+    assert body["data"] is None
+    [error] = body["errors"]
+    assert error["message"] == "Internal server error."
+    assert error["extensions"] == {"code": "INTERNAL_SERVER_ERROR"}
+    assert "WRONGTYPE" not in json.dumps(body) and "Traceback" not in json.dumps(body)
 
 
 def test_malformed_json_is_rejected(client: TestClient) -> None:

@@ -5,7 +5,9 @@ duplicates nothing; SIGTERM finishes the current page and exits cleanly; two wor
 from __future__ import annotations
 
 import asyncio
+import re
 import time
+from collections import Counter
 from collections.abc import Awaitable, Callable
 
 import redis.asyncio as aioredis
@@ -69,6 +71,20 @@ async def test_sigkill_mid_fanout_then_another_worker_finishes_exactly_once(
     keys = svc.keys
     env = {"FEEDLINE_WORKER_PAGE_SIZE": str(PAGE), "FEEDLINE_WORKER_CLAIM_MIN_IDLE_MS": "300"}
 
+    # Every live NEW event published on a follower's timeline channel, counted per channel.
+    published: Counter[bytes] = Counter()
+    pubsub = redis.pubsub()
+    await pubsub.psubscribe(keys.live_timeline(0).replace("{0}", "*"))
+    sentinel = keys.live_timeline(0).encode()
+
+    async def listen() -> None:
+        async for message in pubsub.listen():
+            if message["type"] == "pmessage":
+                published[message["channel"]] += 1
+                if message["channel"] == sentinel:
+                    return
+
+    listener = asyncio.create_task(listen())
     first = start_worker(settings, name="doomed", **env)
     with running(first):
         tweet = await svc.post_tweet(author, "to twenty thousand timelines")
@@ -105,6 +121,14 @@ async def test_sigkill_mid_fanout_then_another_worker_finishes_exactly_once(
     # Exactly once: every timeline is the marker plus this one tweet, nothing missing, nothing else.
     assert all(sorted(t) == sorted([BUILT, member]) for t in timelines)
     assert not await redis.exists(progress), "the checkpoint is removed with the acknowledgement"
+    # ... and every follower was told exactly once: no page's live events were published twice. Everything
+    # published before the sentinel (after the XACK) reaches the subscriber before it.
+    await redis.publish(sentinel.decode(), b"end")
+    await asyncio.wait_for(listener, 30)
+    await pubsub.aclose()
+    del published[sentinel]
+    del published[keys.live_timeline(author).encode()]  # the author's own NEW, from post_tweet
+    assert len(published) == FOLLOWERS and set(published.values()) == {1}, Counter(published.values())
 
 
 async def test_sigterm_finishes_the_current_page_and_exits(
@@ -155,5 +179,14 @@ async def test_two_workers_share_the_stream(
             return set(stored) == posted
 
         await wait_until(all_arrived, 30, "every post to reach the reader")
-    consumers = await redis.xinfo_consumers(svc.keys.fanout_stream, FANOUT_GROUP)
-    assert {c["name"] for c in consumers} == {b"one", b"two"}
+        codes = [one.stop(timeout=20), two.stop(timeout=20)]
+    assert codes == [0, 0], one.output() + two.output()
+    # Each worker says how many messages it acknowledged as it stops: both took part, and together they
+    # did every post exactly once.
+    done = {}
+    for proc, name in ((one, "one"), (two, "two")):
+        match = re.search(rf"fan-out worker {name} stopped \((\d+) messages done\)", proc.output())
+        assert match, proc.output()
+        done[name] = int(match.group(1))
+    assert done["one"] > 0 and done["two"] > 0, done
+    assert done["one"] + done["two"] == len(posted), done

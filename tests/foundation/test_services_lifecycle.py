@@ -67,12 +67,23 @@ def test_up_twice_down_and_up_again(lifecycle_plan: services.ServicePlan) -> Non
 
 
 def test_down_leaves_foreign_processes_alone(lifecycle_plan: services.ServicePlan, tmp_path) -> None:
-    # A pid file pointing at someone else's process must not make `down` kill it... unless it is ours:
-    # we only ever signal pids from our own pid files, so a missing pid file means nothing is stopped.
-    sleeper = subprocess.Popen(["sleep", "30"])
+    """Stale pid files (the service died, its pid was reused) naming someone else's processes: `down` and
+    `status` must see nothing of ours running, signal nothing, and clear the stale files."""
+    sleeper = subprocess.Popen(["sleep", "300"])
+    # Right binary name, wrong place: a redis-server of someone else's (argv[0] says redis-server).
+    impostor = subprocess.Popen(["bash", "-c", "exec -a redis-server sleep 300"], cwd=tmp_path)
     try:
+        for pidfile, pid in (
+            (lifecycle_plan.redis_pidfile, impostor.pid),
+            (lifecycle_plan.neo4j_pidfile, sleeper.pid),
+        ):
+            pidfile.parent.mkdir(parents=True, exist_ok=True)
+            pidfile.write_text(f"{pid}\n")
+        assert [s.pid for s in services.status(lifecycle_plan)] == [None, None, None]
         assert services.down(lifecycle_plan) == {"neo4j": False, "redis": False}
-        assert sleeper.poll() is None
+        assert sleeper.poll() is None and impostor.poll() is None, "down signalled a foreign process"
+        assert not lifecycle_plan.redis_pidfile.exists() and not lifecycle_plan.neo4j_pidfile.exists()
     finally:
-        sleeper.kill()
-        sleeper.wait()
+        for proc in (sleeper, impostor):
+            proc.kill()
+            proc.wait()
