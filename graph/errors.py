@@ -40,7 +40,14 @@ class Unauthenticated(FeedlineError):
 
 
 class RateLimited(FeedlineError):
+    """Too many requests; ``retry_after`` is how many seconds until the client may try again (the API answers
+    it as ``extensions.retryAfter``)."""
+
     code = "RATE_LIMITED"
+
+    def __init__(self, message: str, retry_after: int = 1) -> None:
+        super().__init__(message)
+        self.retry_after = max(1, int(retry_after))
 
 
 class ServiceUnavailable(FeedlineError):

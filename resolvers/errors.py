@@ -11,7 +11,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from strawberry.extensions import MaskErrors
 
-from graph.errors import FeedlineError
+from graph.errors import FeedlineError, RateLimited
 
 log = logging.getLogger("feedline.api.errors")
 
@@ -51,6 +51,9 @@ class CodedErrors(MaskErrors):
 
     def anonymise_error(self, error: GraphQLError) -> GraphQLError:
         code, message = classify(error)
+        extensions: dict[str, object] = {"code": code}
+        if isinstance(error.original_error, RateLimited):
+            extensions["retryAfter"] = error.original_error.retry_after  # seconds until a retry may pass
         return GraphQLError(
             message=message,
             nodes=error.nodes,
@@ -58,5 +61,5 @@ class CodedErrors(MaskErrors):
             positions=error.positions,
             path=error.path,
             original_error=None,
-            extensions={"code": code},
+            extensions=extensions,
         )

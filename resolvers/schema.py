@@ -14,6 +14,7 @@ from graph.errors import FeedlineError
 from resolvers.errors import BACKEND_DOWN, CodedErrors
 from resolvers.limits import limit_extensions
 from resolvers.metrics import OperationMetrics
+from resolvers.ratelimits import RequestGuards
 from resolvers.scalars import DATETIME_SCALAR, DateTime
 from resolvers.types import (
     AuthPayload,
@@ -158,7 +159,7 @@ schema = FeedlineSchema(
     query=Query,
     mutation=Mutation,
     subscription=Subscription,
-    extensions=[OperationMetrics, FreshLoaders, *limit_extensions(), CodedErrors],
+    extensions=[OperationMetrics, FreshLoaders, *limit_extensions(), RequestGuards, CodedErrors],
     config=StrawberryConfig(scalar_map={DateTime: DATETIME_SCALAR}),
 )
 
