@@ -110,7 +110,9 @@ def serve(
             settings.http_body_timeout_seconds,
             settings.http_max_header_bytes,
         ),
-        ws="websockets",
+        # The sans-I/O implementation: the legacy one is deprecated and its keepalive ping raised an
+        # AssertionError (a logged traceback) when it met a send blocked on a slow client.
+        ws="websockets-sansio",
         # A websocket message is bounded like an HTTP body (the document limit).
         ws_max_size=MAX_DOCUMENT_BYTES,
         timeout_keep_alive=settings.http_keep_alive_seconds,
