@@ -68,10 +68,17 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         if not self.parser.should_upgrade() and self.cycle is not None and self.cycle.more_body:
             self._body_timer = self.loop.call_later(self.body_timeout, self._body_timed_out)
 
+    def on_body(self, body: bytes) -> None:
+        if self.transport.is_closing() or self.cycle is None:
+            return  # refused before the request began: nothing to feed
+        super().on_body(body)
+
     def on_message_complete(self) -> None:
         if self._body_timer is not None:
             self._body_timer.cancel()
             self._body_timer = None
+        if self.transport.is_closing() or self.cycle is None:
+            return
         super().on_message_complete()
 
     def handle_websocket_upgrade(self) -> None:

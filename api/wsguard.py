@@ -57,6 +57,7 @@ class SessionGuard:
         self._unwatch: Callable[[], None] | None = None
         self._expiry: asyncio.Task[None] | None = None
         self._viewer: int | None = None
+        self._closing: asyncio.Task[None] | None = None  # keeps the closing task referenced
 
     # --- protocol specifics -------------------------------------------------------------------------------
     def running_operations(self) -> int:
@@ -108,7 +109,7 @@ class SessionGuard:
         if self._revoked:
             return
         self._revoked = True
-        asyncio.get_running_loop().create_task(self._close_forbidden())
+        self._closing = asyncio.get_running_loop().create_task(self._close_forbidden())
 
     async def _close_forbidden(self) -> None:
         self._revoked = True

@@ -209,3 +209,27 @@ async def test_the_server_survives_abuse_with_bounded_memory(server: tuple[Setti
     print(f"\nAPI RSS: {at_rest:.0f} MB at rest, {peak:.0f} MB at the peak (bound {RSS_BOUND_MB} MB)")
     assert peak < RSS_BOUND_MB
     assert MAX_DOCUMENT_BYTES < CHUNK  # a single chunk already exceeds the body limit
+
+
+async def test_oversized_headers_are_refused(server: tuple[Settings, Proc]) -> None:
+    _, api = server
+    assert api.base_url is not None
+    host, port = "127.0.0.1", int(api.base_url.rsplit(":", 1)[1])
+    reader, writer = await asyncio.open_connection(host, port)
+    try:
+        writer.write(b"GET /healthz HTTP/1.1\r\nHost: feedline\r\n")
+        for i in range(64):  # 64 KB of headers, over the 32 KB default
+            writer.write(b"X-Big-%d: " % i + b"y" * 1000 + b"\r\n")
+        writer.write(b"\r\n")
+        await writer.drain()
+        status_line = await asyncio.wait_for(reader.readline(), 10)
+        assert status_line.split()[1] == b"431", status_line
+        with contextlib.suppress(ConnectionResetError):  # then closed (reset: our headers were left unread)
+            await asyncio.wait_for(reader.read(), 10)
+    finally:
+        writer.close()
+    gql = Gql(api.base_url)
+    try:
+        assert (await gql.http.get("/healthz")).status_code == 200
+    finally:
+        await gql.aclose()
