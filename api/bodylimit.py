@@ -1,28 +1,29 @@
 """Request bodies are bounded as they stream in: a body over the limit is answered 413 as soon as its declared
 length (Content-Length) or the bytes received so far (chunked bodies) pass it, without reading the rest.
 
-The connection is closed after the 413 (``connection: close``), so the unread remainder is never parsed.
+The connection is closed after the 413 (``connection: close``, after at most a second of reading and dropping
+what is in flight), so the unread remainder is never parsed.
 """
 
 from __future__ import annotations
 
-from starlette.responses import JSONResponse
+import asyncio
+import contextlib
+
+import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from resolvers.metrics import ERRORS
 
+LINGER_SECONDS = 1.0
+LINGER_BYTES = 4 * 1024 * 1024
+REFUSAL = orjson.dumps(
+    {"errors": [{"message": "request body too large", "extensions": {"code": "BAD_USER_INPUT"}}]}
+)
+
 
 class BodyTooLarge(Exception):
     pass
-
-
-def too_large() -> JSONResponse:
-    ERRORS.labels(code="BAD_USER_INPUT").inc()
-    return JSONResponse(
-        {"errors": [{"message": "request body too large", "extensions": {"code": "BAD_USER_INPUT"}}]},
-        status_code=413,
-        headers={"connection": "close"},
-    )
 
 
 def declared_length(scope: Scope) -> int | None:
@@ -30,6 +31,29 @@ def declared_length(scope: Scope) -> int | None:
         if name == b"content-length":
             return int(value) if value.isdigit() else None
     return None
+
+
+async def refuse(receive: Receive, send: Send) -> None:
+    """413, then a short lingering close: what the client is still sending is read and dropped for up to
+    LINGER_SECONDS / LINGER_BYTES before the connection closes, so the client reads the 413 instead of a
+    reset (closing a socket with unread data resets it, and the reset can destroy the unread answer)."""
+    ERRORS.labels(code="BAD_USER_INPUT").inc()
+    headers = [
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(REFUSAL)).encode()),
+        (b"connection", b"close"),
+    ]
+    await send({"type": "http.response.start", "status": 413, "headers": headers})
+    await send({"type": "http.response.body", "body": REFUSAL, "more_body": True})
+    drained = 0
+    with contextlib.suppress(Exception):
+        async with asyncio.timeout(LINGER_SECONDS):
+            while drained < LINGER_BYTES:
+                message = await receive()
+                if message["type"] != "http.request" or not message.get("more_body", False):
+                    break
+                drained += len(message.get("body", b""))
+    await send({"type": "http.response.body", "body": b"", "more_body": False})
 
 
 class BodyLimit:
@@ -43,7 +67,7 @@ class BodyLimit:
             return
         declared = declared_length(scope)
         if declared is not None and declared > self.max_bytes:
-            await too_large()(scope, receive, send)
+            await refuse(receive, send)
             return
         received = 0
         started = False
@@ -67,4 +91,4 @@ class BodyLimit:
         except BodyTooLarge:
             if started:  # the app answered before reading all of it; nothing more to say
                 return
-            await too_large()(scope, receive, send)
+            await refuse(receive, send)
