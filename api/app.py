@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 
 import redis.asyncio as aioredis
 from starlette.applications import Starlette
@@ -11,14 +12,18 @@ from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.routing import Route, WebSocketRoute
 
+from api.bodylimit import BodyLimit
+from api.clientaddr import ClientAddress
 from api.config import ApiConfig
 from api.graphql_view import FeedlineGraphQL, build_feed_service
 from api.health import healthz, readyz
 from api.metrics import metrics
 from api.persisted import PersistedDocuments
 from api.static import TRUSTED_DOCUMENT_MANIFESTS, GuideCors, guide_origins, static_routes
+from api.wsguard import GuardedLegacyWSHandler, GuardedTransportWSHandler
 from graph.driver import open_driver
 from graph.schema import apply_schema
+from resolvers.limits import MAX_DOCUMENT_BYTES
 
 NEO4J_RETRY_S = 5.0
 REDIS_POOL_SIZE = 256
@@ -55,6 +60,12 @@ def create_app(config: ApiConfig) -> Starlette:
             await app.state.redis.aclose()
 
     graphql = FeedlineGraphQL(PersistedDocuments.from_manifests(TRUSTED_DOCUMENT_MANIFESTS))
+    # Websocket sessions checked for their whole life and bounded (api/wsguard.py).
+    graphql.graphql_transport_ws_handler_class = GuardedTransportWSHandler
+    graphql.graphql_ws_handler_class = GuardedLegacyWSHandler
+    graphql.connection_init_wait_timeout = timedelta(seconds=config.ws_init_timeout_seconds)
+    graphql.max_subscriptions_per_connection = config.max_subscriptions_per_connection
+    graphql.max_subscriptions_per_user = config.max_subscriptions_per_user  # type: ignore[attr-defined]
     routes = [
         Route("/healthz", healthz, methods=["GET"]),
         Route("/readyz", readyz, methods=["GET"]),
@@ -64,7 +75,10 @@ def create_app(config: ApiConfig) -> Starlette:
         *static_routes(),  # last: `/{path}` catches client-side routes
     ]
     middleware = [
-        # Outermost: answers the Neo4j Browser's preflight for the guide before CORSMiddleware refuses it.
+        # Outermost: the client address (trusted proxies only) and bodies bounded as they stream in.
+        Middleware(ClientAddress, trusted_proxies=config.trusted_proxies),
+        Middleware(BodyLimit, max_bytes=MAX_DOCUMENT_BYTES),
+        # Then: answers the Neo4j Browser's preflight for the guide before CORSMiddleware refuses it.
         Middleware(GuideCors, origins=guide_origins(config.neo4j_http_port)),
         Middleware(
             CORSMiddleware,

@@ -20,3 +20,8 @@ class ApiConfig:
     token_ttl_seconds: int
     rate_limits: RateLimits
     engine: EngineConfig
+    # Security limits (README, "Security").
+    trusted_proxies: tuple[str, ...] = ()
+    max_subscriptions_per_connection: int = 8
+    max_subscriptions_per_user: int = 32
+    ws_init_timeout_seconds: float = 10.0

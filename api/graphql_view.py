@@ -27,7 +27,7 @@ from api.config import ApiConfig
 from api.hub import LiveHub
 from api.metrics import LIVE_CONNECTIONS
 from api.persisted import CodedHTTPException, PersistedDocuments, PersistedQueries
-from api.ratelimit import RateLimiter
+from api.ratelimit import ClientLimits, RateLimiter
 from api.static import graphiql_page
 from auth.tokens import TokenStore, parse_bearer
 from fanout.service import FeedService
@@ -227,12 +227,9 @@ class FeedlineGraphQL(PersistedQueries, GraphQL[RequestContext, None]):
         self, request: Request | WebSocket, response: Response | WebSocket
     ) -> RequestContext:
         state = request.app.state
+        # The peer address, or the client's behind a trusted proxy (api.clientaddr rewrites scope["client"]).
         client_ip = request.client.host if request.client else "unknown"
-        limiter: RateLimiter = state.rate_limiter
-
-        async def rate_limit(action: str, subject: str) -> None:
-            await limiter.check(action, client_ip, subject)
-
+        rate_limit = ClientLimits(state.rate_limiter, client_ip)
         if isinstance(request, WebSocket):
             websocket = request
 
@@ -380,6 +377,6 @@ def build_feed_service(app_state: Any, config: ApiConfig) -> None:
     """Put the engine facade and token store on app.state (called from the app lifespan)."""
     prefix = config.engine.key_prefix
     app_state.feed_service = FeedService(app_state.neo4j, app_state.redis, config.engine)
-    app_state.hub = LiveHub(app_state.redis)
-    app_state.rate_limiter = RateLimiter(app_state.redis, prefix, config.rate_limits)
     app_state.tokens = TokenStore(app_state.redis, prefix, config.token_ttl_seconds)
+    app_state.hub = LiveHub(app_state.redis, revocation_channel=app_state.tokens.revocation_channel)
+    app_state.rate_limiter = RateLimiter(app_state.redis, prefix, config.rate_limits)

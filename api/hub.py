@@ -3,6 +3,9 @@
 Channels are reference-counted: the first subscriber of a channel SUBSCRIBEs, the last one to leave
 UNSUBSCRIBEs. Each subscriber has a bounded queue; a subscriber that falls behind is cut off (its iterator
 raises SlowConsumer) rather than letting memory grow or slowing everyone else down.
+
+The same connection carries token revocations (``auth.tokens.revocation_channel``): websocket connections
+watch the digest of their token and are told at once when any process revokes it.
 """
 
 from __future__ import annotations
@@ -11,7 +14,7 @@ import asyncio
 import contextlib
 import logging
 from collections import defaultdict
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable
 
 import redis.asyncio as aioredis
 
@@ -58,14 +61,66 @@ class Subscriber:
         await self._hub._remove(self, set(self.channels))
 
 
+class _RevocationListener(Subscriber):
+    """The hub's member of the revocation channel: calls the watchers of each revoked token digest."""
+
+    def offer(self, channel: bytes, data: bytes) -> None:
+        digest = data.decode("ascii", "replace") if isinstance(data, bytes) else str(data)
+        for on_revoked in list(self._hub._watchers.get(digest, ())):
+            try:
+                on_revoked()
+            except Exception:
+                log.exception("revocation watcher failed")
+
+
 class LiveHub:
-    def __init__(self, redis: aioredis.Redis, max_queue: int = DEFAULT_QUEUE_SIZE) -> None:
+    def __init__(
+        self,
+        redis: aioredis.Redis,
+        max_queue: int = DEFAULT_QUEUE_SIZE,
+        revocation_channel: str | None = None,
+    ) -> None:
         self._pubsub = redis.pubsub()  # subscribe acks are needed: see _add
         self._acks: dict[str, asyncio.Event] = {}
         self._max_queue = max_queue
         self._members: dict[str, set[Subscriber]] = defaultdict(set)
         self._lock = asyncio.Lock()
         self._reader: asyncio.Task[None] | None = None
+        self._revocation_channel = revocation_channel
+        self._watchers: dict[str, set[Callable[[], None]]] = defaultdict(set)
+        self._revocations = _RevocationListener(self, 1)
+        self._revocations_subscribed: asyncio.Future[None] | None = None
+
+    async def watch_revocation(self, digest: str, on_revoked: Callable[[], None]) -> Callable[[], None]:
+        """Call ``on_revoked`` (on the event loop, without awaiting) when the token with this digest is revoked
+        by any process; returns when the revocation channel is subscribed, so no later revocation is missed.
+        Returns the function that stops watching."""
+        if self._revocation_channel is None:
+            raise RuntimeError("this hub was built without a revocation channel")
+        self._watchers[digest].add(on_revoked)
+        if self._revocations_subscribed is None or (
+            self._revocations_subscribed.done() and self._revocations_subscribed.exception() is not None
+        ):
+            self._revocations_subscribed = asyncio.ensure_future(
+                self._revocations.add([self._revocation_channel])
+            )
+        try:
+            await asyncio.shield(self._revocations_subscribed)
+        except BaseException:
+            self._unwatch(digest, on_revoked)
+            raise
+        return lambda: self._unwatch(digest, on_revoked)
+
+    def _unwatch(self, digest: str, on_revoked: Callable[[], None]) -> None:
+        watchers = self._watchers.get(digest)
+        if watchers is not None:
+            watchers.discard(on_revoked)
+            if not watchers:
+                del self._watchers[digest]
+
+    @property
+    def watched_tokens(self) -> int:
+        return len(self._watchers)
 
     @contextlib.asynccontextmanager
     async def subscriber(self, channels: Iterable[str] = ()) -> AsyncIterator[Subscriber]:

@@ -34,6 +34,7 @@ def api_config(settings: Settings) -> ApiConfig:
         ApiConfig,
         settings,
         cors_origins=tuple(settings.cors_origins),
+        trusted_proxies=tuple(settings.trusted_proxies),
         rate_limits=_values_for(RateLimits, settings, prefix="rate_limit_"),
         engine=engine_config(settings),
     )

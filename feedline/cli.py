@@ -93,24 +93,48 @@ def serve(
     """Run the API: GraphQL over HTTP and websockets, GraphiQL, the web client, health and metrics."""
     import uvicorn
 
+    from api.server import guarded_protocol
     from feedline.app import create_app
-    from feedline.telemetry import configure_logging, setup_tracing
+    from resolvers.limits import MAX_DOCUMENT_BYTES
 
     settings = get_settings()
-    configure_logging(settings.log_format)
-    setup_tracing("feedline-api", settings.otlp_endpoint)
+    _raise_open_files_limit(settings.max_connections + 512)
     uvicorn.run(
         create_app(settings),
         host=host or settings.host,
         port=port or settings.port,
         loop="uvloop",
-        http="httptools",
+        # httptools with a header timeout, a body timeout and a header size cap (api/server.py).
+        http=guarded_protocol(
+            settings.http_header_timeout_seconds,
+            settings.http_body_timeout_seconds,
+            settings.http_max_header_bytes,
+        ),
+        # The sans-I/O implementation: the legacy one is deprecated and its keepalive ping raised an
+        # AssertionError (a logged traceback) when it met a send blocked on a slow client.
         ws="websockets-sansio",
+        # A websocket message is bounded like an HTTP body (the document limit).
+        ws_max_size=MAX_DOCUMENT_BYTES,
+        timeout_keep_alive=settings.http_keep_alive_seconds,
+        limit_concurrency=settings.max_connections,
+        # X-Forwarded-For is handled by the app, from FEEDLINE_TRUSTED_PROXIES only (api/clientaddr.py);
+        # uvicorn's default would believe it from any local client.
+        proxy_headers=False,
         log_level="info",
         log_config=None,  # uvicorn's loggers go to the root handler configure_logging installed
         access_log=False,
         lifespan="on",
     )
+
+
+def _raise_open_files_limit(wanted: int) -> None:
+    """Room for max_connections sockets plus Redis, Neo4j and files (up to the hard limit)."""
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    target = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
+    if soft != resource.RLIM_INFINITY and soft < target:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
 
 
 @app.command()

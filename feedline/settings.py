@@ -93,6 +93,56 @@ class Settings(BaseSettings):
     )
     rate_limit_posts_per_user: int = Field(30, ge=1, description="postTweet calls per user per window.")
     rate_limit_posts_per_ip: int = Field(120, ge=1, description="postTweet calls per client IP per window.")
+    rate_limit_login_backoff_after: int = Field(
+        20,
+        ge=1,
+        description="logIn attempts on one handle (from all addresses) per window after which the per-handle "
+        "back-off applies (an address's first attempt in a window is never refused by it).",
+    )
+    rate_limit_login_backoff_max_seconds: int = Field(
+        60, ge=1, description="Longest per-handle logIn back-off (it doubles per attempt past the threshold)."
+    )
+    rate_limit_mutations_per_user: int = Field(120, ge=1, description="Mutations per user per window.")
+    rate_limit_mutations_per_ip: int = Field(600, ge=1, description="Mutations per client IP per window.")
+    rate_limit_reads_per_user: int = Field(1200, ge=1, description="Query root fields per user per window.")
+    rate_limit_reads_per_ip: int = Field(
+        3000, ge=1, description="Query root fields per client IP per window."
+    )
+    rate_limit_subscriptions_per_user: int = Field(
+        60, ge=1, description="Subscriptions started per user per window."
+    )
+    rate_limit_subscriptions_per_ip: int = Field(
+        600, ge=1, description="Subscriptions started per client IP per window."
+    )
+    trusted_proxies: list[str] = Field(
+        default_factory=list,
+        description="Addresses or CIDR networks of reverse proxies whose X-Forwarded-For is believed (none: "
+        "the header is ignored and the peer address is the client).",
+    )
+    max_subscriptions_per_connection: int = Field(
+        8, ge=1, description="Operations a websocket connection may have running at once."
+    )
+    max_subscriptions_per_user: int = Field(
+        32, ge=1, description="Operations one user may have running over websockets, per API process."
+    )
+    ws_init_timeout_seconds: float = Field(
+        10.0, gt=0, description="A websocket that sends no connection_init within this time is closed (4408)."
+    )
+    http_header_timeout_seconds: float = Field(
+        10.0, gt=0, description="Time a client has to send a request's headers (slowloris guard)."
+    )
+    http_body_timeout_seconds: float = Field(
+        30.0, gt=0, description="Time a client has to send a request's body once its headers are in."
+    )
+    http_keep_alive_seconds: int = Field(
+        5, ge=1, description="Idle keep-alive connections are closed after this."
+    )
+    http_max_header_bytes: int = Field(
+        32 * 1024, ge=1024, description="Largest request line plus headers; larger requests get 431."
+    )
+    max_connections: int = Field(
+        2048, ge=16, description="Connections (HTTP and websocket) served at once; more get 503."
+    )
 
     # --- observability ------------------------------------------------------------------------------------
     otlp_endpoint: str = Field(

@@ -40,14 +40,14 @@ class Unauthenticated(FeedlineError):
 
 
 class RateLimited(FeedlineError):
-    """Over a rate limit; ``retry_after`` (seconds until the window resets) becomes ``extensions.retryAfter``
-    and, on HTTP, a ``Retry-After`` header."""
+    """Too many requests; ``retry_after`` is how many seconds until the client may try again (the API answers
+    it as ``extensions.retryAfter``)."""
 
     code = "RATE_LIMITED"
 
-    def __init__(self, message: str, retry_after: int | None = None) -> None:
+    def __init__(self, message: str, retry_after: int = 1) -> None:
         super().__init__(message)
-        self.retry_after = retry_after
+        self.retry_after = max(1, int(retry_after))
 
 
 class ServiceUnavailable(FeedlineError):

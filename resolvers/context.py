@@ -33,6 +33,9 @@ class RequestContext:
         self.transport: Transport = transport
         # Set by strawberry from the websocket connection_init payload.
         self.connection_params: Any = None
+        # The API's rate limiter bound to this client (api.ratelimit.ClientLimits): the services' hook, and the
+        # per-operation limits of resolvers/ratelimits.py.
+        self.rate_limit = rate_limit
         self.loaders = Loaders(service, self.viewer)
         # --- services ---
         self.accounts = Accounts(service, tokens, self.viewer, self.loaders, rate_limit)

@@ -33,7 +33,7 @@ def extensions_of(error: GraphQLError, code: str) -> dict[str, object]:
     """extensions of the client-facing error: the code, plus retryAfter (seconds) for RATE_LIMITED."""
     extensions: dict[str, object] = {"code": code}
     original = error.original_error
-    if isinstance(original, RateLimited) and original.retry_after is not None:
+    if isinstance(original, RateLimited):  # seconds until a retry may pass
         extensions["retryAfter"] = original.retry_after
     return extensions
 

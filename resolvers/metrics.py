@@ -40,6 +40,7 @@ class OperationMetrics(SchemaExtension):
         span = trace.get_current_span()
         span.update_name(f"graphql {kind} {name}")
         span.set_attribute("graphql.operation.type", kind)
+        span.set_attribute("graphql.operation.name", self.execution_context.operation_name or "")
 
     def on_operation(self) -> Iterator[None]:
         started = time.perf_counter()

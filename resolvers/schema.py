@@ -17,6 +17,7 @@ from resolvers.info import Info
 from resolvers.limits import limit_extensions
 from resolvers.metrics import OperationMetrics
 from resolvers.operations import HttpOperationSelection
+from resolvers.ratelimits import RequestGuards
 from resolvers.scalars import DATETIME_SCALAR, DateTime
 from resolvers.types import (
     AuthPayload,
@@ -180,7 +181,14 @@ schema = FeedlineSchema(
     query=Query,
     mutation=Mutation,
     subscription=Subscription,
-    extensions=[OperationMetrics, FreshLoaders, *limit_extensions(), HttpOperationSelection, CodedErrors],
+    extensions=[
+        OperationMetrics,
+        FreshLoaders,
+        *limit_extensions(),
+        HttpOperationSelection,
+        RequestGuards,
+        CodedErrors,
+    ],
     config=StrawberryConfig(scalar_map={DateTime: DATETIME_SCALAR}),
 )
 

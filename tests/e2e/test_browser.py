@@ -34,6 +34,9 @@ RELAXED_LIMITS = {
     "FEEDLINE_RATE_LIMIT_POSTS_PER_USER": "500",
     "FEEDLINE_RATE_LIMIT_POSTS_PER_IP": "1000",
     "FEEDLINE_RATE_LIMIT_AUTH_PER_IP": "500",
+    "FEEDLINE_RATE_LIMIT_MUTATIONS_PER_IP": "5000",
+    "FEEDLINE_RATE_LIMIT_READS_PER_IP": "20000",
+    "FEEDLINE_RATE_LIMIT_SUBSCRIPTIONS_PER_IP": "5000",
 }
 BUILD_INPUTS = ("src", "index.html", "vite.config.ts", "tsconfig.json", "package.json", "package-lock.json")
 
