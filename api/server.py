@@ -1,15 +1,18 @@
 """uvicorn's httptools protocol with the limits uvicorn lacks: a header timeout (slowloris: a connection that
 sends nothing, or a header line now and then, is closed), a body timeout, and a cap on request line + header
 bytes (431). uvicorn itself provides the keep-alive timeout, the connection cap (``limit_concurrency``: 503)
-and the websocket message size (``ws_max_size``); ``feedline serve`` sets all of them.
+and the websocket message size (``ws_max_size``); ``run`` sets all of them.
 """
 
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass
 from typing import Any
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
+from resolvers.limits import MAX_DOCUMENT_BYTES
 
 
 def _plain_response(status: bytes, text: bytes) -> bytes:
@@ -123,3 +126,52 @@ def guarded_protocol(
             "max_header_bytes": max_header_bytes,
         },
     )
+
+
+@dataclass(frozen=True)
+class ServerLimits:
+    header_timeout_seconds: float
+    body_timeout_seconds: float
+    max_header_bytes: int
+    keep_alive_seconds: int
+    max_connections: int
+
+
+def run(app: Any, *, host: str, port: int, limits: ServerLimits) -> None:
+    """Serve ``app`` with uvicorn until SIGTERM/SIGINT (`feedline serve`)."""
+    import uvicorn
+
+    _raise_open_files_limit(limits.max_connections + 512)
+    uvicorn.run(
+        app,
+        host=host,
+        port=port,
+        loop="uvloop",
+        http=guarded_protocol(
+            limits.header_timeout_seconds, limits.body_timeout_seconds, limits.max_header_bytes
+        ),
+        # The sans-I/O implementation: the legacy one is deprecated and its keepalive ping raised an
+        # AssertionError (a logged traceback) when it met a send blocked on a slow client.
+        ws="websockets-sansio",
+        # A websocket message is bounded like an HTTP body (the document limit).
+        ws_max_size=MAX_DOCUMENT_BYTES,
+        timeout_keep_alive=limits.keep_alive_seconds,
+        limit_concurrency=limits.max_connections,
+        # X-Forwarded-For is handled by the app, from the trusted proxies only (api/clientaddr.py); uvicorn's
+        # default would believe it from any local client.
+        proxy_headers=False,
+        log_level="info",
+        log_config=None,  # uvicorn's loggers go to the root handler the process's logging set-up installed
+        access_log=False,
+        lifespan="on",
+    )
+
+
+def _raise_open_files_limit(wanted: int) -> None:
+    """Room for max_connections sockets plus Redis, Neo4j and files (up to the hard limit)."""
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    target = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
+    if soft != resource.RLIM_INFINITY and soft < target:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))

@@ -13,6 +13,7 @@ from starlette.applications import Starlette
 from api.app import create_app as create_api_app
 from api.config import ApiConfig
 from api.ratelimit import RateLimits
+from api.server import ServerLimits
 from fanout.config import EngineConfig
 from feedline.settings import Settings
 
@@ -39,6 +40,13 @@ def api_config(settings: Settings) -> ApiConfig:
         engine=engine_config(settings),
     )
     return config
+
+
+def server_limits(settings: Settings) -> ServerLimits:
+    limits: ServerLimits = _values_for(
+        ServerLimits, settings, "http_", max_connections=settings.max_connections
+    )
+    return limits
 
 
 def create_app(settings: Settings) -> Starlette:

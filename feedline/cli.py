@@ -1,4 +1,5 @@
-"""The `feedline` command: local services, the API, the fan-out worker, seeding, benchmarks, the schema.
+"""The `feedline` command: local services (ops/cli.py), the API, the fan-out worker, seeding, benchmarks, the
+schema.
 
 Each command reads the settings once and hands plain values inward; heavy imports happen inside the
 commands so `feedline services status` stays instant.
@@ -6,83 +7,20 @@ commands so `feedline services status` stays instant.
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
 from feedline.settings import PROJECT_ROOT, Settings, get_settings
-from ops import services as local_services
+from ops.cli import services_app
 
 app = typer.Typer(
     help="Feedline: a hybrid fan-out home-feed service.", no_args_is_help=True, add_completion=False
 )
-services_app = typer.Typer(
-    help="Local Redis and Neo4j on loopback (state under .feedline/).", no_args_is_help=True
-)
 app.add_typer(services_app, name="services")
 console = Console()
-
-TestSlot = Annotated[
-    int | None,
-    typer.Option("--test-slot", help="Act on the private services of a pytest session (0..9) instead."),
-]
-
-
-def _plan(test_slot: int | None) -> local_services.ServicePlan:
-    if test_slot is not None:
-        return local_services.ServicePlan.for_test_slot(test_slot)
-    return local_services.ServicePlan.from_settings(get_settings())
-
-
-def _log(message: str) -> None:
-    console.print(f"[dim]·[/dim] {message}")
-
-
-@services_app.command("up")
-def services_up(test_slot: TestSlot = None) -> None:
-    """Install (if needed) and start Redis and Neo4j. Safe to run twice."""
-    plan = _plan(test_slot)
-    started_at = time.monotonic()
-    try:
-        with console.status("starting Redis and Neo4j…"):
-            started = local_services.up(plan, log=_log)
-    except local_services.ServiceError as error:
-        console.print(f"[red]services up failed:[/red] {error}")
-        raise typer.Exit(1) from error
-    for name, now in started.items():
-        console.print(f"{name}: {'started' if now else 'already running'}")
-    console.print(f"[green]ready[/green] in {time.monotonic() - started_at:.1f}s")
-    _print_status(plan)
-
-
-@services_app.command("down")
-def services_down(test_slot: TestSlot = None) -> None:
-    """Stop the Redis and Neo4j that `services up` started (nothing else)."""
-    for name, was_running in local_services.down(_plan(test_slot)).items():
-        console.print(f"{name}: {'stopped' if was_running else 'was not running'}")
-
-
-@services_app.command("status")
-def services_status(test_slot: TestSlot = None) -> None:
-    """Show whether our Redis and Neo4j run, with their ports."""
-    _print_status(_plan(test_slot))
-
-
-def _print_status(plan: local_services.ServicePlan) -> None:
-    table = Table("service", "pid", "port", "answering", "url")
-    for item in local_services.status(plan):
-        table.add_row(
-            item.name,
-            str(item.pid or "-"),
-            str(item.port),
-            "[green]yes[/green]" if item.answering else "[red]no[/red]",
-            item.url,
-        )
-    console.print(table)
 
 
 @app.command()
@@ -91,50 +29,15 @@ def serve(
     port: Annotated[int | None, typer.Option(help="Port (default: FEEDLINE_PORT).")] = None,
 ) -> None:
     """Run the API: GraphQL over HTTP and websockets, GraphiQL, the web client, health and metrics."""
-    import uvicorn
-
-    from api.server import guarded_protocol
-    from feedline.app import create_app
-    from resolvers.limits import MAX_DOCUMENT_BYTES
+    from api import server
+    from feedline.app import create_app, server_limits
+    from ops.telemetry import configure_logging, setup_tracing
 
     settings = get_settings()
-    _raise_open_files_limit(settings.max_connections + 512)
-    uvicorn.run(
-        create_app(settings),
-        host=host or settings.host,
-        port=port or settings.port,
-        loop="uvloop",
-        # httptools with a header timeout, a body timeout and a header size cap (api/server.py).
-        http=guarded_protocol(
-            settings.http_header_timeout_seconds,
-            settings.http_body_timeout_seconds,
-            settings.http_max_header_bytes,
-        ),
-        # The sans-I/O implementation: the legacy one is deprecated and its keepalive ping raised an
-        # AssertionError (a logged traceback) when it met a send blocked on a slow client.
-        ws="websockets-sansio",
-        # A websocket message is bounded like an HTTP body (the document limit).
-        ws_max_size=MAX_DOCUMENT_BYTES,
-        timeout_keep_alive=settings.http_keep_alive_seconds,
-        limit_concurrency=settings.max_connections,
-        # X-Forwarded-For is handled by the app, from FEEDLINE_TRUSTED_PROXIES only (api/clientaddr.py);
-        # uvicorn's default would believe it from any local client.
-        proxy_headers=False,
-        log_level="info",
-        log_config=None,  # uvicorn's loggers go to the root handler configure_logging installed
-        access_log=False,
-        lifespan="on",
-    )
-
-
-def _raise_open_files_limit(wanted: int) -> None:
-    """Room for max_connections sockets plus Redis, Neo4j and files (up to the hard limit)."""
-    import resource
-
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    target = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
-    if soft != resource.RLIM_INFINITY and soft < target:
-        resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+    configure_logging(settings.log_format)
+    setup_tracing("feedline-api", settings.otlp_endpoint)
+    app_, limits = create_app(settings), server_limits(settings)
+    server.run(app_, host=host or settings.host, port=port or settings.port, limits=limits)
 
 
 @app.command()

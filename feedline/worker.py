@@ -18,9 +18,9 @@ from fanout.transitions import reconcile_all
 from fanout.worker import FanoutWorker
 from feedline.app import engine_config
 from feedline.settings import Settings, get_settings
-from feedline.telemetry import configure_logging, setup_tracing
 from graph.driver import open_driver
 from graph.schema import apply_schema
+from ops.telemetry import configure_logging, setup_tracing
 
 log = logging.getLogger("feedline.worker")
 

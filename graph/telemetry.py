@@ -1,6 +1,6 @@
 """OpenTelemetry helpers shared by the service layers, and spans for Neo4j calls.
 
-Tracing is off unless the composition root (``feedline/telemetry.py``) installs a tracer provider and calls
+Tracing is off unless the composition root (``ops/telemetry.py``, called by ``feedline serve`` and ``feedline worker``) installs a tracer provider and calls
 ``set_enabled(True)``; while off, every helper here returns at once and nothing is patched, so a process
 without ``FEEDLINE_OTLP_ENDPOINT`` pays one boolean test per operation. The trace of a post crosses processes
 in the fan-out stream message: ``trace_fields`` puts a W3C ``traceparent`` into it and the worker continues

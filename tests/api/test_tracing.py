@@ -18,8 +18,8 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from fanout.worker import FanoutWorker
 from feedline.app import create_app, engine_config
 from feedline.settings import Settings
-from feedline.telemetry import JsonFormatter, setup_tracing, shutdown_tracing
 from graph import telemetry
+from ops.telemetry import JsonFormatter, setup_tracing, shutdown_tracing
 from tests.api.gqlclient import in_process
 
 

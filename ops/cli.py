@@ -1,0 +1,77 @@
+"""`feedline services up|down|status`: the local Redis and Neo4j of ops/services.py (a sub-command of the
+`feedline` command, feedline/cli.py)."""
+
+from __future__ import annotations
+
+import time
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from feedline.settings import get_settings
+from ops import services as local_services
+
+console = Console()
+services_app = typer.Typer(
+    help="Local Redis and Neo4j on loopback (state under .feedline/).", no_args_is_help=True
+)
+
+TestSlot = Annotated[
+    int | None,
+    typer.Option("--test-slot", help="Act on the private services of a pytest session (0..9) instead."),
+]
+
+
+def _plan(test_slot: int | None) -> local_services.ServicePlan:
+    if test_slot is not None:
+        return local_services.ServicePlan.for_test_slot(test_slot)
+    return local_services.ServicePlan.from_settings(get_settings())
+
+
+def _log(message: str) -> None:
+    console.print(f"[dim]·[/dim] {message}")
+
+
+@services_app.command("up")
+def services_up(test_slot: TestSlot = None) -> None:
+    """Install (if needed) and start Redis and Neo4j. Safe to run twice."""
+    plan = _plan(test_slot)
+    started_at = time.monotonic()
+    try:
+        with console.status("starting Redis and Neo4j…"):
+            started = local_services.up(plan, log=_log)
+    except local_services.ServiceError as error:
+        console.print(f"[red]services up failed:[/red] {error}")
+        raise typer.Exit(1) from error
+    for name, now in started.items():
+        console.print(f"{name}: {'started' if now else 'already running'}")
+    console.print(f"[green]ready[/green] in {time.monotonic() - started_at:.1f}s")
+    _print_status(plan)
+
+
+@services_app.command("down")
+def services_down(test_slot: TestSlot = None) -> None:
+    """Stop the Redis and Neo4j that `services up` started (nothing else)."""
+    for name, was_running in local_services.down(_plan(test_slot)).items():
+        console.print(f"{name}: {'stopped' if was_running else 'was not running'}")
+
+
+@services_app.command("status")
+def services_status(test_slot: TestSlot = None) -> None:
+    """Show whether our Redis and Neo4j run, with their ports."""
+    _print_status(_plan(test_slot))
+
+
+def _print_status(plan: local_services.ServicePlan) -> None:
+    table = Table("service", "pid", "port", "answering", "url")
+    for item in local_services.status(plan):
+        table.add_row(
+            item.name,
+            str(item.pid or "-"),
+            str(item.port),
+            "[green]yes[/green]" if item.answering else "[red]no[/red]",
+            item.url,
+        )
+    console.print(table)
