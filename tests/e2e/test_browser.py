@@ -28,13 +28,17 @@ from tests.support.processes import Proc, free_port, start_api, start_worker
 FRONTEND = PROJECT_ROOT / "frontend"
 SCREENSHOTS = PROJECT_ROOT / "artifacts" / "screenshots"
 CHROMIUM = Path("/usr/bin/chromium")
-PLAYWRIGHT_TIMEOUT_S = 240
+# The axe audits (14 screens), the login timing runs and the rest, on a shared machine.
+PLAYWRIGHT_TIMEOUT_S = 900
 # The suite posts a few dozen tweets and signs up several users from one IP within a minute.
 RELAXED_LIMITS = {
     "FEEDLINE_RATE_LIMIT_POSTS_PER_USER": "500",
     "FEEDLINE_RATE_LIMIT_POSTS_PER_IP": "1000",
     "FEEDLINE_RATE_LIMIT_AUTH_PER_IP": "500",
 }
+REPORT = PROJECT_ROOT / "artifacts" / "browser-report.txt"  # axe counts per screen, login-to-feed figure
+# Specs tagged @needs-update-profile need the API's updateProfile (next contract); left out until schema.graphql has it.
+NEEDS_UPDATE_PROFILE = "@needs-update-profile"
 BUILD_INPUTS = ("src", "index.html", "vite.config.ts", "tsconfig.json", "package.json", "package-lock.json")
 
 
@@ -153,8 +157,13 @@ def test_browser_suite(settings: Settings, neo4j: AsyncDriver, redis: Redis) -> 
             "FEEDLINE_E2E_NEO4J_USER": settings.neo4j_user,
             "FEEDLINE_E2E_NEO4J_PASSWORD": settings.neo4j_password,
         }
+        args = ["npx", "playwright", "test", "--reporter=list"]
+        if "updateProfile" not in (PROJECT_ROOT / "schema.graphql").read_text():
+            args += ["--grep-invert", NEEDS_UPDATE_PROFILE]
+        if os.environ.get("FEEDLINE_E2E_GREP"):  # e.g. FEEDLINE_E2E_GREP=axe to iterate on some tests
+            args += ["--grep", os.environ["FEEDLINE_E2E_GREP"]]
         result = subprocess.run(
-            ["npx", "playwright", "test", "--reporter=list"],
+            args,
             cwd=FRONTEND,
             env=env,
             capture_output=True,
@@ -168,6 +177,12 @@ def test_browser_suite(settings: Settings, neo4j: AsyncDriver, redis: Redis) -> 
         assert "passed" in result.stdout, result.stdout
         assert "skipped" not in result.stdout, result.stdout
         print(result.stdout)  # per-test durations, shown with -s or on failure
+        figures = [
+            line.strip()
+            for line in result.stdout.splitlines()
+            if line.startswith("axe ") or "login-to-first-feed" in line or line.lstrip().startswith("run ")
+        ]
+        REPORT.write_text("\n".join(figures) + "\n")
     finally:
         worker.stop()
         second_api.stop()

@@ -1,5 +1,5 @@
 import { useState, type FormEvent } from "react";
-import { Link } from "react-router-dom";
+import { Link, useNavigate } from "react-router-dom";
 import { useMutation } from "urql";
 import { setToken, sessionExpired } from "../client";
 import { errorMessage } from "../lib/errors";
@@ -7,7 +7,8 @@ import { LogInMutation, SignUpMutation } from "../operations";
 
 const HANDLE_PATTERN = "[A-Za-z0-9_]{3,15}";
 
-export function AuthForm({ mode }: { mode: "signup" | "login" }) {
+export function AuthForm({ mode, onSignedIn }: { mode: "signup" | "login"; onSignedIn?: () => void }) {
+  const navigate = useNavigate();
   const [handle, setHandle] = useState("");
   const [displayName, setDisplayName] = useState("");
   const [password, setPassword] = useState("");
@@ -23,8 +24,10 @@ export function AuthForm({ mode }: { mode: "signup" | "login" }) {
       : await logIn({ handle: handle.trim(), password });
     const payload = r.data && ("signUp" in r.data ? r.data.signUp : r.data.logIn);
     if (payload) {
+      // No page load: the viewer is already in the cache (see cache.ts), so the feed query starts at once.
       setToken(payload.token);
-      window.location.assign("/");
+      onSignedIn?.();
+      navigate("/", { replace: true });
     }
   };
   const error = res.error && (signingUp ? errorMessage(res.error) : loginError(res.error));

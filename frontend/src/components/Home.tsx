@@ -4,6 +4,7 @@ import { useQuery, useSubscription } from "urql";
 import { liveStatus } from "../client";
 import { onFollowsChanged } from "../lib/events";
 import { dropPending, flushPending, mergeEdges, newTweetsLabel, queueNew, type NewTweetsState } from "../lib/feed";
+import { unreadTitle } from "../lib/title";
 import { HomeQuery, TimelineEventsSub } from "../operations";
 import { Compose, type PostedTweet } from "./Compose";
 import { Tweet, type TweetRef } from "./Tweet";
@@ -23,7 +24,8 @@ export function LiveIndicator() {
   );
 }
 
-export function Home({ viewerHandle }: { viewerHandle: string }) {
+/** The home feed; `viewerHandle` may still be loading (it only decides which tweets get a Delete button). */
+export function Home({ viewerHandle, onFirstPage }: { viewerHandle?: string; onFirstPage?: () => void }) {
   const [after, setAfter] = useState<string | null>(null);
   const [pages, setPages] = useState<FeedEdge[]>([]);
   const [live, setLive] = useState<FeedEdge[]>([]); // shown from the bar or posted here, newest first
@@ -53,6 +55,9 @@ export function Home({ viewerHandle }: { viewerHandle: string }) {
     setPages((prev) => mergeEdges(prev, incoming));
     setStartAfter((s) => (s === undefined ? (incoming[0]?.cursor ?? null) : s));
   }, [page]);
+  useEffect(() => {
+    if (page || error) onFirstPage?.();
+  }, [page, error, onFirstPage]);
 
   // The page just received is merged here too, not only in the effect: otherwise one render would show the
   // previous pages (or the empty state) with fetching already false.
@@ -106,6 +111,11 @@ export function Home({ viewerHandle }: { viewerHandle: string }) {
 
   const waiting = pending.pending.filter((e) => !shown.has(e.node.id));
   const label = newTweetsLabel(waiting.length);
+  // The tab title counts the new tweets waiting behind the bar: "(3) Feedline".
+  useEffect(() => {
+    document.title = unreadTitle(waiting.length);
+  }, [waiting.length]);
+  useEffect(() => () => void (document.title = unreadTitle(0)), []);
   return (
     <section aria-labelledby="home-title">
       <div className="column-head">
