@@ -121,6 +121,9 @@ function useShortcuts() {
   }, [navigate]);
 }
 
+// Where the home feed is (or is about to be, right after signing in) the first thing on screen.
+const FEED_FIRST = new Set(["/", "/login", "/signup"]);
+
 function Shell({ authed, onSignedIn }: { authed: boolean; onSignedIn: () => void }) {
   const { pathname } = useLocation();
   useShortcuts();
@@ -152,7 +155,7 @@ function Shell({ authed, onSignedIn }: { authed: boolean; onSignedIn: () => void
               </Routes>
             </Suspense>
           </div>
-          {authed && <Sidebar viewerHandle={viewerHandle} pause={pathname === "/" && !feedShown} />}
+          {authed && <Sidebar viewerHandle={viewerHandle} pause={!feedShown && FEED_FIRST.has(pathname)} />}
         </main>
       </div>
       {authed && <BottomNav viewerHandle={viewerHandle} />}

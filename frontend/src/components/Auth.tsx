@@ -1,14 +1,16 @@
 import { useState, type FormEvent } from "react";
 import { Link, useNavigate } from "react-router-dom";
-import { useMutation } from "urql";
+import { useClient, useMutation } from "urql";
 import { setToken, sessionExpired } from "../client";
 import { errorMessage } from "../lib/errors";
 import { LogInMutation, SignUpMutation } from "../operations";
+import { prefetchHome } from "./Home";
 
 const HANDLE_PATTERN = "[A-Za-z0-9_]{3,15}";
 
 export function AuthForm({ mode, onSignedIn }: { mode: "signup" | "login"; onSignedIn?: () => void }) {
   const navigate = useNavigate();
+  const client = useClient();
   const [handle, setHandle] = useState("");
   const [displayName, setDisplayName] = useState("");
   const [password, setPassword] = useState("");
@@ -26,6 +28,7 @@ export function AuthForm({ mode, onSignedIn }: { mode: "signup" | "login"; onSig
     if (payload) {
       // No page load: the viewer is already in the cache (see cache.ts), so the feed query starts at once.
       setToken(payload.token);
+      prefetchHome(client);
       onSignedIn?.();
       navigate("/", { replace: true });
     }

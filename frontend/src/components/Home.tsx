@@ -1,6 +1,6 @@
 import { useCallback, useEffect, useMemo, useRef, useState, useSyncExternalStore } from "react";
 import { Link } from "react-router-dom";
-import { useQuery, useSubscription } from "urql";
+import { useQuery, useSubscription, type Client, type RequestPolicy } from "urql";
 import { liveStatus } from "../client";
 import { onFollowsChanged } from "../lib/events";
 import { dropPending, flushPending, mergeEdges, newTweetsLabel, queueNew, type NewTweetsState } from "../lib/feed";
@@ -14,6 +14,20 @@ export interface FeedEdge { cursor: string; source?: string; node: TweetRef & { 
 
 const PAGE_SIZE = 20;
 const STATUS_TEXT = { connecting: "Connecting…", live: "Live", reconnecting: "Reconnecting…" } as const;
+
+// Signing in asks for the first page at once, before the feed is even on screen; the feed then takes it from the
+// cache (or joins the request still in flight) instead of asking again.
+let prefetchedAt = 0;
+const PREFETCH_FRESH_MS = 10_000;
+export function prefetchHome(client: Client): void {
+  prefetchedAt = Date.now();
+  void client.query(HomeQuery, { first: PAGE_SIZE, after: null }, { requestPolicy: "network-only" }).toPromise();
+}
+function takePrefetch(): boolean {
+  const fresh = Date.now() - prefetchedAt < PREFETCH_FRESH_MS;
+  prefetchedAt = 0;
+  return fresh;
+}
 
 export function LiveIndicator() {
   const status = useSyncExternalStore(liveStatus.subscribe, liveStatus.get);
@@ -33,10 +47,11 @@ export function Home({ viewerHandle, onFirstPage }: { viewerHandle?: string; onF
   const [pending, setPending] = useState<NewTweetsState<FeedEdge>>({ pending: [] });
   // The subscription starts once the first page is in, from its newest cursor, so nothing falls in between.
   const [startAfter, setStartAfter] = useState<string | null | undefined>(undefined);
+  const [policy] = useState<RequestPolicy>(() => (takePrefetch() ? "cache-first" : "network-only"));
   const [{ data, fetching, error }, refetch] = useQuery({
     query: HomeQuery,
     variables: { first: PAGE_SIZE, after },
-    requestPolicy: "network-only",
+    requestPolicy: after === null ? policy : "network-only",
   });
   const page = data?.homeTimeline;
   // Following or unfollowing someone changes what the feed holds: start again from the first page.
