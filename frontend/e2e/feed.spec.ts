@@ -77,6 +77,7 @@ test("sign up, stay signed in across a reload, log out, log in", async ({ page }
 });
 
 test("follow, live feed, infinite scroll, celebrity merge, likes, compose errors, delete", async ({ browser, request }) => {
+  test.setTimeout(150_000); // the longest story, on a machine shared with other test sessions
   const a = `a${uniq()}`, b = `b${uniq()}`, celeb = `c${uniq()}`, fan = `f${uniq()}`;
   const ta = await signUp(request, a, "Ada Reader"), tb = await signUp(request, b, "Bo Writer");
   const tc = await signUp(request, celeb, "Cel Ebrity"), tf = await signUp(request, fan, "Fan Tastic");
@@ -201,6 +202,8 @@ test("error states: network down with retry, rate limited, unknown profile", asy
   const e = `e${uniq()}`;
   const te = await signUp(request, e);
   const page = await openAs(browser, te);
+  // The sidebar loads after the feed's first page; let it finish before the network goes down.
+  await expect(page.getByRole("complementary", { name: "Sidebar" }).getByText("Loading…")).toHaveCount(0);
 
   // Network down: a clear message and a retry that works once the network is back.
   await page.route(GRAPHQL, (route) => route.abort("internetdisconnected"));

@@ -3,6 +3,7 @@ import { expect, test, type Page } from "@playwright/test";
 import { follow, phoneOptions, post, signUp, uniq } from "./support";
 
 // axe-core on every screen, in the light and the dark theme: no serious or critical violation.
+// (Named to run after feed.spec.ts, whose sign-up story expects an empty world: no trending tweets yet.)
 // The counts per screen (all impacts) are printed and attached to the report.
 type Screen = { name: string; path: (w: World) => string; as?: "reader"; phone?: boolean; ready: (p: Page) => Promise<void> };
 type World = { reader: string; writer: string; token: string };
