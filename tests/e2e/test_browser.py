@@ -29,7 +29,7 @@ FRONTEND = PROJECT_ROOT / "frontend"
 SCREENSHOTS = PROJECT_ROOT / "artifacts" / "screenshots"
 CHROMIUM = Path("/usr/bin/chromium")
 # The axe audits (14 screens), the login timing runs and the rest, on a shared machine.
-PLAYWRIGHT_TIMEOUT_S = 900
+PLAYWRIGHT_TIMEOUT_S = 1080
 # The suite posts a few dozen tweets and signs up several users from one IP within a minute.
 RELAXED_LIMITS = {
     "FEEDLINE_RATE_LIMIT_POSTS_PER_USER": "500",
@@ -134,6 +134,7 @@ def _tail(text: str, lines: int = 60) -> str:
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(PLAYWRIGHT_TIMEOUT_S + 240)  # start-up and the build on top of the Playwright run
 def test_browser_suite(settings: Settings, neo4j: AsyncDriver, redis: Redis) -> None:
     assert CHROMIUM.exists(), "Debian's chromium is required (`make test` installs it)"
     ensure_frontend_built()
