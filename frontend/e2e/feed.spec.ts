@@ -52,7 +52,7 @@ test("sign up, stay signed in across a reload, log out, log in", async ({ page }
   await page.getByRole("button", { name: "Create account" }).click();
 
   await expect(page.getByRole("heading", { name: "Home" })).toBeVisible();
-  await expect(page.getByText("Welcome to your timeline.")).toBeVisible();
+  await expect(page.getByText("Welcome to your timeline.")).toBeVisible({ timeout: 30_000 });
   await expect(page.getByTestId("live-status")).toHaveText("Live");
   await shot(page, "02-home-empty");
   await page.reload();
@@ -93,7 +93,7 @@ test("follow, live feed, infinite scroll, celebrity merge, likes, compose errors
   await pageA.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Search" }).click();
   await pageA.getByLabel("Handle or name").fill(b.slice(0, 4));
   const result = pageA.getByRole("list", { name: "Search results" }).getByTestId("user-row");
-  await expect(result).toHaveCount(1);
+  await expect(result).toHaveCount(1, { timeout: 30_000 });
   await shot(pageA, "04-search");
   // Under load the results can still be settling (layout) when the first click lands: retry the click
   // until the profile opens, with a bounded overall time.
@@ -263,12 +263,12 @@ test("the live feed reconnects after an API restart and resumes with `after`", a
   await expect(tweet(page, `before restart ${d}`)).toBeVisible();
   await expect(page.getByTestId("live-status")).toHaveText("Live");
 
-  expect((await request.post(`${CONTROL}/api/stop`)).status()).toBe(204);
+  expect((await request.post(`${CONTROL}/api/stop`, { timeout: 60_000 })).status()).toBe(204);
   await expect(page.getByTestId("live-status")).toHaveText("Reconnecting…");
   await shot(page, "13-reconnecting");
   // Posted through another API process while this client's server is down: no live event can reach it.
   await post(request, td, `while you were away ${d}`, SECOND_API);
-  expect((await request.post(`${CONTROL}/api/start`)).status()).toBe(204);
+  expect((await request.post(`${CONTROL}/api/start`, { timeout: 60_000 })).status()).toBe(204);
 
   await expect(page.getByTestId("live-status")).toHaveText("Live", { timeout: 20_000 });
   await expect(page.getByTestId("new-tweets-bar")).toHaveText("Show 1 new tweet");

@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+import httpx
 import pytest
 from neo4j import AsyncDriver
 from redis.asyncio import Redis
@@ -129,6 +130,27 @@ class ApiControl:
         self.api.stop()
 
 
+def warm_up(base_url: str) -> None:
+    """First queries on a fresh Neo4j compile their Cypher plans (seconds on a busy machine): do that before the
+    browser's first timed steps. Nothing is posted, so the suite still starts with no trending tweets."""
+    with httpx.Client(base_url=base_url, timeout=60) as client:
+        answer = client.post(
+            "/graphql",
+            json={
+                "query": 'mutation { signUp(handle: "zz_warm_up", password: "warm-up-password") { token } }'
+            },
+        ).json()
+        token = answer["data"]["signUp"]["token"]
+        for query in (
+            "{ viewer { id handle displayName } }",
+            "{ homeTimeline(first: 20) { edges { cursor } pageInfo { hasNextPage } } }",
+            '{ searchUsers(query: "zz", first: 20) { id } }',
+            "{ suggestedUsers(first: 5) { id } trending(first: 5) { id } }",
+            '{ user(handle: "zz_warm_up") { id followerCount tweets(first: 20) { edges { cursor } } } }',
+        ):
+            client.get("/graphql", params={"query": query}, headers={"authorization": f"Bearer {token}"})
+
+
 def _tail(text: str, lines: int = 60) -> str:
     return "\n".join(text.splitlines()[-lines:])
 
@@ -147,6 +169,7 @@ def test_browser_suite(settings: Settings, neo4j: AsyncDriver, redis: Redis) -> 
     second_api = start_api(app_settings, **RELAXED_LIMITS)
     worker = start_worker(app_settings)
     try:
+        warm_up(f"http://127.0.0.1:{control.port}")
         env = {
             **_npm_env(),
             "FEEDLINE_E2E_URL": f"http://127.0.0.1:{control.port}",
