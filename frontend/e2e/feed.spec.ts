@@ -52,7 +52,7 @@ test("sign up, stay signed in across a reload, log out, log in", async ({ page }
   await page.getByRole("button", { name: "Create account" }).click();
 
   await expect(page.getByRole("heading", { name: "Home" })).toBeVisible();
-  await expect(page.getByText("Welcome to your timeline.")).toBeVisible();
+  await expect(page.getByText("Welcome to your timeline.")).toBeVisible({ timeout: 30_000 });
   await expect(page.getByTestId("live-status")).toHaveText("Live");
   await shot(page, "02-home-empty");
   await page.reload();
@@ -77,7 +77,7 @@ test("sign up, stay signed in across a reload, log out, log in", async ({ page }
 });
 
 test("follow, live feed, infinite scroll, celebrity merge, likes, compose errors, delete", async ({ browser, request }) => {
-  test.slow(); // the longest flow (it also waits for fan-out); 60 s is tight on two shared cores
+  test.setTimeout(150_000); // the longest story, on a machine shared with other test sessions
   const a = `a${uniq()}`, b = `b${uniq()}`, celeb = `c${uniq()}`, fan = `f${uniq()}`;
   const ta = await signUp(request, a, "Ada Reader"), tb = await signUp(request, b, "Bo Writer");
   const tc = await signUp(request, celeb, "Cel Ebrity"), tf = await signUp(request, fan, "Fan Tastic");
@@ -93,7 +93,7 @@ test("follow, live feed, infinite scroll, celebrity merge, likes, compose errors
   await pageA.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Search" }).click();
   await pageA.getByLabel("Handle or name").fill(b.slice(0, 4));
   const result = pageA.getByRole("list", { name: "Search results" }).getByTestId("user-row");
-  await expect(result).toHaveCount(1);
+  await expect(result).toHaveCount(1, { timeout: 30_000 });
   await shot(pageA, "04-search");
   // Under load the results can still be settling (layout) when the first click lands: retry the click
   // until the profile opens, with a bounded overall time.
@@ -104,7 +104,7 @@ test("follow, live feed, infinite scroll, celebrity merge, likes, compose errors
     await expect(pageA.getByRole("heading", { name: "Bo Writer" })).toBeVisible({ timeout: 3000 });
   }).toPass({ timeout: 20_000 });
   await pageA.getByRole("button", { name: `Follow @${b}` }).click();
-  await expect(pageA.getByRole("button", { name: `Unfollow @${b}` })).toHaveText("Following");
+  await expect(pageA.getByRole("button", { name: `Following @${b}` })).toContainText("Following");
   await expect(pageA.getByRole("tab", { name: /follower/ })).toHaveText("1 follower");
   await expect(tweet(pageA, `seed 44 from ${b}`)).toBeVisible();
   await shot(pageA, "05-profile");
@@ -154,8 +154,10 @@ test("follow, live feed, infinite scroll, celebrity merge, likes, compose errors
   await pageB.getByRole("button", { name: "Tweet", exact: true }).click();
   await expect(tweet(pageB, `live from ${b}`)).toBeVisible(); // the poster sees it at once
   await expect(pageA.getByTestId("new-tweets-bar")).toHaveText("Show 1 new tweet");
+  await expect(pageA).toHaveTitle("(1) Feedline"); // the unread count in the tab title
   await shot(pageA, "07-home-new-tweets-bar");
   await pageA.getByTestId("new-tweets-bar").click();
+  await expect(pageA).toHaveTitle("Feedline");
   const live = tweet(pageA, `live from ${b}`);
   await expect(live).toBeVisible();
   await expect(tweets.first()).toContainText(`live from ${b}`);
@@ -193,6 +195,10 @@ test("follow, live feed, infinite scroll, celebrity merge, likes, compose errors
   const own = tweet(pageB, `live from ${b}`);
   await expect(own.getByTestId("like-count")).toHaveText("1");
   await own.getByRole("button", { name: "Delete tweet" }).click();
+  const confirm = pageB.getByRole("dialog", { name: "Delete tweet?" });
+  await expect(confirm).toBeVisible();
+  await shot(pageB, "08b-delete-confirm");
+  await confirm.getByRole("button", { name: "Delete", exact: true }).click();
   await expect(own).toHaveCount(0);
   await expect(live).toHaveCount(0);
   await pageA.reload();
@@ -205,26 +211,15 @@ test("follow, live feed, infinite scroll, celebrity merge, likes, compose errors
   await pageA.getByRole("tab", { name: /follower/ }).click();
   await expect(pageA.getByRole("list", { name: "Followers" }).getByTestId("user-row")).toHaveCount(2);
   await shot(pageA, "09-profile-followers");
-
-  // A phone-sized viewport.
-  const phone = await openAs(browser, ta, { width: 390, height: 844 });
-  await expect(phone.getByTestId("tweet").first()).toBeVisible();
-  const overflow = await phone.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
-  expect(overflow).toBeLessThanOrEqual(0);
-  await shot(phone, "10-phone-home");
-  await phone.goto(`/u/${b}`);
-  await expect(phone.getByRole("heading", { name: "Bo Writer" })).toBeVisible();
-  await expect(tweet(phone, `seed 44 from ${b}`)).toBeVisible();
-  await shot(phone, "11-phone-profile");
-  await phone.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Search" }).click();
-  await expect(phone.getByRole("heading", { name: "Who to follow" })).toBeVisible();
-  await shot(phone, "12-phone-search-explore");
+  // Phones: e2e/phone.spec.ts.
 });
 
 test("error states: network down with retry, rate limited, unknown profile", async ({ browser, request }) => {
   const e = `e${uniq()}`;
   const te = await signUp(request, e);
   const page = await openAs(browser, te);
+  // The sidebar loads after the feed's first page; let it finish before the network goes down.
+  await expect(page.getByRole("complementary", { name: "Sidebar" }).getByText("Loading…")).toHaveCount(0);
 
   // Network down: a clear message and a retry that works once the network is back.
   await page.route(GRAPHQL, (route) => route.abort("internetdisconnected"));
@@ -249,9 +244,29 @@ test("error states: network down with retry, rate limited, unknown profile", asy
   await expect(page.getByTestId("compose-error")).toHaveText("You're doing that too fast. Wait a moment and try again.");
   await expect(page.getByLabel("What's happening?")).toHaveValue("one more"); // nothing lost
   await page.unroute(GRAPHQL);
+  // With extensions.retryAfter it says when to try again.
+  await page.route(GRAPHQL, async (route) => {
+    if (!route.request().postData()?.includes("PostTweet")) return route.fallback();
+    await route.fulfill({
+      contentType: "application/json",
+      body: JSON.stringify({ data: null, errors: [{ message: "rate limited", extensions: { code: "RATE_LIMITED", retryAfter: 42 } }] }),
+    });
+  });
+  await page.getByLabel("What's happening?").press("Control+Enter");
+  await expect(page.getByTestId("compose-error")).toHaveText("You're doing that too fast. Try again in 42 seconds.");
+  await page.unroute(GRAPHQL);
 
   await page.goto("/u/nobody_here_42");
   await expect(page.getByText("There's no account @nobody_here_42.")).toBeVisible();
+
+  // A taken handle, from the real server's BAD_USER_INPUT, in words.
+  const guest = await browser.newPage();
+  await guest.goto("/signup");
+  await guest.getByLabel("Handle").fill(e);
+  await guest.getByLabel("Password").fill(PASSWORD);
+  await guest.getByRole("button", { name: "Create account" }).click();
+  await expect(guest.getByTestId("auth-error")).toHaveText("That handle is taken. Try another one.");
+  await shot(guest, "14b-error-handle-taken");
 });
 
 test("the live feed reconnects after an API restart and resumes with `after`", async ({ browser, request }) => {
@@ -264,12 +279,12 @@ test("the live feed reconnects after an API restart and resumes with `after`", a
   await expect(tweet(page, `before restart ${d}`)).toBeVisible();
   await expect(page.getByTestId("live-status")).toHaveText("Live");
 
-  expect((await request.post(`${CONTROL}/api/stop`)).status()).toBe(204);
+  expect((await request.post(`${CONTROL}/api/stop`, { timeout: 60_000 })).status()).toBe(204);
   await expect(page.getByTestId("live-status")).toHaveText("Reconnecting…");
   await shot(page, "13-reconnecting");
   // Posted through another API process while this client's server is down: no live event can reach it.
   await post(request, td, `while you were away ${d}`, SECOND_API);
-  expect((await request.post(`${CONTROL}/api/start`)).status()).toBe(204);
+  expect((await request.post(`${CONTROL}/api/start`, { timeout: 60_000 })).status()).toBe(204);
 
   await expect(page.getByTestId("live-status")).toHaveText("Live", { timeout: 20_000 });
   await expect(page.getByTestId("new-tweets-bar")).toHaveText("Show 1 new tweet");

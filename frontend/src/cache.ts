@@ -1,5 +1,6 @@
 import { cacheExchange, type Cache } from "@urql/exchange-graphcache";
 import { relayPagination } from "@urql/exchange-graphcache/extras";
+import { ViewerQuery } from "./operations";
 
 type Link = string | null;
 
@@ -42,6 +43,11 @@ function invalidateFeed(cache: Cache): void {
   }
 }
 
+type ViewerUser = { __typename?: string; id: string; handle: string; displayName: string };
+function setViewer(cache: Cache, user: ViewerUser | undefined): void {
+  if (user) cache.updateQuery({ query: ViewerQuery }, () => ({ __typename: "Query" as const, viewer: { ...user, __typename: "User" as const } }));
+}
+
 const tweetCounts = (cache: Cache, id: unknown) => {
   const key = { __typename: "Tweet", id: id as string };
   return (cache.resolve(key, "likeCount") as number | null) ?? 0;
@@ -79,6 +85,9 @@ export function feedCache() {
     },
     updates: {
       Mutation: {
+        // The signed-in user is the viewer from now on: the Viewer query is answered from the cache.
+        logIn: (result, _args, cache) => setViewer(cache, (result.logIn as { user?: ViewerUser } | null)?.user),
+        signUp: (result, _args, cache) => setViewer(cache, (result.signUp as { user?: ViewerUser } | null)?.user),
         deleteTweet: (_result, args, cache) => removeTweetFromLists(cache, args.id as string),
         follow: (_result, _args, cache, info) => {
           if (!info.optimistic) invalidateFeed(cache);

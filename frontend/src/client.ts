@@ -16,9 +16,16 @@ export const setToken = (t: string | null): void => {
   } else localStorage.removeItem(TOKEN_KEY);
 };
 
+let leaving = false;
+/** The viewer is logging out: the server closing this session's websocket (4403, the revocation reaching
+ * live connections) or refusing the token meanwhile is expected, not an expired session. */
+export function beginLogOut(): void {
+  leaving = true;
+}
+
 /** Forget the token and go to the log-in page, which then says the session expired. */
 export function expireSession(): void {
-  if (getToken() === null) return;
+  if (getToken() === null || leaving) return;
   setToken(null);
   sessionStorage.setItem(EXPIRED_KEY, "1");
   window.location.assign("/login");

@@ -36,13 +36,13 @@ export const TimelineEventsSub = graphql(`
 
 export const SignUpMutation = graphql(`
   mutation SignUp($handle: String!, $password: String!, $displayName: String) {
-    signUp(handle: $handle, password: $password, displayName: $displayName) { token user { id handle } }
+    signUp(handle: $handle, password: $password, displayName: $displayName) { token user { id handle displayName } }
   }
 `);
 
 export const LogInMutation = graphql(`
   mutation LogIn($handle: String!, $password: String!) {
-    logIn(handle: $handle, password: $password) { token user { id handle } }
+    logIn(handle: $handle, password: $password) { token user { id handle displayName } }
   }
 `);
 
@@ -127,5 +127,11 @@ export const SidebarQuery = graphql(`
     viewer { id }
     suggestedUsers(first: 5) { ...UserRowFields }
     trending(first: 5) { id ...TweetFields author { ...UserRowFields } }
+  }
+`);
+
+export const UpdateProfileMutation = graphql(`
+  mutation UpdateProfile($displayName: String, $bio: String) {
+    updateProfile(displayName: $displayName, bio: $bio) { id handle displayName bio }
   }
 `);

@@ -1,13 +1,16 @@
 import { useState, type FormEvent } from "react";
-import { Link } from "react-router-dom";
-import { useMutation } from "urql";
+import { Link, useNavigate } from "react-router-dom";
+import { useClient, useMutation } from "urql";
 import { setToken, sessionExpired } from "../client";
 import { errorMessage } from "../lib/errors";
 import { LogInMutation, SignUpMutation } from "../operations";
+import { prefetchHome } from "./Home";
 
 const HANDLE_PATTERN = "[A-Za-z0-9_]{3,15}";
 
-export function AuthForm({ mode }: { mode: "signup" | "login" }) {
+export function AuthForm({ mode, onSignedIn }: { mode: "signup" | "login"; onSignedIn?: () => void }) {
+  const navigate = useNavigate();
+  const client = useClient();
   const [handle, setHandle] = useState("");
   const [displayName, setDisplayName] = useState("");
   const [password, setPassword] = useState("");
@@ -23,8 +26,11 @@ export function AuthForm({ mode }: { mode: "signup" | "login" }) {
       : await logIn({ handle: handle.trim(), password });
     const payload = r.data && ("signUp" in r.data ? r.data.signUp : r.data.logIn);
     if (payload) {
+      // No page load: the viewer is already in the cache (see cache.ts), so the feed query starts at once.
       setToken(payload.token);
-      window.location.assign("/");
+      prefetchHome(client);
+      onSignedIn?.();
+      navigate("/", { replace: true });
     }
   };
   const error = res.error && (signingUp ? errorMessage(res.error) : loginError(res.error));

@@ -1,7 +1,8 @@
-import { useState, type FormEvent, type KeyboardEvent } from "react";
+import { useEffect, useRef, useState, type FormEvent, type KeyboardEvent } from "react";
 import { useMutation } from "urql";
 import { MAX_TWEET_LENGTH, remainingChars, validateTweet } from "../lib/compose";
 import { errorMessage } from "../lib/errors";
+import { focusCompose, takeComposeRequest } from "../lib/focus";
 import { PostTweetMutation } from "../operations";
 import type { PostTweetMutation as PostTweetResult } from "../gql/graphql";
 
@@ -12,6 +13,11 @@ export function Compose({ onPosted }: { onPosted?: (tweet: PostedTweet) => void 
   const [res, post] = useMutation(PostTweetMutation);
   const [touched, setTouched] = useState(false);
   const [serverError, setServerError] = useState<string | null>(null);
+  const box = useRef<HTMLTextAreaElement>(null);
+  // Opened with n or the compose button from another page: take focus once mounted.
+  useEffect(() => {
+    if (box.current && takeComposeRequest()) focusCompose();
+  }, []);
   const left = remainingChars(text);
   const invalid = validateTweet(text);
   const submit = async (e?: FormEvent) => {
@@ -36,7 +42,7 @@ export function Compose({ onPosted }: { onPosted?: (tweet: PostedTweet) => void 
   return (
     <form className="card compose" onSubmit={submit} aria-label="Compose tweet" noValidate>
       <label htmlFor="compose-text" className="sr-only">What's happening?</label>
-      <textarea id="compose-text" data-testid="compose-text" placeholder="What's happening?" value={text}
+      <textarea ref={box} id="compose-text" data-testid="compose-text" placeholder="What's happening?" value={text}
         aria-describedby="compose-counter" aria-invalid={Boolean(err)}
         onChange={(e) => { setText(e.target.value); setServerError(null); }} onKeyDown={onKeyDown} rows={3} />
       <div className="row">

@@ -1,9 +1,10 @@
 import { useCallback, useEffect, useMemo, useRef, useState, useSyncExternalStore } from "react";
 import { Link } from "react-router-dom";
-import { useQuery, useSubscription } from "urql";
+import { useQuery, useSubscription, type Client, type RequestPolicy } from "urql";
 import { liveStatus } from "../client";
 import { onFollowsChanged } from "../lib/events";
 import { dropPending, flushPending, mergeEdges, newTweetsLabel, queueNew, type NewTweetsState } from "../lib/feed";
+import { unreadTitle } from "../lib/title";
 import { HomeQuery, TimelineEventsSub } from "../operations";
 import { Compose, type PostedTweet } from "./Compose";
 import { Tweet, type TweetRef } from "./Tweet";
@@ -14,6 +15,20 @@ export interface FeedEdge { cursor: string; source?: string; node: TweetRef & { 
 const PAGE_SIZE = 20;
 const STATUS_TEXT = { connecting: "Connecting…", live: "Live", reconnecting: "Reconnecting…" } as const;
 
+// Signing in asks for the first page at once, before the feed is even on screen; the feed then takes it from the
+// cache (or joins the request still in flight) instead of asking again.
+let prefetchedAt = 0;
+const PREFETCH_FRESH_MS = 10_000;
+export function prefetchHome(client: Client): void {
+  prefetchedAt = Date.now();
+  void client.query(HomeQuery, { first: PAGE_SIZE, after: null }, { requestPolicy: "network-only" }).toPromise();
+}
+function takePrefetch(): boolean {
+  const fresh = Date.now() - prefetchedAt < PREFETCH_FRESH_MS;
+  prefetchedAt = 0;
+  return fresh;
+}
+
 export function LiveIndicator() {
   const status = useSyncExternalStore(liveStatus.subscribe, liveStatus.get);
   return (
@@ -23,7 +38,8 @@ export function LiveIndicator() {
   );
 }
 
-export function Home({ viewerHandle }: { viewerHandle: string }) {
+/** The home feed; `viewerHandle` may still be loading (it only decides which tweets get a Delete button). */
+export function Home({ viewerHandle, onFirstPage }: { viewerHandle?: string; onFirstPage?: () => void }) {
   const [after, setAfter] = useState<string | null>(null);
   const [pages, setPages] = useState<FeedEdge[]>([]);
   const [live, setLive] = useState<FeedEdge[]>([]); // shown from the bar or posted here, newest first
@@ -31,10 +47,11 @@ export function Home({ viewerHandle }: { viewerHandle: string }) {
   const [pending, setPending] = useState<NewTweetsState<FeedEdge>>({ pending: [] });
   // The subscription starts once the first page is in, from its newest cursor, so nothing falls in between.
   const [startAfter, setStartAfter] = useState<string | null | undefined>(undefined);
+  const [policy] = useState<RequestPolicy>(() => (takePrefetch() ? "cache-first" : "network-only"));
   const [{ data, fetching, error }, refetch] = useQuery({
     query: HomeQuery,
     variables: { first: PAGE_SIZE, after },
-    requestPolicy: "network-only",
+    requestPolicy: after === null ? policy : "network-only",
   });
   const page = data?.homeTimeline;
   // Following or unfollowing someone changes what the feed holds: start again from the first page.
@@ -53,6 +70,9 @@ export function Home({ viewerHandle }: { viewerHandle: string }) {
     setPages((prev) => mergeEdges(prev, incoming));
     setStartAfter((s) => (s === undefined ? (incoming[0]?.cursor ?? null) : s));
   }, [page]);
+  useEffect(() => {
+    if (page || error) onFirstPage?.();
+  }, [page, error, onFirstPage]);
 
   // The page just received is merged here too, not only in the effect: otherwise one render would show the
   // previous pages (or the empty state) with fetching already false.
@@ -106,6 +126,11 @@ export function Home({ viewerHandle }: { viewerHandle: string }) {
 
   const waiting = pending.pending.filter((e) => !shown.has(e.node.id));
   const label = newTweetsLabel(waiting.length);
+  // The tab title counts the new tweets waiting behind the bar: "(3) Feedline".
+  useEffect(() => {
+    document.title = unreadTitle(waiting.length);
+  }, [waiting.length]);
+  useEffect(() => () => void (document.title = unreadTitle(0)), []);
   return (
     <section aria-labelledby="home-title">
       <div className="column-head">

@@ -2,6 +2,7 @@ import { useState } from "react";
 import { useParams } from "react-router-dom";
 import { useQuery } from "urql";
 import { FollowersQuery, FollowingQuery, ProfileQuery, ProfileTweetsPage } from "../operations";
+import { EditProfile } from "./EditProfile";
 import { Tweet } from "./Tweet";
 import { FollowButton, UserRow } from "./Users";
 import { Avatar, CelebrityBadge, Empty, ErrorState, LoadMore, Loading } from "./ui";
@@ -76,6 +77,7 @@ export function Profile({ handle, viewerHandle }: { handle: string; viewerHandle
         <div className="profile-top">
           <Avatar name={u.displayName || u.handle} size={64} />
           {viewerHandle && viewerHandle !== u.handle && <FollowButton handle={u.handle} following={u.viewerFollows} />}
+          {viewerHandle === u.handle && <EditProfile displayName={u.displayName} bio={u.bio ?? null} />}
         </div>
         <h1 id="profile-name">{u.displayName} {u.isCelebrity && <CelebrityBadge />}</h1>
         <p className="muted">

@@ -21,15 +21,17 @@ function unmaskUsers(refs: UserRowRef[]) {
   return refs.map((ref) => ({ ref, ...useFragment(UserRowFields, ref) }));
 }
 
-export function Sidebar({ viewerHandle }: { viewerHandle?: string }) {
-  const [{ data, fetching, error }, refetch] = useQuery({ query: SidebarQuery });
+/** `pause`: not yet (on the home page it waits for the feed's first page, which matters more). */
+export function Sidebar({ viewerHandle, pause = false }: { viewerHandle?: string; pause?: boolean }) {
+  const [{ data, fetching: loading, error }, refetch] = useQuery({ query: SidebarQuery, pause });
+  const fetching = loading || pause;
   const suggested = unmaskUsers(data?.suggestedUsers ?? []);
   const authors = unmaskUsers((data?.trending ?? []).map((t) => t.author));
   const people = whoToFollow(suggested, authors, data?.viewer?.id);
   const retry = () => refetch({ requestPolicy: "network-only" });
   return (
     <aside className="sidebar" aria-label="Sidebar">
-      <section className="card" aria-labelledby="wtf-title">
+      <section className="card" aria-labelledby="wtf-title" id="who-to-follow" tabIndex={-1}>
         <h2 id="wtf-title">Who to follow</h2>
         {fetching && !data && <Loading />}
         {error && !data && <ErrorState error={error} onRetry={retry} />}

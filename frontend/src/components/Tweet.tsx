@@ -1,11 +1,14 @@
-import { useState } from "react";
+import { useRef, useState } from "react";
+import { flushSync } from "react-dom";
 import { Link } from "react-router-dom";
 import { useMutation } from "urql";
 import { useFragment, type FragmentType } from "../gql";
 import { errorMessage } from "../lib/errors";
+import { useNow } from "../lib/clock";
+import { focusElement, focusTargetAfterRemoving } from "../lib/focus";
 import { relativeTime } from "../lib/time";
 import { DeleteTweetMutation, LikeMutation, TweetFields, UnlikeMutation } from "../operations";
-import { Avatar, CelebrityBadge } from "./ui";
+import { Avatar, CelebrityBadge, Dialog } from "./ui";
 
 export interface LikeState { liked: boolean; count: number }
 
@@ -28,9 +31,15 @@ export function Tweet({ tweet, source, viewerHandle }: { tweet: TweetRef; source
   const [likeState, setLikeState] = useState<LikeState | null>(null);
   // One like request at a time per tweet: concurrent like/unlike could reach the server in either order.
   const [likeBusy, setLikeBusy] = useState(false);
+  const [confirming, setConfirming] = useState(false);
+  const article = useRef<HTMLElement>(null);
+  const deleteButton = useRef<HTMLButtonElement>(null);
+  const now = useNow(); // relative times keep updating
   if (gone) return null;
   const { liked, count } = likeState ?? { liked: t.viewerHasLiked, count: t.likeCount };
   const toggleLike = async () => {
+    // Busy is aria-disabled, not disabled: a disabled button drops keyboard focus to the top of the page.
+    if (likeBusy) return;
     setError(null);
     const before = likeState;
     setLikeState(toggledLike({ liked, count }));
@@ -44,8 +53,15 @@ export function Tweet({ tweet, source, viewerHandle }: { tweet: TweetRef; source
       setError(errorMessage(r.error) ?? "Couldn't update the like.");
     }
   };
+  const cancelDelete = () => {
+    flushSync(() => setConfirming(false));
+    deleteButton.current?.focus();
+  };
   const onDelete = async () => {
+    flushSync(() => setConfirming(false));
     setError(null);
+    // Focus moves to the next tweet (else the previous one), never to the top of the page.
+    focusElement(focusTargetAfterRemoving(article.current));
     setGone(true); // optimistic; the cache also drops it from every list
     const r = await remove({ id: t.id });
     if (r.error) {
@@ -55,8 +71,8 @@ export function Tweet({ tweet, source, viewerHandle }: { tweet: TweetRef; source
   };
   const own = viewerHandle !== undefined && viewerHandle === t.author.handle;
   return (
-    <article className="tweet" data-testid="tweet" data-tweet-id={t.id} data-source={source}
-      aria-label={`Tweet by @${t.author.handle}`}>
+    <article ref={article} className="tweet" data-testid="tweet" data-tweet-id={t.id} data-source={source}
+      aria-label={`Tweet by @${t.author.handle}`} tabIndex={-1}>
       <Link to={`/u/${t.author.handle}`} tabIndex={-1} aria-hidden="true" className="avatar-link">
         <Avatar name={t.author.displayName || t.author.handle} />
       </Link>
@@ -67,7 +83,7 @@ export function Tweet({ tweet, source, viewerHandle }: { tweet: TweetRef; source
           <span className="muted handle">@{t.author.handle}</span>
           <span className="muted" aria-hidden="true">·</span>
           <time className="muted" dateTime={t.createdAt} title={new Date(t.createdAt).toLocaleString()}>
-            {relativeTime(t.createdAt)}
+            {relativeTime(t.createdAt, new Date(now))}
           </time>
         </header>
         {source === "CELEBRITY" && (
@@ -82,19 +98,34 @@ export function Tweet({ tweet, source, viewerHandle }: { tweet: TweetRef; source
         )}
         <p className="text">{t.text}</p>
         <footer>
+          {/* The name is the visible count with words around it ("Like, 3 likes"), no aria-label to disagree. */}
           <button type="button" className={liked ? "like liked" : "like"} aria-pressed={liked}
-            aria-label={`${liked ? "Unlike" : "Like"} (${count} ${count === 1 ? "like" : "likes"})`}
-            data-testid="like-button" onClick={toggleLike} disabled={likeBusy}>
-            <span aria-hidden="true">{liked ? "♥" : "♡"}</span> <span data-testid="like-count">{count}</span>
+            data-testid="like-button" onClick={toggleLike} aria-disabled={likeBusy || undefined}>
+            <span aria-hidden="true">{liked ? "♥" : "♡"}</span>
+            <span className="sr-only">{liked ? "Unlike" : "Like"},</span>{" "}
+            <span data-testid="like-count">{count}</span>{" "}
+            <span className="sr-only">{count === 1 ? "like" : "likes"}</span>
           </button>
           {own && (
-            <button type="button" className="link danger" aria-label="Delete tweet" disabled={del.fetching} onClick={onDelete}>
-              Delete
+            <button ref={deleteButton} type="button" className="link danger"
+              aria-disabled={del.fetching || undefined} onClick={() => setConfirming(true)}>
+              Delete <span className="sr-only">tweet</span>
             </button>
           )}
         </footer>
         {error && <p role="alert" className="error small">{error}</p>}
       </div>
+      {own && (
+        <Dialog open={confirming} onClose={cancelDelete} labelledBy={`del-title-${t.id}`} describedBy={`del-text-${t.id}`}
+          testId="delete-dialog">
+          <h2 id={`del-title-${t.id}`}>Delete tweet?</h2>
+          <p id={`del-text-${t.id}`}>This can't be undone. It disappears from your profile and from your followers' feeds.</p>
+          <div className="actions">
+            <button type="button" className="secondary" data-autofocus onClick={cancelDelete}>Cancel</button>
+            <button type="button" className="danger-fill" onClick={onDelete}>Delete</button>
+          </div>
+        </Dialog>
+      )}
     </article>
   );
 }

@@ -25,10 +25,10 @@ export function FollowButton({ handle, following, compact }: { handle: string; f
   };
   return (
     <span className="follow-wrap">
+      {/* The name is the visible text plus the handle ("Following @ann"), so voice control finds what is seen. */}
       <button type="button" className={`${shown ? "secondary" : "primary"}${compact ? " compact" : ""}`}
-        data-testid="follow-button" aria-pressed={shown} aria-label={`${shown ? "Unfollow" : "Follow"} @${handle}`}
-        onClick={toggle}>
-        {shown ? "Following" : "Follow"}
+        data-testid="follow-button" title={shown ? `Unfollow @${handle}` : undefined} onClick={toggle}>
+        {shown ? "Following" : "Follow"} <span className="sr-only">@{handle}</span>
       </button>
       {error && <span role="alert" className="error small">{error}</span>}
     </span>

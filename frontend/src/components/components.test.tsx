@@ -122,13 +122,20 @@ describe("Tweet", () => {
   it("likes optimistically, then keeps the server's answer", async () => {
     const s = stub({});
     renderWith(s.client, <Tweet tweet={tweet("5", "hello", { likeCount: 2 }) as TweetRef} viewerHandle="ann" />);
-    fireEvent.click(screen.getByRole("button", { name: /^Like/ }));
+    const button = screen.getByRole("button", { name: /^Like/ });
+    button.focus();
+    fireEvent.click(button);
     expect(screen.getByTestId("like-count").textContent).toBe("3");
     expect(screen.getByTestId("like-button").getAttribute("aria-pressed")).toBe("true");
-    expect(screen.getByTestId("like-button")).toHaveProperty("disabled", true); // one request at a time
+    // One request at a time, without `disabled` (which would throw keyboard focus to the top of the page).
+    expect(screen.getByTestId("like-button").getAttribute("aria-disabled")).toBe("true");
+    fireEvent.click(button);
+    expect(s.mutations).toHaveLength(1);
+    expect(document.activeElement).toBe(button);
     await act(async () => s.mutations[0].result.next({ data: { likeTweet: { id: "5", likeCount: 7, viewerHasLiked: true } } }));
     expect(screen.getByTestId("like-count").textContent).toBe("7");
-    expect(screen.getByTestId("like-button")).toHaveProperty("disabled", false);
+    expect(screen.getByTestId("like-button").getAttribute("aria-disabled")).toBeNull();
+    expect(screen.getByRole("button", { name: "Unlike, 7 likes" })).toBe(document.activeElement);
   });
 
   it("rolls a failed like back and says why", async () => {
@@ -143,11 +150,34 @@ describe("Tweet", () => {
   it("hides a deleted own tweet at once and brings it back if the delete fails", async () => {
     const s = stub({});
     renderWith(s.client, <Tweet tweet={tweet("5", "mine", { author: { __typename: "User", id: "u2", handle: "ann", displayName: "Ann", isCelebrity: false } }) as TweetRef} viewerHandle="ann" />);
+    // Asks first; Cancel changes nothing and puts focus back on Delete.
     fireEvent.click(screen.getByRole("button", { name: "Delete tweet" }));
+    expect(screen.getByRole("heading", { name: "Delete tweet?" })).toBeTruthy();
+    fireEvent.click(screen.getByRole("button", { name: "Cancel" }));
+    expect(screen.queryByRole("heading", { name: "Delete tweet?" })).toBeNull();
+    expect(document.activeElement).toBe(screen.getByRole("button", { name: "Delete tweet" }));
+    expect(s.mutations).toHaveLength(0);
+    fireEvent.click(screen.getByRole("button", { name: "Delete tweet" }));
+    fireEvent.click(screen.getByRole("button", { name: "Delete" }));
     expect(screen.queryByTestId("tweet")).toBeNull();
     await act(async () => s.mutations[0].result.next({ error: { networkError: new Error("down"), graphQLErrors: [] } }));
     expect(screen.getByTestId("tweet")).toBeTruthy();
     expect(screen.getByRole("alert").textContent).toMatch(/reach Feedline/);
+  });
+
+  it("keeps its relative time up to date", () => {
+    vi.useFakeTimers({ now: new Date("2026-11-25T12:00:00Z") });
+    try {
+      const createdAt = new Date("2026-11-25T11:59:50Z").toISOString();
+      renderWith(stub({}).client, <Tweet tweet={tweet("5", "x", { createdAt }) as TweetRef} viewerHandle="ann" />);
+      expect(document.querySelector("time")?.textContent).toBe("10s");
+      act(() => vi.advanceTimersByTime(30_000));
+      expect(document.querySelector("time")?.textContent).toBe("40s");
+      act(() => vi.advanceTimersByTime(60_000));
+      expect(document.querySelector("time")?.textContent).toBe("1m");
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it("offers Delete only on the viewer's own tweets", () => {

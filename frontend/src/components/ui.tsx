@@ -1,3 +1,4 @@
+import { useLayoutEffect, useRef, type ReactNode } from "react";
 import type { CombinedError } from "urql";
 import { errorMessage } from "../lib/errors";
 
@@ -57,8 +58,44 @@ export function Avatar({ name, size = 40 }: { name: string; size?: number }) {
   const hue = Math.abs(hash) % 360;
   return (
     <span className="avatar" aria-hidden="true"
-      style={{ width: size, height: size, fontSize: size * 0.45, background: `hsl(${hue} 55% 45%)` }}>
+      style={{ width: size, height: size, fontSize: size * 0.45, background: `hsl(${hue} 55% 32%)` }}>
       {letter}
     </span>
+  );
+}
+
+/**
+ * A modal dialog (native <dialog>: focus kept inside, the page behind is inert). `onClose` runs on Escape; the
+ * owner closes it by setting `open` and puts focus back where it belongs.
+ */
+export function Dialog({ open, onClose, labelledBy, describedBy, children, className, testId }: {
+  open: boolean;
+  onClose: () => void;
+  labelledBy: string;
+  describedBy?: string;
+  children: ReactNode;
+  className?: string;
+  testId?: string;
+}) {
+  const ref = useRef<HTMLDialogElement>(null);
+  // A layout effect, so that closing with flushSync(() => setOpen(false)) leaves the page interactive at once
+  // and the owner can move focus right after (an open modal dialog makes everything else inert).
+  useLayoutEffect(() => {
+    const d = ref.current;
+    if (!d) return;
+    if (open && !d.open) {
+      if (typeof d.showModal === "function") d.showModal();
+      else d.setAttribute("open", "");
+      d.querySelector<HTMLElement>("[data-autofocus]")?.focus();
+    } else if (!open && d.open) {
+      if (typeof d.close === "function") d.close();
+      else d.removeAttribute("open");
+    }
+  }, [open]);
+  return (
+    <dialog ref={ref} aria-labelledby={labelledBy} aria-describedby={describedBy} className={className}
+      data-testid={testId} onCancel={(e) => { e.preventDefault(); onClose(); }}>
+      {open && children}
+    </dialog>
   );
 }

@@ -19,8 +19,8 @@ type Documents = {
     "\n  query Viewer { viewer { id handle displayName } }\n": typeof types.ViewerDocument,
     "\n  query Home($first: Int, $after: String) {\n    homeTimeline(first: $first, after: $after) {\n      edges { cursor source node { id ...TweetFields } }\n      pageInfo { hasNextPage endCursor }\n    }\n  }\n": typeof types.HomeDocument,
     "\n  subscription TimelineEvents($after: String) {\n    homeTimelineEvents(after: $after) { kind tweetId cursor source tweet { id ...TweetFields } }\n  }\n": typeof types.TimelineEventsDocument,
-    "\n  mutation SignUp($handle: String!, $password: String!, $displayName: String) {\n    signUp(handle: $handle, password: $password, displayName: $displayName) { token user { id handle } }\n  }\n": typeof types.SignUpDocument,
-    "\n  mutation LogIn($handle: String!, $password: String!) {\n    logIn(handle: $handle, password: $password) { token user { id handle } }\n  }\n": typeof types.LogInDocument,
+    "\n  mutation SignUp($handle: String!, $password: String!, $displayName: String) {\n    signUp(handle: $handle, password: $password, displayName: $displayName) { token user { id handle displayName } }\n  }\n": typeof types.SignUpDocument,
+    "\n  mutation LogIn($handle: String!, $password: String!) {\n    logIn(handle: $handle, password: $password) { token user { id handle displayName } }\n  }\n": typeof types.LogInDocument,
     "\n  mutation LogOut { logOut }\n": typeof types.LogOutDocument,
     "\n  mutation PostTweet($text: String!) { postTweet(text: $text) { id ...TweetFields } }\n": typeof types.PostTweetDocument,
     "\n  mutation DeleteTweet($id: ID!) { deleteTweet(id: $id) }\n": typeof types.DeleteTweetDocument,
@@ -34,6 +34,7 @@ type Documents = {
     "\n  mutation Unfollow($handle: String!) { unfollow(handle: $handle) { id viewerFollows followerCount } }\n": typeof types.UnfollowDocument,
     "\n  query Search($query: String!) { searchUsers(query: $query, first: 20) { ...UserRowFields } }\n": typeof types.SearchDocument,
     "\n  query Sidebar {\n    viewer { id }\n    suggestedUsers(first: 5) { ...UserRowFields }\n    trending(first: 5) { id ...TweetFields author { ...UserRowFields } }\n  }\n": typeof types.SidebarDocument,
+    "\n  mutation UpdateProfile($displayName: String, $bio: String) {\n    updateProfile(displayName: $displayName, bio: $bio) { id handle displayName bio }\n  }\n": typeof types.UpdateProfileDocument,
 };
 const documents: Documents = {
     "\n  fragment TweetFields on Tweet {\n    id\n    text\n    createdAt\n    likeCount\n    viewerHasLiked\n    author { id handle displayName isCelebrity }\n  }\n": types.TweetFieldsFragmentDoc,
@@ -41,8 +42,8 @@ const documents: Documents = {
     "\n  query Viewer { viewer { id handle displayName } }\n": types.ViewerDocument,
     "\n  query Home($first: Int, $after: String) {\n    homeTimeline(first: $first, after: $after) {\n      edges { cursor source node { id ...TweetFields } }\n      pageInfo { hasNextPage endCursor }\n    }\n  }\n": types.HomeDocument,
     "\n  subscription TimelineEvents($after: String) {\n    homeTimelineEvents(after: $after) { kind tweetId cursor source tweet { id ...TweetFields } }\n  }\n": types.TimelineEventsDocument,
-    "\n  mutation SignUp($handle: String!, $password: String!, $displayName: String) {\n    signUp(handle: $handle, password: $password, displayName: $displayName) { token user { id handle } }\n  }\n": types.SignUpDocument,
-    "\n  mutation LogIn($handle: String!, $password: String!) {\n    logIn(handle: $handle, password: $password) { token user { id handle } }\n  }\n": types.LogInDocument,
+    "\n  mutation SignUp($handle: String!, $password: String!, $displayName: String) {\n    signUp(handle: $handle, password: $password, displayName: $displayName) { token user { id handle displayName } }\n  }\n": types.SignUpDocument,
+    "\n  mutation LogIn($handle: String!, $password: String!) {\n    logIn(handle: $handle, password: $password) { token user { id handle displayName } }\n  }\n": types.LogInDocument,
     "\n  mutation LogOut { logOut }\n": types.LogOutDocument,
     "\n  mutation PostTweet($text: String!) { postTweet(text: $text) { id ...TweetFields } }\n": types.PostTweetDocument,
     "\n  mutation DeleteTweet($id: ID!) { deleteTweet(id: $id) }\n": types.DeleteTweetDocument,
@@ -56,6 +57,7 @@ const documents: Documents = {
     "\n  mutation Unfollow($handle: String!) { unfollow(handle: $handle) { id viewerFollows followerCount } }\n": types.UnfollowDocument,
     "\n  query Search($query: String!) { searchUsers(query: $query, first: 20) { ...UserRowFields } }\n": types.SearchDocument,
     "\n  query Sidebar {\n    viewer { id }\n    suggestedUsers(first: 5) { ...UserRowFields }\n    trending(first: 5) { id ...TweetFields author { ...UserRowFields } }\n  }\n": types.SidebarDocument,
+    "\n  mutation UpdateProfile($displayName: String, $bio: String) {\n    updateProfile(displayName: $displayName, bio: $bio) { id handle displayName bio }\n  }\n": types.UpdateProfileDocument,
 };
 
 /**
@@ -95,11 +97,11 @@ export function graphql(source: "\n  subscription TimelineEvents($after: String)
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
-export function graphql(source: "\n  mutation SignUp($handle: String!, $password: String!, $displayName: String) {\n    signUp(handle: $handle, password: $password, displayName: $displayName) { token user { id handle } }\n  }\n"): (typeof documents)["\n  mutation SignUp($handle: String!, $password: String!, $displayName: String) {\n    signUp(handle: $handle, password: $password, displayName: $displayName) { token user { id handle } }\n  }\n"];
+export function graphql(source: "\n  mutation SignUp($handle: String!, $password: String!, $displayName: String) {\n    signUp(handle: $handle, password: $password, displayName: $displayName) { token user { id handle displayName } }\n  }\n"): (typeof documents)["\n  mutation SignUp($handle: String!, $password: String!, $displayName: String) {\n    signUp(handle: $handle, password: $password, displayName: $displayName) { token user { id handle displayName } }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
-export function graphql(source: "\n  mutation LogIn($handle: String!, $password: String!) {\n    logIn(handle: $handle, password: $password) { token user { id handle } }\n  }\n"): (typeof documents)["\n  mutation LogIn($handle: String!, $password: String!) {\n    logIn(handle: $handle, password: $password) { token user { id handle } }\n  }\n"];
+export function graphql(source: "\n  mutation LogIn($handle: String!, $password: String!) {\n    logIn(handle: $handle, password: $password) { token user { id handle displayName } }\n  }\n"): (typeof documents)["\n  mutation LogIn($handle: String!, $password: String!) {\n    logIn(handle: $handle, password: $password) { token user { id handle displayName } }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
@@ -152,6 +154,10 @@ export function graphql(source: "\n  query Search($query: String!) { searchUsers
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(source: "\n  query Sidebar {\n    viewer { id }\n    suggestedUsers(first: 5) { ...UserRowFields }\n    trending(first: 5) { id ...TweetFields author { ...UserRowFields } }\n  }\n"): (typeof documents)["\n  query Sidebar {\n    viewer { id }\n    suggestedUsers(first: 5) { ...UserRowFields }\n    trending(first: 5) { id ...TweetFields author { ...UserRowFields } }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation UpdateProfile($displayName: String, $bio: String) {\n    updateProfile(displayName: $displayName, bio: $bio) { id handle displayName bio }\n  }\n"): (typeof documents)["\n  mutation UpdateProfile($displayName: String, $bio: String) {\n    updateProfile(displayName: $displayName, bio: $bio) { id handle displayName bio }\n  }\n"];
 
 export function graphql(source: string) {
   return (documents as any)[source] ?? {};

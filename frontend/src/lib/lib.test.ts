@@ -23,7 +23,7 @@ describe("errorMessage", () => {
   it("maps codes", () => {
     expect(errorMessage(gql("UNAUTHENTICATED"))).toMatch(/session expired/i);
     expect(errorMessage(gql("RATE_LIMITED"))).toMatch(/too fast/);
-    expect(errorMessage(gql("BAD_USER_INPUT"))).toBe("boom");
+    expect(errorMessage(gql("BAD_USER_INPUT"))).toBe("Boom.");
     expect(errorMessage(new CombinedError({ networkError: new Error("down") }))).toMatch(/reach/);
     expect(errorMessage(null)).toBeNull();
   });
