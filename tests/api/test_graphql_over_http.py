@@ -164,3 +164,27 @@ def test_graphql_http_server_audit(stack: Stack) -> None:
     assert len(results) > 40, run.stdout
     failing = [r for r in results if r["status"] != "ok" and not r["name"].startswith("MAY")]
     assert failing == [], "\n".join(f"{r['name']}: {r['reason']}" for r in failing)
+
+
+def test_apollo_client_with_persisted_queries(stack: Stack) -> None:
+    """Apollo Client's persisted-queries link, as an Apollo app turns it on: the first request sends only the
+    hash and gets PERSISTED_QUERY_NOT_FOUND, the link resends it with the query (registering it), and the next
+    request of the same document is answered from the hash alone."""
+    script = REPO_ROOT / "frontend" / "scripts" / "apollo-apq.mjs"
+    if not (REPO_ROOT / "frontend" / "node_modules" / "@apollo" / "client").is_dir():
+        pytest.fail("frontend dependencies missing: run `make frontend-deps`")
+    run = subprocess.run(
+        ["node", str(script), f"{stack.base_url}/graphql"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+        cwd=REPO_ROOT / "frontend",
+    )
+    outcome = json.loads(run.stdout.strip().splitlines()[-1])
+    assert outcome["first"] == outcome["second"] and "trending" in outcome["first"]
+    [miss, register, hit] = outcome["requests"]
+    assert (miss["sentQuery"], miss["codes"]) == (False, ["PERSISTED_QUERY_NOT_FOUND"])
+    assert (register["sentQuery"], register["codes"]) == (True, [])
+    assert (hit["sentQuery"], hit["codes"]) == (False, [])
+    assert miss["hash"] == register["hash"] == hit["hash"] and len(miss["hash"]) == 64
