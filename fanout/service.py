@@ -55,6 +55,9 @@ class FeedService:
     async def credentials(self, handle: str) -> tuple[UserRecord, str] | None:
         return await self.ctx.users.credentials(handle)
 
+    async def replace_password_hash(self, user_id: int, old: str, new: str) -> None:
+        await self.ctx.users.replace_password_hash(user_id, old, new)
+
     async def user_by_handle(self, handle: str) -> UserRecord | None:
         return await self.ctx.users.by_handle(handle)
 

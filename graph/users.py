@@ -30,6 +30,8 @@ _BY_IDS: LiteralString = "UNWIND $ids AS uid MATCH (u:User {id: uid}) RETURN u "
 _BY_HANDLE: LiteralString = (
     "MATCH (u:User {handleLower: toLower($handle)}) RETURN u " + USER_FIELDS + " AS u, u.passwordHash AS hash"
 )
+# Compare-and-set: a password changed between the log-in's read and this write is not overwritten.
+_REHASH: LiteralString = "MATCH (u:User {id: $id}) WHERE u.passwordHash = $old SET u.passwordHash = $new"
 _SEARCH: LiteralString = (
     "CALL () { MATCH (u:User) WHERE u.handleLower STARTS WITH $q RETURN u "
     "UNION MATCH (u:User) WHERE u.displayNameLower STARTS WITH $q RETURN u } "
@@ -115,6 +117,10 @@ class UserRepo:
         if not records:
             return None
         return user_from(records[0]["u"]), records[0]["hash"]
+
+    async def replace_password_hash(self, uid: int, old: str, new: str) -> None:
+        """The same password hashed with current parameters (a no-op if the hash changed meanwhile)."""
+        await self.driver.execute_query(_REHASH, id=uid, old=old, new=new, database_=DATABASE)
 
     async def by_handle(self, handle: str) -> UserRecord | None:
         found = await self.credentials(handle)

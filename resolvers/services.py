@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import strawberry
 
-from auth.passwords import hash_password, verify_password
+from auth.passwords import hash_password, needs_rehash, verify_password
 from auth.tokens import TokenStore
 from fanout.pages import Page
 from fanout.service import FeedService
@@ -78,7 +78,10 @@ class Accounts:
         found = await self.service.credentials(handle)
         if found is None or not await verify_password(found[1], password):
             raise Unauthenticated("wrong handle or password")
-        return await self._session(found[0])
+        user, stored = found
+        if needs_rehash(stored):  # made with older parameters: upgrade it while we hold the password
+            await self.service.replace_password_hash(user.id, stored, await hash_password(password))
+        return await self._session(user)
 
     async def log_out(self) -> bool:
         """Revokes the token of this request."""

@@ -20,6 +20,7 @@ import numpy as np
 from neo4j import AsyncDriver
 from redis.asyncio import Redis
 
+from auth.passwords import PASSWORD_HASHER
 from fanout.config import EngineConfig
 from fanout.store import TimelineStore
 from graph.driver import DATABASE
@@ -394,6 +395,4 @@ async def populate_redis(redis: Redis, world: World, *, key_prefix: str) -> None
 
 
 def hash_password(password: str = DEMO_PASSWORD) -> str:
-    from argon2 import PasswordHasher
-
-    return PasswordHasher().hash(password)
+    return PASSWORD_HASHER.hash(password)

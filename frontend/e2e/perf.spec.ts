@@ -7,6 +7,7 @@ import { follow, PASSWORD, post, signUp, uniq } from "./support";
 const RUNS = 5;
 
 test("login to first feed on screen (reported)", async ({ browser, request }, info) => {
+  test.setTimeout(180_000); // five fresh page loads and log-ins, on a machine that may be busy
   const reader = `p${uniq()}`, writer = `q${uniq()}`;
   const token = await signUp(request, reader, "Perf Reader");
   const tw = await signUp(request, writer, "Perf Writer");

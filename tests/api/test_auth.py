@@ -9,7 +9,7 @@ import time
 import pytest
 import redis.asyncio as aioredis
 
-from auth.passwords import hash_password, verify_password
+from auth.passwords import hash_password, needs_rehash, verify_password
 from auth.tokens import TokenStore, parse_bearer
 from feedline.settings import Settings
 from graph.errors import BadInput
@@ -21,6 +21,10 @@ async def test_password_hash_is_argon2id_and_verifies() -> None:
     assert await verify_password(hashed, "correct horse")
     assert not await verify_password(hashed, "wrong horse!")
     assert not await verify_password("not-a-hash", "correct horse")
+    # OWASP's minimum for argon2id: 19 MiB, 2 passes, 1 lane (auth/passwords.py says why not the defaults).
+    assert hashed.startswith("$argon2id$v=19$m=19456,t=2,p=1$")
+    assert not needs_rehash(hashed)
+    assert not needs_rehash("not-a-hash")
 
 
 @pytest.mark.parametrize("password", ["short", "x" * 129])

@@ -5,8 +5,10 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Iterator
 
 import pytest
+from argon2 import PasswordHasher
 from neo4j import AsyncDriver
 
+from auth.passwords import needs_rehash
 from feedline.settings import Settings
 from graph.driver import DATABASE
 from tests.api.gqlclient import PASSWORD, Gql, api_settings, delete_prefix, new_handle
@@ -51,6 +53,31 @@ async def test_sign_up_and_its_input_errors(gql: Gql, neo4j: AsyncDriver) -> Non
         if h != handle.upper():
             assert await count_users(neo4j, h) == 0  # nothing written
     assert await count_users(neo4j, handle) == 1
+
+
+async def password_hash(driver: AsyncDriver, user_id: str) -> str:
+    records, _, _ = await driver.execute_query(
+        "MATCH (u:User {id: $id}) RETURN u.passwordHash AS h", id=int(user_id), database_=DATABASE
+    )
+    return str(records[0]["h"])
+
+
+async def test_log_in_upgrades_a_hash_made_with_older_parameters(gql: Gql, neo4j: AsyncDriver) -> None:
+    me = await gql.sign_up()
+    current = await password_hash(neo4j, me.id)
+    assert not needs_rehash(current)
+    # As stored before the parameters changed: argon2-cffi's defaults (64 MiB, 3 passes, 4 lanes).
+    old = PasswordHasher().hash(PASSWORD)
+    assert needs_rehash(old)
+    await neo4j.execute_query(
+        "MATCH (u:User {id: $id}) SET u.passwordHash = $h", id=int(me.id), h=old, database_=DATABASE
+    )
+    assert await gql.codes(LOG_IN, h=me.handle, p="wrong password") == ["UNAUTHENTICATED"]
+    assert await password_hash(neo4j, me.id) == old  # a wrong password upgrades nothing
+    assert (await gql.data(LOG_IN, h=me.handle, p=PASSWORD))["logIn"]["user"]["id"] == me.id
+    upgraded = await password_hash(neo4j, me.id)
+    assert upgraded != old and not needs_rehash(upgraded)
+    assert (await gql.data(LOG_IN, h=me.handle, p=PASSWORD))["logIn"]["user"]["id"] == me.id
 
 
 async def test_log_in_and_log_out_revokes_only_that_token(gql: Gql) -> None:
