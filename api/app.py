@@ -69,7 +69,7 @@ def create_app(config: ApiConfig) -> Starlette:
             CORSMiddleware,
             allow_origins=list(config.cors_origins),
             allow_methods=["GET", "POST", "OPTIONS"],
-            allow_headers=["authorization", "content-type"],
+            allow_headers=["authorization", "content-type", "idempotency-key"],
         ),
     ]
     return Starlette(routes=routes, middleware=middleware, lifespan=lifespan)

@@ -25,6 +25,7 @@ from api.metrics import LIVE_CONNECTIONS
 from api.ratelimit import RateLimiter
 from auth.tokens import TokenStore, parse_bearer
 from fanout.service import FeedService
+from graph.sessions import SessionRepo
 from resolvers.context import RequestContext
 from resolvers.errors import BACKEND_DOWN, UNAVAILABLE_MESSAGE, CodedErrors
 from resolvers.limits import MAX_DOCUMENT_BYTES
@@ -151,7 +152,13 @@ class FeedlineGraphQL(GraphQL[RequestContext, None]):
                 hub=state.hub,
                 close_connection=close_connection,
             )
-        context = RequestContext(state.feed_service, state.tokens, rate_limit=rate_limit, hub=state.hub)
+        context = RequestContext(
+            state.feed_service,
+            state.tokens,
+            rate_limit=rate_limit,
+            hub=state.hub,
+            idempotency_key=request.headers.get("idempotency-key"),  # issue 11: retried posts
+        )
         try:
             token = parse_bearer(request.headers.get("authorization"))
         except ValueError:
@@ -204,4 +211,6 @@ def build_feed_service(app_state: Any, config: ApiConfig) -> None:
     app_state.feed_service = FeedService(app_state.neo4j, app_state.redis, config.engine)
     app_state.hub = LiveHub(app_state.redis)
     app_state.rate_limiter = RateLimiter(app_state.redis, prefix, config.rate_limits)
-    app_state.tokens = TokenStore(app_state.redis, prefix, config.token_ttl_seconds)
+    app_state.tokens = TokenStore(
+        app_state.redis, prefix, config.token_ttl_seconds, sessions=SessionRepo(app_state.neo4j)
+    )

@@ -15,6 +15,7 @@ from collections.abc import AsyncIterator, Iterable
 
 import redis.asyncio as aioredis
 
+from fanout.backoff import Backoff
 from resolvers.live import SlowConsumer
 
 log = logging.getLogger("feedline.api.hub")
@@ -117,14 +118,15 @@ class LiveHub:
                 await self._pubsub.unsubscribe(*gone)
 
     async def _read(self) -> None:
+        backoff = Backoff(log, "live hub read")  # one log line per outage, not one per attempt
         while True:
             try:
                 message = await self._pubsub.get_message(timeout=1.0)
+                backoff.ok()
             except asyncio.CancelledError:
                 raise
-            except Exception:
-                log.exception("live hub read failed; retrying")
-                await asyncio.sleep(0.5)
+            except Exception as exc:
+                await asyncio.sleep(backoff.failed(exc))
                 continue
             if message is None:
                 continue

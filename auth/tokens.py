@@ -1,4 +1,8 @@
-"""Opaque bearer tokens: the client holds a random secret, Redis holds only its sha256 and the user id."""
+"""Opaque bearer tokens: the client holds a random secret; the server keeps only its sha256.
+
+Sessions are durable (DESIGN.md §2): with a SessionRepo, each lives in Neo4j (graph/sessions.py) and Redis
+caches it, so losing Redis logs nobody out: a cache miss is looked up in Neo4j and cached again for the rest of
+its lifetime. Without one (unit tests, the benchmark's pre-issued tokens) Redis alone holds them."""
 
 from __future__ import annotations
 
@@ -6,6 +10,13 @@ import hashlib
 import secrets
 
 import redis.asyncio as aioredis
+
+from graph.sessions import SessionRepo
+
+# A token found nowhere is remembered as such this long, so a client repeating a forged or revoked token costs
+# one Neo4j lookup per interval, not one per request.
+UNKNOWN_CACHE_S = 10
+_UNKNOWN = b"-"
 
 
 def parse_bearer(header_value: str | None) -> str | None:
@@ -20,19 +31,32 @@ def parse_bearer(header_value: str | None) -> str | None:
 
 
 class TokenStore:
-    """Opaque tokens: the client holds secrets.token_urlsafe; Redis holds only its sha256 -> user id."""
+    """Opaque tokens: the client holds secrets.token_urlsafe; Neo4j (when given ``sessions``) holds the
+    session under the token's sha256, Redis caches sha256 -> user id."""
 
-    def __init__(self, redis: aioredis.Redis, key_prefix: str, ttl_seconds: int) -> None:
+    def __init__(
+        self,
+        redis: aioredis.Redis,
+        key_prefix: str,
+        ttl_seconds: int,
+        sessions: SessionRepo | None = None,
+    ) -> None:
         self._redis = redis
         self._prefix = key_prefix
         self._ttl = ttl_seconds
+        self._sessions = sessions
+
+    @staticmethod
+    def _digest(token: str) -> str:
+        return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
     def _key(self, token: str) -> str:
-        digest = hashlib.sha256(token.encode("utf-8")).hexdigest()
-        return f"{self._prefix}auth:tok:{digest}"
+        return f"{self._prefix}auth:tok:{self._digest(token)}"
 
     async def issue(self, user_id: int) -> str:
         token = secrets.token_urlsafe(32)
+        if self._sessions is not None:
+            await self._sessions.create(self._digest(token), user_id, self._ttl)
         await self._redis.set(self._key(token), str(user_id).encode(), ex=self._ttl)
         return token
 
@@ -41,7 +65,23 @@ class TokenStore:
         if len(token) > 256:  # never hash attacker-sized input
             return None
         value = await self._redis.get(self._key(token))
-        return int(value) if value is not None else None
+        if value is not None:
+            return None if value == _UNKNOWN else int(value)
+        if self._sessions is None:
+            return None
+        found = await self._sessions.get(self._digest(token))  # not cached (Redis lost it, or never had it)
+        if found is None:
+            await self._redis.set(self._key(token), _UNKNOWN, ex=UNKNOWN_CACHE_S, nx=True)
+            return None
+        user_id, left_ms = found
+        await self._redis.set(self._key(token), str(user_id).encode(), px=max(1, left_ms), nx=True)
+        return user_id
 
     async def revoke(self, token: str) -> bool:
-        return bool(await self._redis.delete(self._key(token)))
+        revoked = False
+        if self._sessions is not None:
+            revoked = await self._sessions.delete(self._digest(token))
+        # Not a DEL: a tombstone, which a resolve that read the session just before it was deleted cannot
+        # overwrite (it caches with NX), so a revoked token is never cached as valid again.
+        previous = await self._redis.set(self._key(token), _UNKNOWN, ex=UNKNOWN_CACHE_S, get=True)
+        return (previous is not None and previous != _UNKNOWN) or revoked
