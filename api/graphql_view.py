@@ -14,6 +14,10 @@ from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.http import GraphQLHTTPResponse
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL
+from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import BaseGraphQLTransportWSHandler
+from strawberry.subscriptions.protocols.graphql_transport_ws.types import (
+    ConnectionInitMessage as TransportInitMessage,
+)
 from strawberry.subscriptions.protocols.graphql_ws.handlers import BaseGraphQLWSHandler
 from strawberry.subscriptions.protocols.graphql_ws.types import ConnectionInitMessage
 from strawberry.types import ExecutionResult
@@ -55,11 +59,33 @@ class LegacyWSHandler(BaseGraphQLWSHandler[RequestContext, None]):
             await self.send_message({"type": "connection_error", "payload": exc.payload})
             await self.websocket.close(code=4403, reason="Forbidden")
             return
+        except BACKEND_DOWN:
+            await self.websocket.close(code=BACKEND_DOWN_CLOSE_CODE, reason=BACKEND_DOWN_CLOSE_REASON)
+            return
         if isinstance(ack_payload, UnsetType) or ack_payload is None:
             await self.send_message({"type": "connection_ack"})
         else:
             await self.send_message({"type": "connection_ack", "payload": ack_payload})
         self.connection_acknowledged = True
+
+
+# --- issue 11: a backend error while a websocket connects is a close code the client can act on -----------
+BACKEND_DOWN_CLOSE_CODE = 1013  # Try Again Later
+BACKEND_DOWN_CLOSE_REASON = "service unavailable: a backing service is down; retry shortly"
+
+
+class TransportWSHandler(BaseGraphQLTransportWSHandler[RequestContext, None]):
+    """graphql-transport-ws: Redis or Neo4j unreachable while connection_init authenticates closes the socket
+    with 1013 and a reason (strawberry would let the error escape: a traceback and a bare 1006)."""
+
+    async def handle_connection_init(self, message: TransportInitMessage) -> None:
+        try:
+            await super().handle_connection_init(message)
+        except BACKEND_DOWN:
+            await self.websocket.close(code=BACKEND_DOWN_CLOSE_CODE, reason=BACKEND_DOWN_CLOSE_REASON)
+
+
+# ----------------------------------------------------------------------------------------------------------
 
 
 class FeedlineGraphQL(GraphQL[RequestContext, None]):
@@ -68,6 +94,7 @@ class FeedlineGraphQL(GraphQL[RequestContext, None]):
     parsed; its refusals reach strawberry's view as operation-type errors and leave as 400s."""
 
     graphql_ws_handler_class = LegacyWSHandler
+    graphql_transport_ws_handler_class = TransportWSHandler
 
     def __init__(self) -> None:
         super().__init__(

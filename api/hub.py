@@ -115,7 +115,14 @@ class LiveHub:
                         del self._members[channel]
                         gone.append(channel)
             if gone:
-                await self._pubsub.unsubscribe(*gone)
+                try:
+                    await self._pubsub.unsubscribe(*gone)
+                except Exception as exc:  # Redis unreachable: nothing the leaving subscriber can do about it
+                    # Forget the channels, so the reconnect does not subscribe to them again.
+                    encoder = self._pubsub.encoder
+                    for channel in gone:
+                        self._pubsub.channels.pop(encoder.decode(encoder.encode(channel)), None)
+                    log.warning("unsubscribe failed (%r); the channels are dropped", exc)
 
     async def _read(self) -> None:
         backoff = Backoff(log, "live hub read")  # one log line per outage, not one per attempt

@@ -1,0 +1,112 @@
+"""Fail fast while a backing service is known to be down (issue 11, defect 5).
+
+A probe in each API process pings Redis and Neo4j every half second with a short timeout; while one of them
+does not answer, /graphql answers at once (HTTP 503 with SERVICE_UNAVAILABLE, a websocket is accepted and
+closed with 1013 "try again later" and a reason) instead of letting every client wait out the driver's retries
+and connection timeouts. The flag is cleared by the probe's first success, so recovery is seen within one
+period. Other routes (/readyz, /healthz, /metrics, the web client) are untouched.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+
+from neo4j import AsyncDriver
+from redis.asyncio import Redis
+from starlette.responses import JSONResponse
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from fanout.backoff import Backoff
+from graph.driver import DATABASE
+from resolvers.errors import UNAVAILABLE, UNAVAILABLE_MESSAGE
+from resolvers.metrics import ERRORS
+
+log = logging.getLogger("feedline.api.circuit")
+
+PROBE_EVERY_S = 0.5
+PROBE_TIMEOUT_S = 1.0
+WS_CLOSE_CODE = 1013  # Try Again Later
+WS_CLOSE_REASON = "service unavailable: a backing service is down; retry shortly"
+
+
+class Circuit:
+    """Which backing services the last probe could not reach (empty: all fine)."""
+
+    def __init__(self, redis: Redis, driver: AsyncDriver) -> None:
+        self._redis = redis
+        self._driver = driver
+        self.down: frozenset[str] = frozenset()
+        self._task: asyncio.Task[None] | None = None
+
+    @property
+    def open(self) -> bool:
+        return bool(self.down)
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._probe_loop(), name="backend-probe")
+
+    async def aclose(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    async def probe(self) -> frozenset[str]:
+        async def redis_ok() -> bool:
+            await asyncio.wait_for(self._redis.ping(), PROBE_TIMEOUT_S)
+            return True
+
+        async def neo4j_ok() -> bool:
+            await asyncio.wait_for(
+                self._driver.execute_query("RETURN 1", database_=DATABASE), PROBE_TIMEOUT_S
+            )
+            return True
+
+        results = await asyncio.gather(redis_ok(), neo4j_ok(), return_exceptions=True)
+        return frozenset(name for name, ok in zip(("redis", "neo4j"), results, strict=True) if ok is not True)
+
+    async def _probe_loop(self) -> None:
+        backoff = Backoff(log, "backing services")
+        while True:
+            down = await self.probe()
+            if down != self.down:
+                if down:
+                    backoff.failed(ConnectionError(f"unreachable: {', '.join(sorted(down))}"))
+                else:
+                    backoff.ok()
+            self.down = down
+            await asyncio.sleep(PROBE_EVERY_S)
+
+
+class FailFast:
+    """ASGI middleware: /graphql while the app's circuit is open answers at once (see the module docstring)."""
+
+    def __init__(self, app: ASGIApp, path: str = "/graphql") -> None:
+        self.app = app
+        self.path = path
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        circuit: Circuit | None = None
+        if scope["type"] in ("http", "websocket") and scope.get("path") == self.path:
+            app = scope.get("app")
+            circuit = getattr(getattr(app, "state", None), "circuit", None)
+        if circuit is None or not circuit.open:
+            await self.app(scope, receive, send)
+            return
+        ERRORS.labels(code=UNAVAILABLE).inc()
+        if scope["type"] == "http":
+            body = {"errors": [{"message": UNAVAILABLE_MESSAGE, "extensions": {"code": UNAVAILABLE}}]}
+            await JSONResponse(body, status_code=503, headers={"retry-after": "1"})(scope, receive, send)
+            return
+        # A websocket: accepted (with the client's first subprotocol) only to be closed with a code it can act
+        # on; a refused handshake would reach the client as a bare 403/1006.
+        message = await receive()
+        if message["type"] != "websocket.connect":
+            return
+        accept: dict[str, object] = {"type": "websocket.accept"}
+        if scope.get("subprotocols"):
+            accept["subprotocol"] = scope["subprotocols"][0]
+        await send(accept)
+        await send({"type": "websocket.close", "code": WS_CLOSE_CODE, "reason": WS_CLOSE_REASON})
