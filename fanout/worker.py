@@ -41,6 +41,10 @@ log = logging.getLogger("feedline.worker")
 
 DEFAULT_PAGE_SIZE = 1000
 DEFAULT_CLAIM_MIN_IDLE_MS = 30_000
+# A consumer of the group that has not read for this long and holds no pending message is a dead worker's
+# name (each process has its own): it is removed, so they do not pile up with every crash.
+DEFAULT_DEAD_CONSUMER_GRACE_MS = 10 * 60_000
+REAP_EVERY_S = 60.0
 PROGRESS_TTL_S = 24 * 3600
 READ_COUNT = 16
 PREFETCH_PAGES = 4
@@ -70,6 +74,7 @@ class FanoutWorker:
         page_size: int = DEFAULT_PAGE_SIZE,
         claim_min_idle_ms: int = DEFAULT_CLAIM_MIN_IDLE_MS,
         claim_every_s: float = 1.0,
+        dead_consumer_grace_ms: int = DEFAULT_DEAD_CONSUMER_GRACE_MS,
     ) -> None:
         self.ctx = EngineContext(driver, redis, config)
         self.derived = Derived(self.ctx)
@@ -78,6 +83,8 @@ class FanoutWorker:
         self.page_size = page_size
         self.claim_min_idle_ms = claim_min_idle_ms
         self.claim_every_s = claim_every_s
+        self.dead_consumer_grace_ms = dead_consumer_grace_ms
+        self._last_reap = 0.0
         self._stop = asyncio.Event()
         self._group_ready = False
         self._own_pending_done = False
@@ -195,6 +202,9 @@ class FanoutWorker:
         if time.monotonic() - self._last_claim >= self.claim_every_s:
             self._last_claim = time.monotonic()
             done += await self.claim_stale()
+        if time.monotonic() - self._last_reap >= REAP_EVERY_S:
+            self._last_reap = time.monotonic()
+            await self.remove_dead_consumers()
         if self._stop.is_set():
             return done
         new: Any = await self.ctx.redis.xreadgroup(
@@ -230,6 +240,24 @@ class FanoutWorker:
             if start in (b"0-0", "0-0"):
                 break
         return done
+
+    async def remove_dead_consumers(self) -> list[str]:
+        """Delete the group's consumers (never this one) idle longer than the grace period with nothing
+        pending: a pending message is first taken over by XAUTOCLAIM, so nothing is ever dropped."""
+        keys = self.ctx.keys
+        consumers: Any = await self.ctx.redis.xinfo_consumers(keys.fanout_stream, keys.fanout_group)
+        removed = []
+        for consumer in consumers:
+            name = consumer["name"].decode() if isinstance(consumer["name"], bytes) else str(consumer["name"])
+            if name == self.consumer or int(consumer["pending"]) > 0:
+                continue
+            if int(consumer["idle"]) < self.dead_consumer_grace_ms:
+                continue
+            await self.ctx.redis.xgroup_delconsumer(keys.fanout_stream, keys.fanout_group, name)
+            removed.append(name)
+        if removed:
+            log.info("removed %d dead consumer(s) from the group: %s", len(removed), ", ".join(removed))
+        return removed
 
     async def drain(self, max_rounds: int = 1000) -> int:
         """Process until nothing is left (tests, benchmarks)."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Sequence
 from typing import Any, LiteralString
 
@@ -16,6 +17,7 @@ from graph.outbox import CREATE_JOB, OutboxJob, job_params
 from graph.records import TweetRecord
 
 TEXT_MAX = 280
+ALLOWED_CONTROLS = frozenset("\n\t")  # line breaks and tabs; NUL and every other C0/C1 control are refused
 
 _CREATE_TWEET: LiteralString = (
     "MATCH (a:User {id: $author}) "
@@ -88,6 +90,8 @@ def validate_text(text: str) -> str:
     cleaned = text.strip()
     if not cleaned:
         raise BadInput("tweet text is empty")
+    if any(unicodedata.category(c) == "Cc" and c not in ALLOWED_CONTROLS for c in cleaned):
+        raise BadInput("tweet text contains control characters")
     if len(cleaned) > TEXT_MAX:
         raise BadInput(f"tweet text longer than {TEXT_MAX} characters")
     return cleaned

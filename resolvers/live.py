@@ -90,6 +90,8 @@ async def timeline_events(
         while cursor is not None:
             entries = await service.replay(viewer_id, cursor, REPLAY_BATCH)
             for entry in entries:
+                if entry.source == "SUGGESTED":
+                    continue  # trending suggestions are never live events: a resume must not send them either
                 replayed.add(entry.tweet.id)
                 yield TimelineEvent(
                     kind=TimelineEventKind.NEW,

@@ -14,7 +14,7 @@ from graph.errors import FeedlineError
 from resolvers.context import RequestContext
 from resolvers.errors import BACKEND_DOWN, CodedErrors
 from resolvers.info import Info
-from resolvers.limits import limit_extensions
+from resolvers.limits import cursor_arg, limit_extensions
 from resolvers.metrics import OperationMetrics
 from resolvers.operations import HttpOperationSelection
 from resolvers.scalars import DATETIME_SCALAR, DateTime
@@ -56,7 +56,7 @@ class Query:
         after: str | None = strawberry.UNSET,
         order: FeedOrder | None = FeedOrder.LATEST,
     ) -> HomeTimelineConnection:
-        return await info.context.feeds.home(first, after or None, order)
+        return await info.context.feeds.home(first, cursor_arg(after), order)
 
     @strawberry.field(
         description="Users whose handle or display name starts with the query, most followed first."
@@ -125,7 +125,7 @@ class Subscription:
     async def home_timeline_events(
         self, info: Info, after: str | None = strawberry.UNSET
     ) -> AsyncGenerator[TimelineEvent, None]:
-        async for event in info.context.feeds.events(after or None):
+        async for event in info.context.feeds.events(cursor_arg(after)):
             yield event
 
 
