@@ -13,6 +13,7 @@ from strawberry.types import ExecutionContext
 from graph.errors import FeedlineError
 from resolvers.context import RequestContext
 from resolvers.errors import BACKEND_DOWN, CodedErrors
+from resolvers.execution import BoundedSubscriptionContext
 from resolvers.info import Info
 from resolvers.limits import cursor_arg, limit_extensions
 from resolvers.metrics import OperationMetrics
@@ -163,6 +164,7 @@ schema = FeedlineSchema(
     subscription=Subscription,
     extensions=[OperationMetrics, FreshLoaders, *limit_extensions(), HttpOperationSelection, CodedErrors],
     config=StrawberryConfig(scalar_map={DateTime: DATETIME_SCALAR}),
+    execution_context_class=BoundedSubscriptionContext,  # live memory per subscription stays flat
 )
 
 
