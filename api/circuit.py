@@ -1,7 +1,7 @@
 """Fail fast while a backing service is known to be down (issue 11, defect 5).
 
 A probe in each API process pings Redis and Neo4j every half second with a short timeout; while one of them
-does not answer, /graphql answers at once (HTTP 503 with SERVICE_UNAVAILABLE, a websocket is accepted and
+refuses connections (or has timed out three probes in a row), /graphql answers at once (HTTP 503 with SERVICE_UNAVAILABLE, a websocket is accepted and
 closed with 1013 "try again later" and a reason) instead of letting every client wait out the driver's retries
 and connection timeouts. The flag is cleared by the probe's first success, so recovery is seen within one
 period. Other routes (/readyz, /healthz, /metrics, the web client) are untouched.
@@ -27,6 +27,7 @@ log = logging.getLogger("feedline.api.circuit")
 
 PROBE_EVERY_S = 0.5
 PROBE_TIMEOUT_S = 1.0
+SLOW_PROBES_TO_OPEN = 3  # a backend that only times out counts as down after this many probes in a row
 WS_CLOSE_CODE = 1013  # Try Again Later
 WS_CLOSE_REASON = "service unavailable: a backing service is down; retry shortly"
 
@@ -39,6 +40,7 @@ class Circuit:
         self._driver = driver
         self.down: frozenset[str] = frozenset()
         self._task: asyncio.Task[None] | None = None
+        self._slow: dict[str, int] = {}
 
     @property
     def open(self) -> bool:
@@ -65,7 +67,18 @@ class Circuit:
             return True
 
         results = await asyncio.gather(redis_ok(), neo4j_ok(), return_exceptions=True)
-        return frozenset(name for name, ok in zip(("redis", "neo4j"), results, strict=True) if ok is not True)
+        down = set()
+        for name, result in zip(("redis", "neo4j"), results, strict=True):
+            if result is True:
+                self._slow[name] = 0
+            elif isinstance(result, TimeoutError):
+                # Slow is not down: a loaded machine (or a GC pause) must not fail requests that would work.
+                self._slow[name] = self._slow.get(name, 0) + 1
+                if self._slow[name] >= SLOW_PROBES_TO_OPEN:
+                    down.add(name)
+            else:  # refused, reset, unknown host...: down
+                down.add(name)
+        return frozenset(down)
 
     async def _probe_loop(self) -> None:
         backoff = Backoff(log, "backing services")

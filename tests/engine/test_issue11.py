@@ -10,10 +10,13 @@ import pytest
 import redis.asyncio as aioredis
 from neo4j import AsyncDriver
 
+from auth.tokens import TokenStore
 from fanout import cursors
 from fanout.jobs import PostJob, outbox
+from feedline.settings import Settings
 from graph.driver import DATABASE
 from graph.errors import BadInput
+from graph.sessions import SessionRepo
 from graph.tweets import validate_text
 from resolvers.live import timeline_events
 from tests.engine.conftest import Factory
@@ -135,3 +138,18 @@ def test_an_empty_cursor_is_malformed() -> None:
     with pytest.raises(BadInput):
         cursors.parse_latest(cursor_arg("") or "unreachable")
     assert cursor_arg(None) is None
+
+
+async def test_sessions_outlive_redis_and_revocation_sticks(
+    neo4j: AsyncDriver, redis: aioredis.Redis, settings: Settings
+) -> None:
+    store = TokenStore(redis, settings.key_prefix, 60, sessions=SessionRepo(neo4j))
+    token = await store.issue(42)
+    keys = [k async for k in redis.scan_iter(match=f"{settings.key_prefix}auth:*")]
+    await redis.delete(*keys)  # Redis lost everything
+    assert await store.resolve(token) == 42  # read back from Neo4j, and cached again
+    assert 0 < await redis.ttl(keys[0]) <= 60
+    assert await store.resolve("forged") is None
+    assert await store.revoke(token)
+    await redis.delete(*[k async for k in redis.scan_iter(match=f"{settings.key_prefix}auth:*")])
+    assert await store.resolve(token) is None  # the session itself is gone
