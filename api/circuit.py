@@ -1,10 +1,12 @@
 """Fail fast while a backing service is known to be down (issue 11, defect 5).
 
-A probe in each API process pings Redis and Neo4j every half second with a short timeout; while one of them
-refuses connections (or has timed out three probes in a row), /graphql answers at once (HTTP 503 with SERVICE_UNAVAILABLE, a websocket is accepted and
-closed with 1013 "try again later" and a reason) instead of letting every client wait out the driver's retries
-and connection timeouts. The flag is cleared by the probe's first success, so recovery is seen within one
-period. Other routes (/readyz, /healthz, /metrics, the web client) are untouched.
+A request that fails because Redis or Neo4j is unreachable (a resolver's error, or a 503 from /graphql) trips
+the circuit: a probe then pings both every half second with a short timeout, and while one of them refuses
+connections (or has timed out three probes in a row) /graphql answers at once (HTTP 503 with
+SERVICE_UNAVAILABLE; a websocket is accepted and closed with 1013 "try again later" and a reason) instead of
+letting every client wait out the driver's retries and connection timeouts. The first probe that finds both
+answering closes the circuit and stops probing, so nothing is probed while all is well. Other routes
+(/readyz, /healthz, /metrics, the web client) are untouched.
 """
 
 from __future__ import annotations
@@ -16,11 +18,11 @@ import logging
 from neo4j import AsyncDriver
 from redis.asyncio import Redis
 from starlette.responses import JSONResponse
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from fanout.backoff import Backoff
 from graph.driver import DATABASE
-from resolvers.errors import UNAVAILABLE, UNAVAILABLE_MESSAGE
+from resolvers.errors import BACKEND_DOWN_LISTENERS, UNAVAILABLE, UNAVAILABLE_MESSAGE
 from resolvers.metrics import ERRORS
 
 log = logging.getLogger("feedline.api.circuit")
@@ -47,9 +49,16 @@ class Circuit:
         return bool(self.down)
 
     def start(self) -> None:
-        self._task = asyncio.create_task(self._probe_loop(), name="backend-probe")
+        """Listen for requests that failed on an unreachable backend (see ``trip``)."""
+        BACKEND_DOWN_LISTENERS.add(self.trip)
+
+    def trip(self) -> None:
+        """A request failed because a backend is unreachable: probe until both answer again."""
+        if self._task is None or self._task.done():
+            self._task = asyncio.create_task(self._probe_loop(), name="backend-probe")
 
     async def aclose(self) -> None:
+        BACKEND_DOWN_LISTENERS.discard(self.trip)
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -82,14 +91,15 @@ class Circuit:
 
     async def _probe_loop(self) -> None:
         backoff = Backoff(log, "backing services")
+        self._slow.clear()
         while True:
             down = await self.probe()
-            if down != self.down:
-                if down:
-                    backoff.failed(ConnectionError(f"unreachable: {', '.join(sorted(down))}"))
-                else:
-                    backoff.ok()
+            if down and down != self.down:
+                backoff.failed(ConnectionError(f"unreachable: {', '.join(sorted(down))}"))
             self.down = down
+            if not down and not any(self._slow.values()):
+                backoff.ok()
+                return  # all well: stop probing until the next trip
             await asyncio.sleep(PROBE_EVERY_S)
 
 
@@ -106,7 +116,17 @@ class FailFast:
             app = scope.get("app")
             circuit = getattr(getattr(app, "state", None), "circuit", None)
         if circuit is None or not circuit.open:
-            await self.app(scope, receive, send)
+            if circuit is None or scope["type"] != "http":
+                await self.app(scope, receive, send)
+                return
+            watched = circuit
+
+            async def watch(message: Message) -> None:
+                if message["type"] == "http.response.start" and message["status"] == 503:
+                    watched.trip()  # e.g. the token could not be resolved: Redis unreachable
+                await send(message)
+
+            await self.app(scope, receive, watch)
             return
         ERRORS.labels(code=UNAVAILABLE).inc()
         if scope["type"] == "http":

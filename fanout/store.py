@@ -154,7 +154,11 @@ if not redis.call('SET', KEYS[2], '1', 'NX', 'EX', tonumber(ARGV[1])) then retur
 redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[2], '*', unpack(ARGV, 3))
 return 1
 """
-QUEUED_MARKER_TTL_S = 24 * 3600
+# Long enough for the relay to have marked the job relayed (seconds, or the length of a worker outage); short
+# enough that a marker per post costs little memory. Past it, a job the API queued while no worker ran for an
+# hour may be queued once more by the relay: timeline inserts are idempotent (only a celebrity post would be
+# published to its author channel twice).
+QUEUED_MARKER_TTL_S = 3600
 
 
 async def _run(script: Any, keys: Sequence[str], args: list[Any], client: Any) -> int:
