@@ -223,6 +223,11 @@ class FeedService:
         """
         return (await self.reader.view_state(viewer_id)).celebs
 
+    async def live_state_lost(self, viewer_id: int) -> bool:
+        """True when a live subscriber's timeline is gone (Redis lost its data: FLUSHALL, a restart without
+        persistence): fan-out skips users without one, so the subscriber would silently miss events."""
+        return not await self.ctx.store.timeline_exists(viewer_id)
+
     # --- the home feed ----------------------------------------------------------------------------------
     async def read_home(
         self, viewer_id: int, first: int, after: str | None, order: Literal["LATEST", "TOP"] = "LATEST"

@@ -310,6 +310,9 @@ class TimelineStore:
         if await self.redis.get(lock) == token.encode():
             await self.redis.delete(lock)
 
+    async def timeline_exists(self, uid: int) -> bool:
+        return bool(await self.redis.exists(self.keys.timeline(uid)))
+
     async def drop_timeline(self, uid: int) -> None:
         await self.redis.delete(self.keys.timeline(uid))
 
