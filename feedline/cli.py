@@ -167,6 +167,36 @@ def bench(
 
 
 @app.command()
+def soak(
+    minutes: Annotated[float, typer.Option(help="How long the mixed load runs.")] = 10.0,
+    users: Annotated[int, typer.Option(help="Users in the soak's world (a fifth of them post).")] = 250,
+    subscribers: Annotated[int, typer.Option(help="Live clients (resubscribing with `after`).")] = 200,
+    chaos: Annotated[bool, typer.Option(help="Inject a random fault every --chaos-every seconds.")] = False,
+    chaos_every: Annotated[float, typer.Option(help="Seconds between faults.")] = 30.0,
+    test_slot: TestSlot = None,
+    out_dir: Annotated[Path, typer.Option(help="Where SOAK.md, soak.json and the plot go.")] = PROJECT_ROOT
+    / "bench",
+) -> None:
+    """Bounded mixed load with an optional chaos schedule; reports lost/duplicated live events, oracle
+    mismatches, errors by code and memory over time. Runs on the local services (or a test slot's):
+    its chaos flushes and restarts that Redis."""
+    import asyncio
+
+    from bench.soak import run_soak
+
+    plan = _plan(test_slot)
+    local_services.up(plan, log=_log)
+    result = asyncio.run(
+        run_soak(
+            plan.settings(get_settings()), plan, minutes=minutes, users=users, subscribers=subscribers,
+            chaos=chaos, chaos_every_s=chaos_every, out=out_dir, log=_log,
+        )
+    )  # fmt: skip
+    summary = {k: result[k] for k in ("live_delivered", "live_lost", "live_duplicated", "oracle_mismatches")}
+    typer.echo(f"soak: {summary}; errors {result['errors']}; report in {out_dir / 'SOAK.md'}")
+
+
+@app.command()
 def run(
     keep_services: Annotated[
         bool, typer.Option(help="Leave Redis and Neo4j running after Ctrl-C (faster next start).")
