@@ -13,6 +13,7 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.routing import Route, WebSocketRoute
 
 from api.bodylimit import BodyLimit
+from api.circuit import Circuit, FailFast
 from api.clientaddr import ClientAddress
 from api.config import ApiConfig
 from api.graphql_view import FeedlineGraphQL, build_feed_service
@@ -52,8 +53,12 @@ def create_app(config: ApiConfig) -> Starlette:
         try:
             await apply_schema(app.state.neo4j)
             build_feed_service(app.state, config)
+            app.state.circuit = Circuit(app.state.redis, app.state.neo4j)  # fail fast while one is down
+            app.state.circuit.start()
             yield
         finally:
+            if hasattr(app.state, "circuit"):
+                await app.state.circuit.aclose()
             if hasattr(app.state, "hub"):
                 await app.state.hub.aclose()
             await app.state.neo4j.close()
@@ -84,7 +89,8 @@ def create_app(config: ApiConfig) -> Starlette:
             CORSMiddleware,
             allow_origins=list(config.cors_origins),
             allow_methods=["GET", "POST", "OPTIONS"],
-            allow_headers=["authorization", "content-type"],
+            allow_headers=["authorization", "content-type", "idempotency-key"],
         ),
+        Middleware(FailFast),  # innermost: its 503s still carry the CORS headers
     ]
     return Starlette(routes=routes, middleware=middleware, lifespan=lifespan)

@@ -18,6 +18,7 @@ from collections.abc import AsyncIterator, Callable, Iterable
 
 import redis.asyncio as aioredis
 
+from fanout.backoff import Backoff
 from resolvers.live import SlowConsumer
 
 log = logging.getLogger("feedline.api.hub")
@@ -169,17 +170,25 @@ class LiveHub:
                         del self._members[channel]
                         gone.append(channel)
             if gone:
-                await self._pubsub.unsubscribe(*gone)
+                try:
+                    await self._pubsub.unsubscribe(*gone)
+                except Exception as exc:  # Redis unreachable: nothing the leaving subscriber can do about it
+                    # Forget the channels, so the reconnect does not subscribe to them again.
+                    encoder = self._pubsub.encoder
+                    for channel in gone:
+                        self._pubsub.channels.pop(encoder.decode(encoder.encode(channel)), None)
+                    log.warning("unsubscribe failed (%r); the channels are dropped", exc)
 
     async def _read(self) -> None:
+        backoff = Backoff(log, "live hub read")  # one log line per outage, not one per attempt
         while True:
             try:
                 message = await self._pubsub.get_message(timeout=1.0)
+                backoff.ok()
             except asyncio.CancelledError:
                 raise
-            except Exception:
-                log.exception("live hub read failed; retrying")
-                await asyncio.sleep(0.5)
+            except Exception as exc:
+                await asyncio.sleep(backoff.failed(exc))
                 continue
             if message is None:
                 continue

@@ -78,6 +78,11 @@ class Keys:
         """Last follower id done for a stream message, so a claimed message resumes where it stopped."""
         return f"{self.prefix}fanout:progress:{message_id}"
 
+    def fanout_queued(self, job_id: int) -> str:
+        """Marks an outbox job (graph/outbox.py) as queued on the stream, so the API's XADD and the worker's
+        relay never both queue it."""
+        return f"{self.prefix}fanout:queued:{job_id}"
+
     # --- live pub/sub channels --------------------------------------------------------------------------
     def live_timeline(self, uid: int) -> str:
         return f"{self.live_prefix}tl:{{{uid}}}"

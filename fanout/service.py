@@ -19,7 +19,7 @@ from fanout.config import EngineConfig
 from fanout.context import EngineContext, EngineStats, now_ms
 from fanout.derived import Derived
 from fanout.feed import FeedReader
-from fanout.jobs import DeleteJob, PostJob
+from fanout.jobs import DeleteJob, PostJob, outbox
 from fanout.keys import Keys
 from fanout.live import CELEBS_CHANGED, tweet_event
 from fanout.pages import FeedEntry, FeedPage, Page
@@ -81,14 +81,23 @@ class FeedService:
     async def tweets_by_ids(self, ids: Sequence[int]) -> dict[int, TweetRecord]:
         return await self.caches.tweets(ids)
 
-    async def post_tweet(self, author_id: int, text: str) -> TweetRecord:
-        tweet = await self.ctx.tweets.create(author_id, text)
+    async def post_tweet(self, author_id: int, text: str, idempotency_key: str | None = None) -> TweetRecord:
+        """The tweet and its fan-out job are committed together (the outbox); queueing the job here is the fast
+        path, and the worker's relay queues it if this process or Redis fails before it does. A retry with the
+        same ``idempotency_key`` returns the first attempt's tweet and creates nothing."""
+        tweet_id, job_id = self.ctx.ids.next_id(), self.ctx.ids.next_id()
+        job = PostJob(tweet_id, author_id)
+        tweet, created = await self.ctx.tweets.post(
+            author_id, text, tweet_id=tweet_id, job=outbox(job_id, job), idempotency_key=idempotency_key
+        )
+        if not created:
+            return tweet  # a retry: the first attempt's job is in the outbox (relayed if not queued)
         keys, store = self.keys, self.ctx.store
         async with self.redis.pipeline(transaction=False) as pipe:
             await store.add_own_tweet(pipe, author_id, tweet.id)  # first reply: the author list's
             store.add_trending(pipe, tweet.id, to_ms(tweet.created_at), 0)
             pipe.delete(keys.user(author_id))
-            store.enqueue(pipe, PostJob(tweet.id, author_id))
+            await store.enqueue_once(job_id, job, client=pipe)
             pipe.publish(keys.live_timeline(author_id), tweet_event("NEW", tweet.id, author_id, "TIMELINE"))
             author_list_added, *_ = await pipe.execute()
         await self.caches.put_tweet(tweet)
@@ -97,14 +106,16 @@ class FeedService:
         return tweet
 
     async def delete_tweet(self, actor_id: int, tweet_id: int) -> None:
-        author_id = await self.ctx.tweets.soft_delete(actor_id, tweet_id)
+        job_id = self.ctx.ids.next_id()
+        job = DeleteJob(tweet_id, actor_id)  # only the author may delete: the actor is the author
+        author_id = await self.ctx.tweets.soft_delete(actor_id, tweet_id, outbox(job_id, job))
         keys, store = self.keys, self.ctx.store
         async with self.redis.pipeline(transaction=False) as pipe:
             self.caches.tombstone(pipe, tweet_id)
             store.remove_own_tweet(pipe, author_id, tweet_id)
             store.remove_trending(pipe, tweet_id)
             pipe.delete(keys.user(author_id))
-            store.enqueue(pipe, DeleteJob(tweet_id, author_id))
+            await store.enqueue_once(job_id, job, client=pipe)
             pipe.publish(
                 keys.live_timeline(author_id), tweet_event("DELETED", tweet_id, author_id, "TIMELINE")
             )
@@ -218,6 +229,11 @@ class FeedService:
         users without one (cold users) and so would never publish to them.
         """
         return (await self.reader.view_state(viewer_id)).celebs
+
+    async def live_state_lost(self, viewer_id: int) -> bool:
+        """True when a live subscriber's timeline is gone (Redis lost its data: FLUSHALL, a restart without
+        persistence): fan-out skips users without one, so the subscriber would silently miss events."""
+        return not await self.ctx.store.timeline_exists(viewer_id)
 
     # --- the home feed ----------------------------------------------------------------------------------
     async def read_home(

@@ -148,6 +148,20 @@ return 1
 """
 
 
+# KEYS: the stream, the job's queued marker. ARGV: marker ttl, maxlen, then field, value, ... XADDs once per
+# job: a job whose marker exists was queued already (by the API or a relay); returns 1 if queued now.
+_ENQUEUE_ONCE = """
+if not redis.call('SET', KEYS[2], '1', 'NX', 'EX', tonumber(ARGV[1])) then return 0 end
+redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[2], '*', unpack(ARGV, 3))
+return 1
+"""
+# Long enough for the relay to have marked the job relayed (seconds, or the length of a worker outage); short
+# enough that a marker per post costs little memory. Past it, a job the API queued while no worker ran for an
+# hour may be queued once more by the relay: timeline inserts are idempotent (only a celebrity post would be
+# published to its author channel twice).
+QUEUED_MARKER_TTL_S = 3600
+
+
 async def _run(script: Any, keys: Sequence[str], args: list[Any], client: Any) -> int:
     """Run a page script now and return its count, or (``client`` = a pipeline) only queue it: then 0, and
     the count comes from the pipeline's results when the caller executes it."""
@@ -228,6 +242,7 @@ class TimelineStore:
         self._sadd_if_exists = redis.register_script(_SADD_IF_EXISTS)
         self._hset_if_absent = redis.register_script(_HSET_IF_ABSENT)
         self._hset_if_exists = redis.register_script(_HSET_IF_EXISTS)
+        self._enqueue_once = redis.register_script(_ENQUEUE_ONCE)
 
     # --- fan-out: one round trip per page of followers ------------------------------------------------
     def _live_args(self, live_payload: bytes) -> list[Any]:
@@ -295,6 +310,9 @@ class TimelineStore:
         lock = self.keys.timeline_lock(uid)
         if await self.redis.get(lock) == token.encode():
             await self.redis.delete(lock)
+
+    async def timeline_exists(self, uid: int) -> bool:
+        return bool(await self.redis.exists(self.keys.timeline(uid)))
 
     async def drop_timeline(self, uid: int) -> None:
         await self.redis.delete(self.keys.timeline(uid))
@@ -391,3 +409,11 @@ class TimelineStore:
         The message carries the current trace context when tracing is on (the worker continues the trace)."""
         fields = trace_fields(jobs.encode(job))
         return client.xadd(self.keys.fanout_stream, fields, maxlen=STREAM_MAXLEN, approximate=True)
+
+    async def enqueue_once(self, job_id: int, job: jobs.Job, client: Any = None) -> int:
+        """XADD the job of outbox entry ``job_id`` unless it was queued already (the API right after the write,
+        the worker's relay later: whichever comes first). Returns 1 if queued now (0 when ``client`` is a
+        pipeline: the count is in its results)."""
+        fields = [v for pair in trace_fields(jobs.encode(job)).items() for v in pair]
+        keys = [self.keys.fanout_stream, self.keys.fanout_queued(job_id)]
+        return await _run(self._enqueue_once, keys, [QUEUED_MARKER_TTL_S, STREAM_MAXLEN, *fields], client)

@@ -14,7 +14,7 @@ import typer
 from rich.console import Console
 
 from feedline.settings import PROJECT_ROOT, Settings, get_settings
-from ops.cli import services_app
+from ops.cli import TestSlot, plan_for, services_app
 
 app = typer.Typer(
     help="Feedline: a hybrid fan-out home-feed service.", no_args_is_help=True, add_completion=False
@@ -95,6 +95,28 @@ def bench(
     run_bench_cli(
         get_settings(), quick=quick, out_dir=out_dir, keep_services=keep_services, fanout_only=fanout_only
     )
+
+
+@app.command()
+def soak(
+    minutes: Annotated[float, typer.Option(help="How long the mixed load runs.")] = 10.0,
+    users: Annotated[int, typer.Option(help="Users in the soak's world (a fifth of them post).")] = 250,
+    subscribers: Annotated[int, typer.Option(help="Live clients (resubscribing with `after`).")] = 200,
+    chaos: Annotated[bool, typer.Option(help="Inject a random fault every --chaos-every seconds.")] = False,
+    chaos_every: Annotated[float, typer.Option(help="Seconds between faults.")] = 30.0,
+    test_slot: TestSlot = None,
+    out_dir: Annotated[Path, typer.Option(help="Where SOAK.md, soak.json and the plot go.")] = PROJECT_ROOT
+    / "bench",
+) -> None:
+    """Bounded mixed load with an optional chaos schedule; reports lost/duplicated live events, oracle
+    mismatches, errors by code and memory over time. Runs on the local services (or a test slot's):
+    its chaos flushes and restarts that Redis."""
+    from bench.soak import run_soak_cli
+
+    run_soak_cli(
+        plan_for(test_slot), minutes=minutes, users=users, subscribers=subscribers, chaos=chaos,
+        chaos_every_s=chaos_every, out=out_dir,
+    )  # fmt: skip
 
 
 @app.command()

@@ -24,7 +24,7 @@ TestSlot = Annotated[
 ]
 
 
-def _plan(test_slot: int | None) -> local_services.ServicePlan:
+def plan_for(test_slot: int | None) -> local_services.ServicePlan:
     if test_slot is not None:
         return local_services.ServicePlan.for_test_slot(test_slot)
     return local_services.ServicePlan.from_settings(get_settings())
@@ -37,7 +37,7 @@ def _log(message: str) -> None:
 @services_app.command("up")
 def services_up(test_slot: TestSlot = None) -> None:
     """Install (if needed) and start Redis and Neo4j. Safe to run twice."""
-    plan = _plan(test_slot)
+    plan = plan_for(test_slot)
     started_at = time.monotonic()
     try:
         with console.status("starting Redis and Neo4j…"):
@@ -54,14 +54,14 @@ def services_up(test_slot: TestSlot = None) -> None:
 @services_app.command("down")
 def services_down(test_slot: TestSlot = None) -> None:
     """Stop the Redis and Neo4j that `services up` started (nothing else)."""
-    for name, was_running in local_services.down(_plan(test_slot)).items():
+    for name, was_running in local_services.down(plan_for(test_slot)).items():
         console.print(f"{name}: {'stopped' if was_running else 'was not running'}")
 
 
 @services_app.command("status")
 def services_status(test_slot: TestSlot = None) -> None:
     """Show whether our Redis and Neo4j run, with their ports."""
-    _print_status(_plan(test_slot))
+    _print_status(plan_for(test_slot))
 
 
 def _print_status(plan: local_services.ServicePlan) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from graphql.error import GraphQLError
 from neo4j.exceptions import ServiceUnavailable as Neo4jUnavailable
@@ -38,6 +39,16 @@ def extensions_of(error: GraphQLError, code: str) -> dict[str, object]:
     return extensions
 
 
+# Called (without arguments) whenever a resolver failed because a backend is unreachable: the API's circuit
+# (api/circuit.py) registers here to start probing, so later requests fail fast while the outage lasts.
+BACKEND_DOWN_LISTENERS: set[Callable[[], None]] = set()
+
+
+def backend_down() -> None:
+    for listener in list(BACKEND_DOWN_LISTENERS):
+        listener()
+
+
 def classify(error: GraphQLError) -> tuple[str, str]:
     """(code, client-safe message) for one error."""
     original = error.original_error
@@ -50,6 +61,7 @@ def classify(error: GraphQLError) -> tuple[str, str]:
         return (code if isinstance(code, str) else "BAD_USER_INPUT"), error.message
     if isinstance(original, BACKEND_DOWN):
         log.warning("backing service unavailable at %s: %r", error.path, original)
+        backend_down()
         return UNAVAILABLE, UNAVAILABLE_MESSAGE
     log.error("unexpected error in resolver at %s", error.path, exc_info=original)
     return INTERNAL, "Internal server error."

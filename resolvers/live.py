@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from contextlib import AbstractAsyncContextManager
 from typing import TYPE_CHECKING, Protocol
@@ -66,6 +67,15 @@ async def _fresh_tweet(service: FeedService, tweet_id: int) -> TweetRecord | Non
     return await asyncio.shield(future)
 
 
+# How often a live subscription checks that its timeline still exists in Redis (see LiveStateLost).
+LIVENESS_CHECK_S = 5.0
+LOST_CLOSE_REASON = "live state lost (Redis data loss); resubscribe with after"
+
+
+class LiveStateLost(Exception):
+    """The subscriber's timeline vanished from Redis (FLUSHALL...): its connection is closed with 1013."""
+
+
 # "Try Again Later": the client could not keep up and should resubscribe with `after` (nothing is lost).
 SLOW_CLOSE_CODE = 1013
 SLOW_CLOSE_REASON = "too slow: live event queue overflowed; resubscribe with after"
@@ -90,6 +100,8 @@ async def timeline_events(
         while cursor is not None:
             entries = await service.replay(viewer_id, cursor, REPLAY_BATCH)
             for entry in entries:
+                if entry.source == "SUGGESTED":
+                    continue  # trending suggestions are never live events: a resume must not send them either
                 replayed.add(entry.tweet.id)
                 yield TimelineEvent(
                     kind=TimelineEventKind.NEW,
@@ -99,9 +111,24 @@ async def timeline_events(
                     source=FeedSource(entry.source),
                 )
             cursor = entries[-1].cursor if len(entries) == REPLAY_BATCH else None
+        check_at = time.monotonic() + LIVENESS_CHECK_S
         while True:
             try:
-                _channel, data = await sub.get()
+                if time.monotonic() >= check_at:
+                    check_at = time.monotonic() + LIVENESS_CHECK_S
+                    if await service.live_state_lost(viewer_id):
+                        raise LiveStateLost
+                try:
+                    _channel, data = await asyncio.wait_for(sub.get(), max(0.0, check_at - time.monotonic()))
+                except TimeoutError:
+                    continue
+            except LiveStateLost as exc:
+                # Redis lost the viewer's timeline: nothing is fanned out to it any more. The client resumes
+                # with `after`; resubscribing rebuilds the timeline and replays what it missed.
+                if close_connection is None:
+                    raise ServiceUnavailable(LOST_CLOSE_REASON) from exc
+                await close_connection(SLOW_CLOSE_CODE, LOST_CLOSE_REASON)
+                await asyncio.Event().wait()
             except SlowConsumer as exc:
                 if close_connection is None:
                     raise ServiceUnavailable(SLOW_CLOSE_REASON) from exc

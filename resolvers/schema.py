@@ -13,8 +13,9 @@ from strawberry.types import ExecutionContext
 from graph.errors import FeedlineError
 from resolvers.context import RequestContext
 from resolvers.errors import BACKEND_DOWN, CodedErrors
+from resolvers.execution import BoundedSubscriptionContext
 from resolvers.info import Info
-from resolvers.limits import limit_extensions
+from resolvers.limits import cursor_arg, limit_extensions
 from resolvers.metrics import OperationMetrics
 from resolvers.operations import HttpOperationSelection
 from resolvers.ratelimits import RequestGuards
@@ -57,7 +58,7 @@ class Query:
         after: str | None = strawberry.UNSET,
         order: FeedOrder | None = FeedOrder.LATEST,
     ) -> HomeTimelineConnection:
-        return await info.context.feeds.home(first, after or None, order)
+        return await info.context.feeds.home(first, cursor_arg(after), order)
 
     @strawberry.field(
         description="Users whose handle or display name starts with the query, most followed first."
@@ -145,7 +146,7 @@ class Subscription:
     async def home_timeline_events(
         self, info: Info, after: str | None = strawberry.UNSET
     ) -> AsyncGenerator[TimelineEvent, None]:
-        async for event in info.context.feeds.events(after or None):
+        async for event in info.context.feeds.events(cursor_arg(after)):
             yield event
 
 
@@ -190,6 +191,7 @@ schema = FeedlineSchema(
         CodedErrors,
     ],
     config=StrawberryConfig(scalar_map={DateTime: DATETIME_SCALAR}),
+    execution_context_class=BoundedSubscriptionContext,  # live memory per subscription stays flat
 )
 
 

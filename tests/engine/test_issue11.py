@@ -1,0 +1,155 @@
+"""Issue 11 at the engine level: the outbox relay, dead consumers, the resume replay and tweet text."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Iterable
+
+import pytest
+import redis.asyncio as aioredis
+from neo4j import AsyncDriver
+
+from auth.tokens import TokenStore
+from fanout import cursors
+from fanout.jobs import PostJob, outbox
+from feedline.settings import Settings
+from graph.driver import DATABASE
+from graph.errors import BadInput
+from graph.sessions import SessionRepo
+from graph.tweets import validate_text
+from resolvers.live import timeline_events
+from tests.engine.conftest import Factory
+
+
+async def test_relay_queues_a_committed_job_that_never_reached_the_stream_once(
+    engine_factory: Factory, neo4j: AsyncDriver, redis: aioredis.Redis
+) -> None:
+    svc, worker = engine_factory()
+    author = await svc.create_user("author", None, "h")
+    fan = await svc.create_user("fan", None, "h")
+    await svc.follow(fan.id, "author")
+    await svc.read_home(fan.id, 10, None)  # the fan's timeline exists (an active user)
+    await worker.ensure_group()
+    await worker.drain()
+    # The write commits with its job; the process dies before the XADD.
+    tweet_id, job_id = svc.ctx.ids.next_id(), svc.ctx.ids.next_id()
+    job = PostJob(tweet_id, author.id)
+    await svc.ctx.tweets.post(author.id, "lost in transit", tweet_id=tweet_id, job=outbox(job_id, job))
+    assert await worker.relay_outbox(older_than_ms=0) == 1
+    assert await worker.relay_outbox(older_than_ms=0) == 0  # marked relayed
+    await worker.drain()
+    assert [e.tweet.id for e in (await svc.read_home(fan.id, 10, None)).entries] == [tweet_id]
+    assert [e.tweet.id for e in (await svc.read_home(author.id, 10, None)).entries] == [tweet_id]
+    records, _, _ = await neo4j.execute_query(
+        "MATCH (j:Job {id: $id}) RETURN j.relayedAt IS NOT NULL AS relayed, j:Unrelayed AS pending",
+        id=job_id,
+        database_=DATABASE,
+    )
+    assert records[0]["relayed"] and not records[0]["pending"]
+    # A job the API did queue is not queued a second time by the relay.
+    posted = await svc.post_tweet(author.id, "queued at once")
+    assert await worker.relay_outbox(older_than_ms=0) == 0
+    assert await worker.drain() == 1
+    assert (await svc.read_home(fan.id, 10, None)).entries[0].tweet.id == posted.id
+
+
+async def test_idempotency_key_returns_the_first_tweet(engine_factory: Factory, neo4j: AsyncDriver) -> None:
+    svc, _ = engine_factory()
+    author = await svc.create_user("author", None, "h")
+    first = await svc.post_tweet(author.id, "once", idempotency_key="k1")
+    again = await svc.post_tweet(author.id, "once", idempotency_key="k1")
+    assert again.id == first.id
+    records, _, _ = await neo4j.execute_query(
+        "MATCH (t:Tweet) WITH count(t) AS tweets MATCH (j:Job) RETURN tweets, count(j) AS jobs",
+        database_=DATABASE,
+    )
+    assert (records[0]["tweets"], records[0]["jobs"]) == (1, 1)
+    with pytest.raises(BadInput):
+        await svc.post_tweet(author.id, "too long a key", idempotency_key="x" * 200)
+
+
+async def test_dead_consumers_without_pending_messages_are_removed(
+    engine_factory: Factory, redis: aioredis.Redis
+) -> None:
+    svc, worker = engine_factory(dead_consumer_grace_ms=0)
+    keys = svc.keys
+    await worker.ensure_group()
+    author = await svc.create_user("author", None, "h")
+    await redis.xgroup_createconsumer(keys.fanout_stream, keys.fanout_group, "dead-idle")
+    await svc.post_tweet(author.id, "left pending by a crash")
+    await redis.xreadgroup(keys.fanout_group, "dead-busy", {keys.fanout_stream: ">"}, count=1)
+    await asyncio.sleep(0.01)
+    assert await worker.remove_dead_consumers() == ["dead-idle"]
+    names = {c["name"] for c in await redis.xinfo_consumers(keys.fanout_stream, keys.fanout_group)}
+    assert b"dead-busy" in names and b"dead-idle" not in names  # pending work is claimed, never dropped
+
+
+class _Quiet:
+    async def get(self) -> tuple[str, bytes]:
+        await asyncio.Event().wait()
+        raise AssertionError
+
+    async def add(self, channels: Iterable[str]) -> None: ...
+
+    async def remove(self, channels: Iterable[str]) -> None: ...
+
+
+class _QuietHub:
+    @contextlib.asynccontextmanager
+    async def subscriber(self, channels: Iterable[str] = ()) -> AsyncIterator[_Quiet]:
+        yield _Quiet()
+
+
+async def test_resume_replay_sends_no_suggested_entries(engine_factory: Factory) -> None:
+    svc, worker = engine_factory()
+    stranger = await svc.create_user("stranger", None, "h")
+    friend = await svc.create_user("friend", None, "h")
+    newcomer = await svc.create_user("newcomer", None, "h")
+    await svc.follow(newcomer.id, "friend")
+    trending = await svc.post_tweet(stranger.id, "everyone likes this")
+    await svc.like(newcomer.id, trending.id)
+    followed = await svc.post_tweet(friend.id, "from a friend")
+    await worker.drain()
+    page = await svc.read_home(newcomer.id, 10, None)
+    assert {e.source for e in page.entries} == {"SUGGESTED", "TIMELINE"}  # the newcomer's feed suggests
+    events = []
+    stream = timeline_events(svc, _QuietHub(), newcomer.id, cursors.latest(1))
+    with contextlib.suppress(TimeoutError):
+        async with asyncio.timeout(3):
+            async for event in stream:
+                events.append(event)
+    assert [(int(e.tweet_id), e.source.value) for e in events] == [(followed.id, "TIMELINE")]
+
+
+@pytest.mark.parametrize("text", ["a\x00b", "bell\x07", "esc\x1b[31m", "c1\x85x"])
+def test_control_characters_are_refused(text: str) -> None:
+    with pytest.raises(BadInput):
+        validate_text(text)
+
+
+def test_line_breaks_and_tabs_are_kept() -> None:
+    assert validate_text("one\ntwo\tthree") == "one\ntwo\tthree"
+
+
+def test_an_empty_cursor_is_malformed() -> None:
+    from resolvers.limits import cursor_arg
+
+    with pytest.raises(BadInput):
+        cursors.parse_latest(cursor_arg("") or "unreachable")
+    assert cursor_arg(None) is None
+
+
+async def test_sessions_outlive_redis_and_revocation_sticks(
+    neo4j: AsyncDriver, redis: aioredis.Redis, settings: Settings
+) -> None:
+    store = TokenStore(redis, settings.key_prefix, 60, sessions=SessionRepo(neo4j))
+    token = await store.issue(42)
+    keys = [k async for k in redis.scan_iter(match=f"{settings.key_prefix}auth:*")]
+    await redis.delete(*keys)  # Redis lost everything
+    assert await store.resolve(token) == 42  # read back from Neo4j, and cached again
+    assert 0 < await redis.ttl(keys[0]) <= 60
+    assert await store.resolve("forged") is None
+    assert await store.revoke(token)
+    await redis.delete(*[k async for k in redis.scan_iter(match=f"{settings.key_prefix}auth:*")])
+    assert await store.resolve(token) is None  # the session itself is gone
