@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from typing import Any
 
 import orjson
 from cross_web import AsyncHTTPRequestAdapter, HTTPException
-from opentelemetry.trace import SpanKind
+from opentelemetry.trace import Span, SpanKind
 from starlette.datastructures import Headers
 from starlette.requests import Request
 from starlette.responses import Response
@@ -177,13 +179,14 @@ class FeedlineGraphQL(PersistedQueries, GraphQL[RequestContext, None]):
         """A mutation sent with GET is 405 with `Allow: POST` (strawberry answers 400). With tracing on, the
         operation is a span (its Redis and Neo4j calls are its children)."""
         try:
-            if not telemetry.enabled():
-                return await super().execute_single(
+            with _operation_span(request_data.operation_name, request_adapter.method) as span:
+                result = await super().execute_single(
                     request, request_adapter, sub_response, context, root_value, request_data
                 )
-            return await self._traced_execute_single(
-                request, request_adapter, sub_response, context, root_value, request_data
-            )
+                codes = sorted({str((e.extensions or {}).get("code")) for e in result.errors or ()})
+                if span is not None and codes:
+                    span.set_attribute("graphql.error.codes", codes)
+                return result
         except HTTPException as exc:
             refused = exc.__cause__
             if (
@@ -193,31 +196,6 @@ class FeedlineGraphQL(PersistedQueries, GraphQL[RequestContext, None]):
             ):
                 raise MethodNotAllowed(405, exc.reason) from exc
             raise
-
-    async def _traced_execute_single(
-        self,
-        request: Request,
-        request_adapter: AsyncHTTPRequestAdapter,
-        sub_response: Response,
-        context: RequestContext,
-        root_value: None,
-        request_data: GraphQLRequestData,
-    ) -> ExecutionResult:
-        # Named provisionally; once the document is parsed, OperationMetrics (resolvers/metrics.py) gives the
-        # span its final name with the operation's type.
-        name = request_data.operation_name
-        with telemetry.tracer().start_as_current_span(
-            f"graphql operation {name or 'anonymous'}",
-            kind=SpanKind.SERVER,
-            attributes={"graphql.operation.name": name or "", "http.request.method": request_adapter.method},
-        ) as span:
-            result = await super().execute_single(
-                request, request_adapter, sub_response, context, root_value, request_data
-            )
-            codes = sorted({str((e.extensions or {}).get("code")) for e in result.errors or ()})
-            if codes:
-                span.set_attribute("graphql.error.codes", codes)
-            return result
 
     def encode_json(self, data: object) -> str:
         """orjson instead of json.dumps for every HTTP response and websocket message (a str, so websocket
@@ -305,6 +283,21 @@ class FeedlineGraphQL(PersistedQueries, GraphQL[RequestContext, None]):
         if token is None or not await context.accounts.authenticate(token):
             raise ConnectionRejectionError(REFUSED)
         return None
+
+
+@contextlib.contextmanager
+def _operation_span(name: str | None, method: str) -> Iterator[Span | None]:
+    """The operation's span while tracing is on (None otherwise). Named provisionally; once the document is
+    parsed, OperationMetrics (resolvers/metrics.py) gives it its final name with the operation's type."""
+    if not telemetry.enabled():
+        yield None
+        return
+    with telemetry.tracer().start_as_current_span(
+        f"graphql operation {name or 'anonymous'}",
+        kind=SpanKind.SERVER,
+        attributes={"graphql.operation.name": name or "", "http.request.method": method},
+    ) as span:
+        yield span
 
 
 def _error_response(

@@ -11,16 +11,15 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 
-from feedline.settings import PROJECT_ROOT, Settings, get_settings
-from ops.cli import TestSlot, plan_for, services_app
+from feedline.settings import PROJECT_ROOT, get_settings
+from ops.cli import TestSlot, plan_for, run_demo_command, services_app
 
 app = typer.Typer(
     help="Feedline: a hybrid fan-out home-feed service.", no_args_is_help=True, add_completion=False
 )
 app.add_typer(services_app, name="services")
-console = Console()
+app.command("run")(run_demo_command)
 
 
 @app.command()
@@ -117,22 +116,3 @@ def soak(
         plan_for(test_slot), minutes=minutes, users=users, subscribers=subscribers, chaos=chaos,
         chaos_every_s=chaos_every, out=out_dir,
     )  # fmt: skip
-
-
-@app.command()
-def run(
-    keep_services: Annotated[
-        bool, typer.Option(help="Leave Redis and Neo4j running after Ctrl-C (faster next start).")
-    ] = False,
-) -> None:
-    """Everything for a demo: services, schema, demo data, API and worker, until Ctrl-C."""
-    from ops.launcher import run_demo
-
-    run_demo(get_settings(), keep_services=keep_services, console=console)
-
-
-def main() -> None:  # pragma: no cover - console script entry
-    app()
-
-
-__all__ = ["Settings", "app"]

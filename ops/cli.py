@@ -1,5 +1,5 @@
-"""`feedline services up|down|status`: the local Redis and Neo4j of ops/services.py (a sub-command of the
-`feedline` command, feedline/cli.py)."""
+"""`feedline services up|down|status` (the local Redis and Neo4j of ops/services.py) and `feedline run` (the
+demo of ops/launcher.py): commands of `feedline` (feedline/cli.py) that belong to the operations tools."""
 
 from __future__ import annotations
 
@@ -75,3 +75,14 @@ def _print_status(plan: local_services.ServicePlan) -> None:
             item.url,
         )
     console.print(table)
+
+
+def run_demo_command(
+    keep_services: Annotated[
+        bool, typer.Option(help="Leave Redis and Neo4j running after Ctrl-C (faster next start).")
+    ] = False,
+) -> None:
+    """Everything for a demo: services, schema, demo data, API and worker, until Ctrl-C."""
+    from ops.launcher import run_demo
+
+    run_demo(get_settings(), keep_services=keep_services, console=console)

@@ -119,6 +119,21 @@ class Gql:
     async def delete_tweet(self, who: Account, tweet_id: str) -> None:
         await self.data("mutation($id: ID!) { deleteTweet(id: $id) }", who.token, id=tweet_id)
 
+    async def replay_point(self, who: Account) -> tuple[str, str]:
+        """(probe tweet id, cursor): ``who`` posts two tweets; a subscription started with ``after`` = cursor
+        replays the probe first."""
+        await self.post_tweet(who, "before the probe")
+        probe = await self.post_tweet(who, "probe")
+        return probe, await self.cursor_below(who, probe)
+
+    async def cursor_below(self, who: Account, tweet_id: str) -> str:
+        """The home-timeline cursor of the entry just older than ``tweet_id`` (which must be in the feed)."""
+        data = await self.data("{ homeTimeline(first: 100) { edges { cursor node { id } } } }", who.token)
+        edges = data["homeTimeline"]["edges"]
+        index = [e["node"]["id"] for e in edges].index(tweet_id)
+        assert index + 1 < len(edges), "need an older entry to resume from"
+        return str(edges[index + 1]["cursor"])
+
     async def home_ids(self, who: Account, first: int = 100) -> list[str]:
         """Ids on the first page of the home timeline, without SUGGESTED (trending) entries."""
         data = await self.data(
@@ -234,6 +249,18 @@ class WsClient:
         payload = await self.next_payload(op_id, within)
         assert not payload.get("errors"), payload
         return dict(payload["data"]["homeTimelineEvents"])
+
+    async def subscribe_live(self, gql: Gql, who: Account) -> str:
+        """A homeTimelineEvents subscription of ``who`` known to be running.
+
+        A subscription has no "ready" message, so it starts with ``after`` just below a probe tweet: the probe's
+        replayed event proves the server subscribed its channels (it does so before replaying), and everything
+        published from then on must arrive. (Without this, a post right after `subscribe` can precede the
+        server's SUBSCRIBE and is, correctly, not delivered.)"""
+        probe, after = await gql.replay_point(who)
+        op = await self.subscribe(variables={"after": after})
+        await self.events_until(op, lambda e: e["tweetId"] == probe)
+        return op
 
     async def events_until(
         self, op_id: str, stop: Callable[[dict[str, Any]], bool], within: float = EVENT_TIMEOUT_S

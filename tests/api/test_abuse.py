@@ -166,10 +166,10 @@ async def test_the_server_survives_abuse_with_bounded_memory(server: tuple[Setti
 
     sampler = asyncio.ensure_future(sample())
     try:
-        # A normal client with a live subscription.
+        # A normal client with a subscription known to be live.
         me = await gql.sign_up()
         live = await WsClient.open(api.base_url, me.token)
-        op = await live.subscribe(variables={})
+        op = await live.subscribe_live(gql, me)
         deadline = time.monotonic() + REAPED_WITHIN_S
         abuse = [
             *(hold_open(host, port, False, deadline) for _ in range(IDLE)),

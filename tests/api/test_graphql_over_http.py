@@ -146,22 +146,28 @@ async def test_rate_limited_says_when_to_retry(settings: Settings) -> None:
         assert response.headers["retry-after"] == str(error["extensions"]["retryAfter"])
 
 
-def test_graphql_http_server_audit(stack: Stack) -> None:
-    """graphql-http's server audit (the spec's MUST / SHOULD / MAY checks, run with node): every MUST and
-    SHOULD passes."""
-    script = REPO_ROOT / "frontend" / "scripts" / "graphql-http-audit.mjs"
-    if not (REPO_ROOT / "frontend" / "node_modules" / "graphql-http").is_dir():
+def run_node_script(script: str, package: str, stack: Stack) -> str:
+    """The stdout of frontend/scripts/<script> run with node against the stack's /graphql (``package`` is the
+    npm package it needs)."""
+    if not (REPO_ROOT / "frontend" / "node_modules" / package).is_dir():
         pytest.fail("frontend dependencies missing: run `make frontend-deps`")
     run = subprocess.run(
-        ["node", str(script), f"{stack.base_url}/graphql"],
+        ["node", str(REPO_ROOT / "frontend" / "scripts" / script), f"{stack.base_url}/graphql"],
         capture_output=True,
         text=True,
         timeout=120,
         check=True,
         cwd=REPO_ROOT / "frontend",
     )
-    results = [json.loads(line) for line in run.stdout.splitlines() if line.strip()]
-    assert len(results) > 40, run.stdout
+    return run.stdout
+
+
+def test_graphql_http_server_audit(stack: Stack) -> None:
+    """graphql-http's server audit (the spec's MUST / SHOULD / MAY checks, run with node): every MUST and
+    SHOULD passes."""
+    stdout = run_node_script("graphql-http-audit.mjs", "graphql-http", stack)
+    results = [json.loads(line) for line in stdout.splitlines() if line.strip()]
+    assert len(results) > 40, stdout
     failing = [r for r in results if r["status"] != "ok" and not r["name"].startswith("MAY")]
     assert failing == [], "\n".join(f"{r['name']}: {r['reason']}" for r in failing)
 
@@ -170,18 +176,8 @@ def test_apollo_client_with_persisted_queries(stack: Stack) -> None:
     """Apollo Client's persisted-queries link, as an Apollo app turns it on: the first request sends only the
     hash and gets PERSISTED_QUERY_NOT_FOUND, the link resends it with the query (registering it), and the next
     request of the same document is answered from the hash alone."""
-    script = REPO_ROOT / "frontend" / "scripts" / "apollo-apq.mjs"
-    if not (REPO_ROOT / "frontend" / "node_modules" / "@apollo" / "client").is_dir():
-        pytest.fail("frontend dependencies missing: run `make frontend-deps`")
-    run = subprocess.run(
-        ["node", str(script), f"{stack.base_url}/graphql"],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=True,
-        cwd=REPO_ROOT / "frontend",
-    )
-    outcome = json.loads(run.stdout.strip().splitlines()[-1])
+    stdout = run_node_script("apollo-apq.mjs", "@apollo/client", stack)
+    outcome = json.loads(stdout.strip().splitlines()[-1])
     assert outcome["first"] == outcome["second"] and "trending" in outcome["first"]
     [miss, register, hit] = outcome["requests"]
     assert (miss["sentQuery"], miss["codes"]) == (False, ["PERSISTED_QUERY_NOT_FOUND"])

@@ -212,25 +212,6 @@ def retry_after(body: dict[str, Any]) -> int:
     return value
 
 
-async def replay_point(gql: Gql, who: Account) -> tuple[str, str]:
-    """(probe tweet id, cursor): a subscription started with ``after`` = cursor replays the probe first."""
-    await gql.post_tweet(who, "before")
-    probe = await gql.post_tweet(who, "probe")
-    edges = (await gql.data("{ homeTimeline(first: 10) { edges { cursor node { id } } } }", who.token))[
-        "homeTimeline"
-    ]["edges"]
-    ids = [e["node"]["id"] for e in edges]
-    return probe, edges[ids.index(probe) + 1]["cursor"]
-
-
-async def live_subscription(ws: WsClient, gql: Gql, who: Account) -> str:
-    """A homeTimelineEvents subscription known to be running: its replay delivered a fresh tweet."""
-    probe, after = await replay_point(gql, who)
-    op = await ws.subscribe(variables={"after": after})
-    await ws.events_until(op, lambda e: e["tweetId"] == probe)
-    return op
-
-
 # --- 1. revocation reaches live connections -----------------------------------------------------------------
 
 
@@ -239,11 +220,11 @@ async def test_log_out_closes_the_token_s_websockets_on_every_process(gqls: tupl
     me = await one.sign_up()
     on_one = await WsClient.open(one.base_url, me.token, LEGACY_WS)
     on_two = await WsClient.open(two.base_url, me.token, TRANSPORT_WS)
-    await live_subscription(on_one, one, me)
-    await live_subscription(on_two, one, me)
+    await on_one.subscribe_live(one, me)
+    await on_two.subscribe_live(one, me)
     other = await one.sign_up()  # another user's socket stays open
     bystander = await WsClient.open(two.base_url, other.token)
-    bystanding = await live_subscription(bystander, one, other)
+    bystanding = await bystander.subscribe_live(one, other)
 
     assert (await one.data("mutation { logOut }", me.token))["logOut"] is True
     revoked_at = time.monotonic()
@@ -333,7 +314,7 @@ async def test_a_websocket_that_never_initialises_is_closed(apis: Apis, protocol
 async def test_operations_are_capped_per_connection_and_per_user(gqls: tuple[Gql, Gql]) -> None:
     one, _ = gqls
     me = await one.sign_up()
-    probe, after = await replay_point(one, me)
+    probe, after = await one.replay_point(me)
     replaying = {"after": after}
     first = await WsClient.open(one.base_url, me.token)
     ops = [await first.subscribe(variables=replaying) for _ in range(2)]  # 2 per connection here

@@ -36,27 +36,12 @@ from tests.api.gqlclient import (
 )
 
 
-async def cursor_below(gql: Gql, viewer: Account, tweet_id: str) -> str:
-    """The home-timeline cursor of the entry just older than ``tweet_id`` (which must be in the feed)."""
-    data = await gql.data("{ homeTimeline(first: 100) { edges { cursor node { id } } } }", viewer.token)
-    edges = data["homeTimeline"]["edges"]
-    ids = [e["node"]["id"] for e in edges]
-    index = ids.index(tweet_id)
-    assert index + 1 < len(edges), "need an older entry to resume from"
-    return str(edges[index + 1]["cursor"])
-
-
 async def live_subscription(
     gql: Gql, stack: Stack, viewer: Account, protocol: str = TRANSPORT_WS
 ) -> tuple[WsClient, str]:
     """A subscription of ``viewer`` that is known to be live (see the module docstring)."""
-    await gql.post_tweet(viewer, "older")
-    probe = await gql.post_tweet(viewer, "probe")
-    after = await cursor_below(gql, viewer, probe)
     ws = await WsClient.open(stack.base_url, viewer.token, protocol)
-    op = await ws.subscribe(variables={"after": after})
-    await ws.events_until(op, lambda e: e["tweetId"] == probe)
-    return ws, op
+    return ws, await ws.subscribe_live(gql, viewer)
 
 
 async def make_celebrity(gql: Gql, redis: aioredis.Redis, stack: Stack, celeb: Account) -> None:
@@ -331,7 +316,7 @@ async def test_a_slow_client_is_closed_with_a_reason_and_others_are_unaffected(
     await stalled.read_until(lambda: bool(stalled.texts))
     assert json.loads(stalled.texts[0])["type"] == "connection_ack"
     fat = " ".join(f"t{i}: tweet {{ text }}" for i in range(28))
-    after = await cursor_below(gql, viewer, long_tweet)
+    after = await gql.cursor_below(viewer, long_tweet)
     query = f"subscription($a: String) {{ homeTimelineEvents(after: $a) {{ kind tweetId {fat} }} }}"
     await stalled.send(
         {"id": "s", "type": "subscribe", "payload": {"query": query, "variables": {"a": after}}}
