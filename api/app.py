@@ -6,7 +6,6 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
 
-import redis.asyncio as aioredis
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
@@ -22,6 +21,7 @@ from api.metrics import metrics
 from api.persisted import PersistedDocuments
 from api.static import TRUSTED_DOCUMENT_MANIFESTS, GuideCors, guide_origins, static_routes
 from api.wsguard import GuardedLegacyWSHandler, GuardedTransportWSHandler
+from fanout.client import open_redis
 from graph.driver import open_driver
 from graph.schema import apply_schema
 from resolvers.limits import MAX_DOCUMENT_BYTES
@@ -37,10 +37,9 @@ def create_app(config: ApiConfig) -> Starlette:
         # A blocking pool: under a burst (64 concurrent requests, 1,000 websocket subscriptions starting) a
         # request waits for a connection instead of failing; redis-py's default pool raised
         # MaxConnectionsError past 100 connections, answered as SERVICE_UNAVAILABLE.
-        pool = aioredis.BlockingConnectionPool.from_url(
-            config.redis_url, max_connections=REDIS_POOL_SIZE, timeout=REDIS_POOL_TIMEOUT_S
+        app.state.redis = open_redis(
+            config.redis_url, max_connections=REDIS_POOL_SIZE, pool_timeout_s=REDIS_POOL_TIMEOUT_S
         )
-        app.state.redis = aioredis.Redis.from_pool(pool)
         # Short retries: a client is waiting, so an unreachable Neo4j answers SERVICE_UNAVAILABLE within
         # seconds instead of after the driver's default 30 s of retrying.
         app.state.neo4j = await open_driver(
@@ -53,6 +52,8 @@ def create_app(config: ApiConfig) -> Starlette:
         try:
             await apply_schema(app.state.neo4j)
             build_feed_service(app.state, config)
+            # The Functions library as this code knows it (a redeployed API may bring a new one).
+            await app.state.feed_service.ctx.store.load_functions()
             app.state.circuit = Circuit(app.state.redis, app.state.neo4j)  # fail fast while one is down
             app.state.circuit.start()
             yield

@@ -16,11 +16,11 @@ import contextlib
 import logging
 
 from neo4j import AsyncDriver
-from redis.asyncio import Redis
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from fanout.backoff import Backoff
+from fanout.client import RedisClient
 from graph.driver import DATABASE
 from resolvers.errors import BACKEND_DOWN_LISTENERS, UNAVAILABLE, UNAVAILABLE_MESSAGE
 from resolvers.metrics import ERRORS
@@ -37,7 +37,7 @@ WS_CLOSE_REASON = "service unavailable: a backing service is down; retry shortly
 class Circuit:
     """Which backing services the last probe could not reach (empty: all fine)."""
 
-    def __init__(self, redis: Redis, driver: AsyncDriver) -> None:
+    def __init__(self, redis: RedisClient, driver: AsyncDriver) -> None:
         self._redis = redis
         self._driver = driver
         self.down: frozenset[str] = frozenset()

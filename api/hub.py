@@ -16,9 +16,8 @@ import logging
 from collections import defaultdict
 from collections.abc import AsyncIterator, Callable, Iterable
 
-import redis.asyncio as aioredis
-
 from fanout.backoff import Backoff
+from fanout.client import RedisClient
 from resolvers.live import SlowConsumer
 
 log = logging.getLogger("feedline.api.hub")
@@ -77,7 +76,7 @@ class _RevocationListener(Subscriber):
 class LiveHub:
     def __init__(
         self,
-        redis: aioredis.Redis,
+        redis: RedisClient,
         max_queue: int = DEFAULT_QUEUE_SIZE,
         revocation_channel: str | None = None,
     ) -> None:

@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-
-import redis.asyncio as aioredis
+from typing import Any, Protocol
 
 from graph.sessions import SessionRepo
 
@@ -45,13 +44,23 @@ def revocation_channel(key_prefix: str) -> str:
     return f"{key_prefix}auth:revoked"
 
 
+class TokenCache(Protocol):
+    """The Redis commands the token store uses: a single server's client and the cluster's both meet it
+    (auth sits beside fanout/, so it names its own few commands rather than importing fanout.client)."""
+
+    def get(self, *args: Any, **kwargs: Any) -> Any: ...
+    def set(self, *args: Any, **kwargs: Any) -> Any: ...
+    def pttl(self, *args: Any, **kwargs: Any) -> Any: ...
+    def publish(self, *args: Any, **kwargs: Any) -> Any: ...
+
+
 class TokenStore:
     """Opaque tokens: the client holds secrets.token_urlsafe; Neo4j (when given ``sessions``) holds the
     session under the token's sha256, Redis caches sha256 -> user id."""
 
     def __init__(
         self,
-        redis: aioredis.Redis,
+        redis: TokenCache,
         key_prefix: str,
         ttl_seconds: int,
         sessions: SessionRepo | None = None,

@@ -6,9 +6,9 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
-import redis.asyncio as aioredis
 from neo4j import AsyncDriver
 
+from fanout.client import RedisClient
 from fanout.config import EngineConfig
 from fanout.keys import Keys
 from fanout.store import TimelineStore
@@ -39,7 +39,7 @@ class EngineStats:
 @dataclass
 class EngineContext:
     driver: AsyncDriver
-    redis: aioredis.Redis
+    redis: RedisClient
     config: EngineConfig
     keys: Keys = field(init=False)
     store: TimelineStore = field(init=False)

@@ -80,8 +80,9 @@ class Keys:
 
     def fanout_queued(self, job_id: int) -> str:
         """Marks an outbox job (graph/outbox.py) as queued on the stream, so the API's XADD and the worker's
-        relay never both queue it."""
-        return f"{self.prefix}fanout:queued:{job_id}"
+        relay never both queue it. Its hash tag is the stream's whole name (a key without a tag hashes by its
+        whole name), so marker and stream share a cluster slot and one function call sets both."""
+        return f"{self.prefix}fanout:queued:{{{self.fanout_stream}}}:{job_id}"
 
     # --- live pub/sub channels --------------------------------------------------------------------------
     def live_timeline(self, uid: int) -> str:

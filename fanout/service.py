@@ -10,11 +10,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Literal
 
-import redis.asyncio as aioredis
 from neo4j import AsyncDriver
 
 from fanout import cursors
 from fanout.cache import Caches
+from fanout.client import RedisClient
 from fanout.config import EngineConfig
 from fanout.context import EngineContext, EngineStats, now_ms
 from fanout.derived import Derived
@@ -34,7 +34,7 @@ PURGE_LIMIT = 5000
 
 
 class FeedService:
-    def __init__(self, driver: AsyncDriver, redis: aioredis.Redis, config: EngineConfig) -> None:
+    def __init__(self, driver: AsyncDriver, redis: RedisClient, config: EngineConfig) -> None:
         self.ctx = EngineContext(driver, redis, config)
         self.driver = driver
         self.redis = redis
@@ -98,8 +98,9 @@ class FeedService:
             store.add_trending(pipe, tweet.id, to_ms(tweet.created_at), 0)
             pipe.delete(keys.user(author_id))
             await store.enqueue_once(job_id, job, client=pipe)
-            pipe.publish(keys.live_timeline(author_id), tweet_event("NEW", tweet.id, author_id, "TIMELINE"))
-            author_list_added, *_ = await pipe.execute()
+            event = tweet_event("NEW", tweet.id, author_id, "TIMELINE")
+            await store.publish_many([keys.live_timeline(author_id)], event, pipe)
+            author_list_added, *_ = await store.execute(pipe)
         await self.caches.put_tweet(tweet)
         if int(author_list_added) < 0:  # the author list was evicted: rebuild (includes this tweet)
             await self.derived.rebuild_author_list(author_id)
@@ -116,10 +117,9 @@ class FeedService:
             store.remove_trending(pipe, tweet_id)
             pipe.delete(keys.user(author_id))
             await store.enqueue_once(job_id, job, client=pipe)
-            pipe.publish(
-                keys.live_timeline(author_id), tweet_event("DELETED", tweet_id, author_id, "TIMELINE")
-            )
-            await pipe.execute()
+            event = tweet_event("DELETED", tweet_id, author_id, "TIMELINE")
+            await store.publish_many([keys.live_timeline(author_id)], event, pipe)
+            await store.execute(pipe)
 
     async def like(self, user_id: int, tweet_id: int) -> TweetRecord:
         tweet = await self.ctx.tweets.like(user_id, tweet_id, now_ms())
@@ -135,7 +135,7 @@ class FeedService:
         async with self.redis.pipeline(transaction=False) as pipe:
             await self.caches.set_like_count(pipe, tweet.id, tweet.like_count)
             self.ctx.store.add_trending(pipe, tweet.id, to_ms(tweet.created_at), tweet.like_count)
-            await pipe.execute()
+            await self.ctx.store.execute(pipe)
 
     async def liked_flags(self, viewer_id: int, tweet_ids: Sequence[int]) -> set[int]:
         return await self.ctx.tweets.liked(viewer_id, tweet_ids)
@@ -163,12 +163,14 @@ class FeedService:
         in_mode = bool(await self.redis.sismember(keys.celebrity_mode, str(a)))
         celebrity = in_mode or followee.follower_count >= cfg.celebrity_threshold
         async with self.redis.pipeline(transaction=False) as pipe:
-            pipe.delete(keys.user(follower_id), keys.user(a))
+            # One DEL per key: two users' keys lie in two cluster slots.
+            pipe.delete(keys.user(follower_id))
+            pipe.delete(keys.user(a))
             await store.sadd_if_exists(keys.followees(follower_id), str(a), client=pipe)
             if celebrity:
                 await store.sadd_if_exists(keys.celebs(follower_id), str(a), client=pipe)
-                pipe.publish(keys.live_timeline(follower_id), CELEBS_CHANGED)
-            await pipe.execute()
+                await store.publish_many([keys.live_timeline(follower_id)], CELEBS_CHANGED, pipe)
+            await store.execute(pipe)
         if not in_mode:
             # Fanned out on write: merge the followee's recent tweets into the follower's timeline now.
             recent = await self.derived.author_recent_ids(a, cfg.timeline_cap)
@@ -183,11 +185,12 @@ class FeedService:
             return followee
         keys, store, a = self.keys, self.ctx.store, followee.id
         async with self.redis.pipeline(transaction=False) as pipe:
-            pipe.delete(keys.user(follower_id), keys.user(a))
+            pipe.delete(keys.user(follower_id))
+            pipe.delete(keys.user(a))
             pipe.srem(keys.followees(follower_id), str(a))
             pipe.srem(keys.celebs(follower_id), str(a))
             store.queue_oldest(pipe, follower_id)
-            _, _, left_celebs, oldest = await pipe.execute()
+            _, _, _, left_celebs, oldest = await pipe.execute()
         if left_celebs:
             await self.redis.publish(keys.live_timeline(follower_id), CELEBS_CHANGED)
         min_id = store.oldest_id(oldest)

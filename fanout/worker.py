@@ -1,12 +1,13 @@
 """The fan-out worker: consumes the ``fanout`` stream through a consumer group (at-least-once).
 
-- post, ordinary author: follower ids are paged from Neo4j in id order; each page is one Lua call that
-  inserts into every existing timeline (cold users skipped), trims, and publishes ``live:tl:{follower}``.
+- post, ordinary author: follower ids are paged from Neo4j in id order; each page is one function call per
+  slot group (one call on a single server) that inserts into every existing timeline (cold users skipped),
+  trims, and publishes ``live:tl:{follower}``.
 - post, celebrity: one publish on ``live:author:{author}``; readers merge the author list instead.
 - delete: the same walk removing the id (DELETED events); celebrities publish once.
 - celeb: a threshold crossing (fanout/transitions.py).
 
-The last follower id done is checkpointed per message, the message is XACKed after the last page, and
+The last follower id done is checkpointed per message once every group of the page has answered, the message is XACKed after the last page, and
 messages left pending by a dead consumer are taken over with XAUTOCLAIM and resume at the checkpoint.
 Inserts are idempotent (ZADD of the same member), so a redelivered page writes and publishes nothing twice.
 A stop request finishes the current page and leaves the message pending for whoever comes next.
@@ -23,12 +24,12 @@ import logging
 import time
 from typing import Any
 
-import redis.asyncio as aioredis
 from neo4j import AsyncDriver
 from redis.exceptions import ResponseError
 
 from fanout.backoff import Backoff, sleep_unless
 from fanout.cache import Caches
+from fanout.client import RedisClient
 from fanout.config import EngineConfig
 from fanout.context import EngineContext
 from fanout.derived import Derived
@@ -68,7 +69,7 @@ class FanoutWorker:
     def __init__(
         self,
         driver: AsyncDriver,
-        redis: aioredis.Redis,
+        redis: RedisClient,
         config: EngineConfig,
         consumer_name: str,
         *,
@@ -178,7 +179,7 @@ class FanoutWorker:
                     await store.enqueue_once(entry.id, from_outbox(entry), client=pipe)
                 except (UnknownJob, ValueError, KeyError):
                     log.warning("dropping malformed outbox job %s: %r", entry.id, entry.payload)
-            queued = sum(int(r) for r in await pipe.execute())
+            queued = sum(int(r) for r in await store.execute(pipe))
         await self.ctx.outbox.mark_relayed([e.id for e in entries])
         if queued:
             log.info("outbox relay queued %d job(s) the API could not", queued)
@@ -328,12 +329,12 @@ class FanoutWorker:
                     return True
                 if isinstance(page, BaseException):
                     raise page
-                async with ctx.redis.pipeline(transaction=False) as pipe:
-                    # The page's writes and its checkpoint in one round trip, in this order.
-                    write = store.fan_out_remove if remove else store.fan_in
-                    await write(page, tweet_id, live_payload=payload, client=pipe)
-                    pipe.set(progress_key, page[-1], ex=PROGRESS_TTL_S)
-                    changed, _ = await pipe.execute()
+                # The checkpoint is written only once every slot group of the page has answered: on a
+                # cluster the groups go to several nodes at once, and a checkpoint sent with them could
+                # land before a group that then fails (its inserts lost on resume).
+                write = store.fan_out_remove if remove else store.fan_in
+                changed = await write(page, tweet_id, live_payload=payload)
+                await ctx.redis.set(progress_key, page[-1], ex=PROGRESS_TTL_S)
                 if not remove:
                     ctx.stats.fanout_inserts += int(changed)
                 ctx.stats.fanout_pages += 1
@@ -366,7 +367,7 @@ class FanoutWorker:
                 store.remove_trending(pipe, tweet_id)
             else:
                 await store.add_own_tweet(pipe, author_id, tweet_id)
-            await pipe.execute()
+            await store.execute(pipe)
 
     async def fan_post(self, msg_id: str, tweet_id: int, author_id: int) -> bool:
         await self._own_lists(author_id, tweet_id, remove=False)
