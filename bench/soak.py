@@ -29,9 +29,9 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import redis.asyncio as aioredis
 from websockets.asyncio.client import connect
 
+from fanout.client import open_redis
 from feedline.settings import PROJECT_ROOT, Settings
 from graph.driver import DATABASE, open_driver
 from graph.pull import pull_home
@@ -198,7 +198,7 @@ async def run_soak(
     base_url = f"http://127.0.0.1:{port}"
     soak = Soak(settings, plan, base_url, log)
     driver = await open_driver(settings.neo4j_uri, settings.neo4j_user, settings.neo4j_password)
-    redis = aioredis.Redis.from_url(settings.redis_url)
+    redis = open_redis(settings.redis_url)
     http = httpx.AsyncClient(base_url=base_url, timeout=30)
     started = time.monotonic()
 

@@ -23,12 +23,12 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-import redis.asyncio as aioredis
 from neo4j import AsyncDriver
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
 from api.clientaddr import client_address, parse_networks
+from fanout.client import open_redis
 from feedline.settings import Settings
 from graph.driver import DATABASE
 from tests.api.gqlclient import (
@@ -260,7 +260,7 @@ async def test_a_revoked_socket_cannot_start_operations(
     ws = await WsClient.open(one.base_url, me.token, protocol)
     # Revoked behind the hub's back (no pub/sub message, as if it had been lost): the next operation is the
     # first to notice, and it never runs.
-    redis = aioredis.Redis.from_url(apis.settings.redis_url)
+    redis = open_redis(apis.settings.redis_url)
     try:
         digest = hashlib.sha256(me.token.encode()).hexdigest()
         assert await redis.delete(f"{apis.settings.key_prefix}auth:tok:{digest}") == 1

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import asyncio
 
-import redis.asyncio as aioredis
 from neo4j import AsyncDriver
 
+from fanout.client import open_redis
 from tests.api.gqlclient import Gql, eventually
 from tests.faults.conftest import Stack
 from tests.faults.load import Load, build_world, wait_feeds_match_oracle
@@ -18,7 +18,7 @@ async def test_flushall_under_load_loses_no_post(stack: Stack, gql: Gql, neo4j: 
     world = await build_world(gql)
     load = Load(gql, world)
     load.start()
-    redis = aioredis.Redis.from_url(stack.settings.redis_url)
+    redis = open_redis(stack.settings.redis_url)
     try:
         await eventually(lambda: asyncio.sleep(0.2, len(load.posted) >= 10), within=30, what="posts before")
         await redis.flushall()
