@@ -51,7 +51,7 @@ class TokenCache(Protocol):
     def get(self, *args: Any, **kwargs: Any) -> Any: ...
     def set(self, *args: Any, **kwargs: Any) -> Any: ...
     def pttl(self, *args: Any, **kwargs: Any) -> Any: ...
-    def publish(self, *args: Any, **kwargs: Any) -> Any: ...
+    def spublish(self, *args: Any, **kwargs: Any) -> Any: ...
 
 
 class TokenStore:
@@ -118,5 +118,6 @@ class TokenStore:
         # Not a DEL: a tombstone, which a resolve that read the session just before it was deleted cannot
         # overwrite (it caches with NX), so a revoked token is never cached as valid again.
         previous = await self._redis.set(self._key(token), _UNKNOWN, ex=UNKNOWN_CACHE_S, get=True)
-        await self._redis.publish(self.revocation_channel, token_digest(token).encode())
+        # Sharded pub/sub, as every live channel (api/hub.py subscribes with SSUBSCRIBE).
+        await self._redis.spublish(self.revocation_channel, token_digest(token).encode())
         return (previous is not None and previous != _UNKNOWN) or revoked

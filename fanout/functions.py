@@ -10,8 +10,12 @@ is no NOSCRIPT dance per node, and redis-py's cluster pipeline accepts FCALL whe
 
 Every function touches keys of one hash slot only (on a cluster, a call with keys of two slots is refused
 with CROSSSLOT): the page functions take the timelines of one slot group of a page, and the store
-(fanout/store.py) splits a page into such groups. ``fl_publish`` takes no keys (classic PUBLISH is
-broadcast to every node, so it may run anywhere).
+(fanout/store.py) splits a page into such groups.
+
+Live events are sharded pub/sub (SPUBLISH): a follower's channel ``live:tl:{uid}`` is in the slot of their
+timeline, so the node that writes the timeline publishes the event, and only to the subscriber connections
+on that node (classic PUBLISH is broadcast to every node of a cluster). Redis 7 serves SPUBLISH and
+SSUBSCRIBE on a single server too, so both run the same code (api/hub.py subscribes).
 
 Only fanout/store.py calls these functions, by the names below; the Lua is in one string so that the library
 loads atomically.
@@ -48,7 +52,7 @@ redis.register_function('fl_fan_in', function(keys, args)
     if card > 0 and redis.call('ZADD', k, 0, m) == 1 then
       added = added + 1
       if card >= keep then redis.call('ZREMRANGEBYRANK', k, 0, card - keep) end
-      if payload ~= '' then redis.call('PUBLISH', lp .. string.sub(k, plen + 1), payload) end
+      if payload ~= '' then redis.call('SPUBLISH', lp .. string.sub(k, plen + 1), payload) end
     end
   end
   return added
@@ -63,7 +67,7 @@ redis.register_function('fl_fan_out_remove', function(keys, args)
     local k = keys[i]
     if redis.call('ZREM', k, m) == 1 then
       removed = removed + 1
-      if payload ~= '' then redis.call('PUBLISH', lp .. string.sub(k, plen + 1), payload) end
+      if payload ~= '' then redis.call('SPUBLISH', lp .. string.sub(k, plen + 1), payload) end
     end
   end
   return removed
@@ -185,11 +189,11 @@ redis.register_function('fl_enqueue_once', function(keys, args)
   return 1
 end)
 
--- no keys. args: payload, then channels. One round trip for many publishes; runs on any node (PUBLISH is
--- broadcast to the whole cluster), so it fits in a cluster pipeline where PUBLISH itself is refused.
+-- keys: shard channels of one slot (declared as keys so that the call is routed to their node). args:
+-- payload. One round trip for many publishes, and it fits in a cluster pipeline, where redis-py refuses
+-- PUBLISH.
 redis.register_function('fl_publish', function(keys, args)
-  local payload = args[1]
-  for i = 2, #args do redis.call('PUBLISH', args[i], payload) end
-  return #args - 1
+  for i = 1, #keys do redis.call('SPUBLISH', keys[i], args[1]) end
+  return #keys
 end)
 """

@@ -192,7 +192,7 @@ class FeedService:
             store.queue_oldest(pipe, follower_id)
             _, _, _, left_celebs, oldest = await pipe.execute()
         if left_celebs:
-            await self.redis.publish(keys.live_timeline(follower_id), CELEBS_CHANGED)
+            await store.publish_many([keys.live_timeline(follower_id)], CELEBS_CHANGED)
         min_id = store.oldest_id(oldest)
         if min_id is not None:
             # Purge the followee's tweets that can be in the timeline (ids at or above its oldest entry).

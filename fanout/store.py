@@ -159,9 +159,17 @@ class TimelineStore:
             return sum(int(r) for r in await self.execute(pipe))
 
     async def publish_many(self, channels: Sequence[str], payload: bytes, client: Any = None) -> None:
-        """Publish one payload on many channels in one call (a pipeline may carry it, even on a cluster)."""
-        if channels:
-            await self._call(fn.PUBLISH, [], [payload, *channels], client)
+        """SPUBLISH one payload on many live channels: one call per slot group, queued on ``client`` (a
+        pipeline, even a cluster's) or run now in one pipeline."""
+        groups = self.slot_groups(channels) if channels else []
+        if client is not None or len(groups) <= 1:
+            for group in groups:
+                await self._call(fn.PUBLISH, group, [payload], client)
+            return
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for group in groups:
+                await self._call(fn.PUBLISH, group, [payload], pipe)
+            await self.execute(pipe)
 
     # --- fan-out: one round trip per page of followers ------------------------------------------------
     def _live_args(self, live_payload: bytes) -> list[Any]:

@@ -372,16 +372,16 @@ class FanoutWorker:
     async def fan_post(self, msg_id: str, tweet_id: int, author_id: int) -> bool:
         await self._own_lists(author_id, tweet_id, remove=False)
         if await self._is_celebrity(author_id):
-            await self.ctx.redis.publish(
-                self.ctx.keys.live_author(author_id), tweet_event("NEW", tweet_id, author_id, "CELEBRITY")
+            await self.ctx.store.publish_many(
+                [self.ctx.keys.live_author(author_id)], tweet_event("NEW", tweet_id, author_id, "CELEBRITY")
             )
             return True
         return await self._walk(msg_id, author_id, tweet_id, remove=False)
 
     async def fan_delete(self, msg_id: str, tweet_id: int, author_id: int) -> bool:
         await self._own_lists(author_id, tweet_id, remove=True)
-        await self.ctx.redis.publish(
-            self.ctx.keys.live_author(author_id), tweet_event("DELETED", tweet_id, author_id, "CELEBRITY")
+        await self.ctx.store.publish_many(
+            [self.ctx.keys.live_author(author_id)], tweet_event("DELETED", tweet_id, author_id, "CELEBRITY")
         )
         if await self._is_celebrity(author_id):
             return True

@@ -23,6 +23,7 @@ from hypothesis import settings as hypothesis_settings
 from neo4j import AsyncDriver
 
 from fanout.client import open_redis
+from fanout.functions import LIBRARY
 from feedline.settings import Settings
 from graph.driver import DATABASE, open_driver
 from graph.schema import apply_schema
@@ -65,9 +66,16 @@ def settings(test_settings: Settings) -> Settings:
     return test_settings.model_copy(update={"key_prefix": f"t{uuid.uuid4().hex[:10]}:"})
 
 
+_library_loaded: list[bool] = []
+
+
 @pytest.fixture
 async def redis(settings: Settings) -> AsyncIterator[aioredis.Redis]:
     client = open_redis(settings.redis_url)  # a RedisCluster under FEEDLINE_TEST_REDIS=cluster
+    if not _library_loaded:
+        # As the API and the worker do at start: the library of this code, not one an earlier run left.
+        await client.function_load(LIBRARY, replace=True)
+        _library_loaded.append(True)
     try:
         yield client
     finally:

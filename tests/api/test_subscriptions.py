@@ -330,7 +330,7 @@ async def test_a_slow_client_is_closed_with_a_reason_and_others_are_unaffected(
     for _ in range(15):  # batches the fast client keeps up with (it waits for each batch before the next)
         async with redis_client.pipeline(transaction=False) as pipe:
             for _ in range(100):
-                pipe.publish(channel, event)
+                pipe.spublish(channel, event)  # live channels are shard channels
             await pipe.execute()
         target = received + 100
 
