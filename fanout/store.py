@@ -25,7 +25,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from redis.crc import key_slot
-from redis.exceptions import ResponseError
+from redis.exceptions import RedisError, ResponseError
 
 from fanout import functions as fn
 from fanout import jobs
@@ -81,9 +81,10 @@ class TimelineStore:
     returns 0 and its count is among the results of ``store.execute(pipeline)``), otherwise at once on the
     store's connection.
 
-    On Redis Cluster every function call touches keys of one slot: a page of followers is split into slot
-    groups (``slot_groups``), one call per group, and the page's count is returned only when every group has
-    answered (the worker's checkpoint waits for it).
+    On Redis Cluster a page of followers is written with one call per node (its keys passed as arguments,
+    several slots of that node), falling back to one call per slot group (``slot_groups``: declared keys of
+    one slot) for a node whose call failed; the page's count is returned only when every group has answered
+    (the worker's checkpoint waits for it). Every other call touches keys of one slot.
     """
 
     def __init__(self, redis: RedisClient, config: EngineConfig) -> None:
@@ -93,6 +94,7 @@ class TimelineStore:
         self.author_list_cap = config.author_list_cap
         self.ttl_seconds = config.timeline_ttl_seconds
         self.clustered = is_cluster(redis)
+        self._cluster: Any = redis  # the cluster client's own API (slot map), only used when ``clustered``
         # Function calls queued on a pipeline, by position, so ``execute`` can run one again by itself when
         # it answered "Function not found" (the pipeline's other commands are not repeated).
         self._queued: weakref.WeakKeyDictionary[Any, list[tuple[int, str, list[Any], list[Any]]]] = (
@@ -147,16 +149,40 @@ class TimelineStore:
         return list(groups.values())
 
     async def _page_call(self, name: str, keys: Sequence[str], args: Sequence[Any]) -> int:
-        """One function call per slot group of a page's keys, in one pipeline (on a cluster, redis-py sends
-        each node its groups in one round trip and follows MOVED/ASK per call); returns the summed count
-        once every group has answered."""
+        """Apply a page function to every key of a page; returns the summed count once every call answered.
+
+        One server: one call. A cluster: one call per node (the ``_node`` variant, fanout/functions.py), all
+        nodes at once; the groups of a node whose call failed (a slot moved, a failover, the library missing)
+        are then written with one call per slot, which redis-py routes and redirects (MOVED/ASK) itself."""
         groups = self.slot_groups(keys)
         if len(groups) == 1:
             return int(await self._fcall(name, groups[0], args))
-        async with self.redis.pipeline(transaction=False) as pipe:
-            for group in groups:
-                await self._call(name, group, args, pipe)
-            return sum(int(r) for r in await self.execute(pipe))
+        await self._cluster.initialize()  # the slot map (a no-op once the client has it)
+        by_node: dict[str, list[list[str]]] = {}
+        for group in groups:
+            by_node.setdefault(self._cluster.get_node_from_key(group[0]).name, []).append(group)
+        node_groups = list(by_node.values())
+        retry: list[list[str]] = []
+        total = 0
+        try:
+            async with self.redis.pipeline(transaction=False) as pipe:
+                for gs in node_groups:
+                    node_keys = [k for g in gs for k in g]
+                    pipe.fcall(f"{name}_node", 1, node_keys[0], len(node_keys), *node_keys, *args)
+                replies = await pipe.execute(raise_on_error=False)
+        except RedisError:  # the pipeline as a whole failed (a node unreachable): every group again
+            replies = [None] * len(node_groups)
+        for gs, reply in zip(node_groups, replies, strict=True):
+            if reply is None or isinstance(reply, Exception):
+                retry.extend(gs)
+            else:
+                total += int(reply)
+        if retry:
+            async with self.redis.pipeline(transaction=False) as pipe:
+                for group in retry:
+                    await self._call(name, group, args, pipe)
+                total += sum(int(r) for r in await self.execute(pipe))
+        return total
 
     async def publish_many(self, channels: Sequence[str], payload: bytes, client: Any = None) -> None:
         """SPUBLISH one payload on many live channels: one call per slot group, queued on ``client`` (a
