@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
 
+from redis.exceptions import RedisError
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
@@ -25,6 +27,8 @@ from fanout.client import open_redis
 from graph.driver import open_driver
 from graph.schema import apply_schema
 from resolvers.limits import MAX_DOCUMENT_BYTES
+
+log = logging.getLogger("feedline.api")
 
 NEO4J_RETRY_S = 5.0
 REDIS_POOL_SIZE = 256
@@ -52,8 +56,13 @@ def create_app(config: ApiConfig) -> Starlette:
         try:
             await apply_schema(app.state.neo4j)
             build_feed_service(app.state, config)
-            # The Functions library as this code knows it (a redeployed API may bring a new one).
-            await app.state.feed_service.ctx.store.load_functions()
+            # The Functions library as this code knows it (a redeployed API may bring a new one). Best
+            # effort: with Redis down the API still starts (and answers SERVICE_UNAVAILABLE); the first call
+            # that finds the library missing loads it.
+            try:
+                await app.state.feed_service.ctx.store.load_functions()
+            except RedisError as exc:
+                log.warning("could not load the Redis Functions library at start (%r)", exc)
             app.state.circuit = Circuit(app.state.redis, app.state.neo4j)  # fail fast while one is down
             app.state.circuit.start()
             yield

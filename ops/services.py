@@ -575,7 +575,10 @@ def stop_redis(plan: ServicePlan) -> bool:
 
 def down(plan: ServicePlan) -> dict[str, bool]:
     """Stops only processes that ``up`` started (by their pid files). Returns {service: was_running}."""
-    return {"neo4j": stop_neo4j(plan), "redis": stop_redis(plan), "redis cluster": stop_redis_cluster(plan)}
+    stopped = {"neo4j": stop_neo4j(plan), "redis": stop_redis(plan)}
+    if plan.redis_cluster:
+        stopped["redis cluster"] = stop_redis_cluster(plan)
+    return stopped
 
 
 @dataclass(frozen=True)
