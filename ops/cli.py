@@ -64,9 +64,9 @@ def services_up(test_slot: TestSlot = None, redis_cluster: RedisClusterOption = 
 
 
 @services_app.command("down")
-def services_down(test_slot: TestSlot = None) -> None:
-    """Stop the Redis and Neo4j that `services up` started (nothing else)."""
-    for name, was_running in local_services.down(plan_for(test_slot)).items():
+def services_down(test_slot: TestSlot = None, redis_cluster: RedisClusterOption = False) -> None:
+    """Stop the Redis (and with --redis-cluster the cluster's nodes) and Neo4j that `services up` started."""
+    for name, was_running in local_services.down(plan_for(test_slot, redis_cluster)).items():
         console.print(f"{name}: {'stopped' if was_running else 'was not running'}")
 
 
