@@ -102,7 +102,7 @@ class _QuietHub:
 
 
 async def test_resume_replay_sends_no_suggested_entries(engine_factory: Factory) -> None:
-    svc, worker = engine_factory()
+    svc, worker = engine_factory(suggestions=50)  # the newcomer's feed suggests: the replay must not
     stranger = await svc.create_user("stranger", None, "h")
     friend = await svc.create_user("friend", None, "h")
     newcomer = await svc.create_user("newcomer", None, "h")
