@@ -24,6 +24,11 @@ class Keys:
     def author_tweets(self, uid: int) -> str:
         return f"{self.prefix}ut:{{{uid}}}"
 
+    def live_log(self, uid: int) -> str:
+        """The timeline's recent live inserts in the order they were published: tweet id member (8 bytes),
+        score = its position (``seq``), so a resuming client gets late inserts too (see fanout/store.py)."""
+        return f"{self.prefix}ll:{{{uid}}}"
+
     def timeline_lock(self, uid: int) -> str:
         """Single-flight lock of a timeline rebuild (SET NX PX)."""
         return f"{self.prefix}lock:tl:{{{uid}}}"

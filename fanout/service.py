@@ -246,3 +246,10 @@ class FeedService:
 
     async def replay(self, viewer_id: int, after: str, limit: int = 100) -> list[FeedEntry]:
         return await self.reader.replay(viewer_id, after, limit)
+
+    async def live_log(self, viewer_id: int) -> dict[int, int]:
+        """Tweet id -> live position of the viewer's recent live inserts (see Keys.live_log)."""
+        return await self.ctx.store.live_log(viewer_id)
+
+    async def replay_live_inserts(self, viewer_id: int, ids: list[int]) -> list[FeedEntry]:
+        return await self.reader.replay_live_inserts(viewer_id, ids)

@@ -38,21 +38,46 @@ TOP_BOUND = b"(\xfe"  # exclusive upper bound below both markers
 SET_SENTINEL = b"-"  # member of every built id set (celebs:, fw:, trending) so an empty one still exists
 TRENDING_CAP = 1000
 STREAM_MAXLEN = 1_000_000  # approximate cap of the fan-out stream
+# A follower's live log (Keys.live_log): the last LIVE_LOG_CAP live inserts with their positions, kept a day
+# (a client resuming later than that, or after more events, is replayed by id alone).
+LIVE_LOG_CAP = 400
+LIVE_LOG_TTL_S = 86_400
 
-# KEYS: timelines of one page of followers. ARGV: member, keep (cap + markers), live payload ('' = none),
-# live channel prefix, key prefix length. Skips keys that do not exist (cold users); re-adding a member is a
-# no-op (a redelivered message writes nothing and publishes nothing). TTL untouched: it measures the owner's
-# inactivity and is refreshed by reads.
+# KEYS: timelines of one page of followers, then their live logs (same order). ARGV: member, keep (cap +
+# markers), live payload ('' = none), live channel prefix, key prefix length, live log keep, live log TTL.
+# Skips keys that do not exist (cold users); re-adding a member is a no-op (a redelivered message writes
+# nothing and publishes nothing). TTL untouched: it measures the owner's inactivity and is refreshed by reads.
+# Each published insert gets the next position of the follower's live log (``seq``: microseconds of Redis
+# TIME, raised past the log's last one so it only grows, even across a FLUSHALL), carried in the event: a
+# late insert (an older id fanned out after newer ones) is found again by a client resuming from a later id.
 _FAN_IN = """
 local m, keep, payload, lp, plen = ARGV[1], tonumber(ARGV[2]), ARGV[3], ARGV[4], tonumber(ARGV[5])
+local lkeep, lttl = tonumber(ARGV[6]), tonumber(ARGV[7])
+local n = #KEYS / 2
 local added = 0
-for i = 1, #KEYS do
+local now = nil
+for i = 1, n do
   local k = KEYS[i]
   local card = redis.call('ZCARD', k)
   if card > 0 and redis.call('ZADD', k, 0, m) == 1 then
     added = added + 1
     if card >= keep then redis.call('ZREMRANGEBYRANK', k, 0, card - keep) end
-    if payload ~= '' then redis.call('PUBLISH', lp .. string.sub(k, plen + 1), payload) end
+    if payload ~= '' then
+      local log = KEYS[n + i]
+      if now == nil then
+        local t = redis.call('TIME')
+        now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+      end
+      local seq = now
+      local last = redis.call('ZRANGE', log, -1, -1, 'WITHSCORES')
+      if last[2] ~= nil and tonumber(last[2]) >= seq then seq = tonumber(last[2]) + 1 end
+      local s = string.format('%d', seq)
+      redis.call('ZADD', log, s, m)
+      local lcard = redis.call('ZCARD', log)
+      if lcard > lkeep then redis.call('ZREMRANGEBYRANK', log, 0, lcard - lkeep - 1) end
+      redis.call('EXPIRE', log, lttl)
+      redis.call('PUBLISH', lp .. string.sub(k, plen + 1), string.sub(payload, 1, -2) .. ',"seq":' .. s .. '}')
+    end
   end
 end
 return added
@@ -256,8 +281,14 @@ class TimelineStore:
         ``live_payload`` to each follower it was new to; returns the inserts. Cold followers are skipped."""
         if not follower_ids:
             return 0
-        keys = [self.keys.timeline(f) for f in follower_ids]
-        args = [encode_id(tweet_id), self.timeline_cap + 1, *self._live_args(live_payload)]
+        keys = [self.keys.timeline(f) for f in follower_ids] + [self.keys.live_log(f) for f in follower_ids]
+        args = [
+            encode_id(tweet_id),
+            self.timeline_cap + 1,
+            *self._live_args(live_payload),
+            LIVE_LOG_CAP,
+            LIVE_LOG_TTL_S,
+        ]
         return await _run(self._fan_in, keys, args, client)
 
     async def fan_out_remove(
@@ -333,6 +364,21 @@ class TimelineStore:
             key, below(before_id), b"-", desc=True, bylex=True, offset=0, num=limit
         )
         return decode_ids(members)
+
+    async def live_log(self, uid: int) -> dict[int, int]:
+        """The viewer's live log: tweet id -> its live position (seq), for a subscription's resume."""
+        rows: list[tuple[bytes, float]] = await self.redis.zrange(
+            self.keys.live_log(uid), 0, -1, withscores=True
+        )  # type: ignore[assignment]
+        return {_ID.unpack(m)[0]: int(score) for m, score in rows if len(m) == MEMBER_LEN}
+
+    async def in_timeline(self, uid: int, tweet_ids: Sequence[int]) -> set[int]:
+        """Those of ``tweet_ids`` that the viewer's timeline holds."""
+        if not tweet_ids:
+            return set()
+        members: list[Any] = [encode_id(t) for t in tweet_ids]
+        scores = await self.redis.zmscore(self.keys.timeline(uid), members)
+        return {t for t, score in zip(tweet_ids, scores, strict=True) if score is not None}
 
     async def author_recent(self, author_id: int, limit: int) -> list[int]:
         """The newest ids of an author's list, newest first (the list must exist)."""

@@ -13,6 +13,7 @@ from neo4j import AsyncDriver
 from auth.tokens import TokenStore
 from fanout import cursors
 from fanout.jobs import PostJob, outbox
+from fanout.live import tweet_event
 from feedline.settings import Settings
 from graph.driver import DATABASE
 from graph.errors import BadInput
@@ -120,6 +121,40 @@ async def test_resume_replay_sends_no_suggested_entries(engine_factory: Factory)
             async for event in stream:
                 events.append(event)
     assert [(int(e.tweet_id), e.source.value) for e in events] == [(followed.id, "TIMELINE")]
+
+
+async def _replayed(svc: object, viewer_id: int, after: str) -> list[tuple[int, str]]:
+    events = []
+    with contextlib.suppress(TimeoutError):
+        async with asyncio.timeout(2):
+            async for event in timeline_events(svc, _QuietHub(), viewer_id, after):  # type: ignore[arg-type]
+                events.append((int(event.tweet_id), event.cursor))
+    return events
+
+
+async def test_a_late_fan_out_below_the_newest_id_reaches_a_resuming_client_once(
+    engine_factory: Factory,
+) -> None:
+    # A worker killed mid-job leaves the older tweet's message pending; the next worker fans out the newer one
+    # first and claims the older one later. A client that got the newer one live and then lost its connection
+    # must get the older one when it resumes from its cursor, and only once.
+    svc, worker = engine_factory()
+    friend = await svc.create_user("friend", None, "h")
+    reader = await svc.create_user("reader", None, "h")
+    await svc.follow(reader.id, "friend")
+    await svc.read_home(reader.id, 10, None)  # a built timeline: fan-out writes to it
+    older = await svc.post_tweet(friend.id, "fanned out late")
+    newer = await svc.post_tweet(friend.id, "fanned out first")
+    await svc.ctx.store.fan_in(
+        [reader.id], newer.id, live_payload=tweet_event("NEW", newer.id, friend.id, "TIMELINE")
+    )
+    cursor = cursors.resume(newer.id, (await svc.live_log(reader.id))[newer.id])  # the live event's cursor
+    await worker.drain()  # the claimed older message: an insert below the client's newest id
+    replay = await _replayed(svc, reader.id, cursor)
+    assert [tid for tid, _ in replay] == [older.id]
+    assert await _replayed(svc, reader.id, replay[-1][1]) == []  # and nothing twice
+    # A cursor without a live position (from homeTimeline) replays what is above its id, as before.
+    assert [tid for tid, _ in await _replayed(svc, reader.id, cursors.latest(older.id))] == [newer.id]
 
 
 @pytest.mark.parametrize("text", ["a\x00b", "bell\x07", "esc\x1b[31m", "c1\x85x"])
