@@ -29,6 +29,11 @@ class Keys:
         score = its position (``seq``), so a resuming client gets late inserts too (see fanout/store.py)."""
         return f"{self.prefix}ll:{{{uid}}}"
 
+    def live_watch(self, uid: int, token: str) -> str:
+        """Exists while one live subscription of ``uid`` runs (refreshed by its checks): gone means Redis lost
+        its data, even if a read has rebuilt the timeline since (FeedService.live_state_lost)."""
+        return f"{self.prefix}lw:{{{uid}}}:{token}"
+
     def timeline_lock(self, uid: int) -> str:
         """Single-flight lock of a timeline rebuild (SET NX PX)."""
         return f"{self.prefix}lock:tl:{{{uid}}}"

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Iterable
 from contextlib import AbstractAsyncContextManager
 from typing import TYPE_CHECKING, Protocol
 
@@ -92,8 +93,28 @@ async def timeline_events(
 ) -> AsyncIterator[TimelineEvent]:
     """The viewer's events; a subscriber whose queue overflows gets its connection closed (code 1013 and a
     reason saying to resubscribe with `after`) instead of slowing everyone else down."""
-    keys = service.keys
     celebs = await service.prepare_live(viewer_id)
+    watch = await service.watch_live(viewer_id)
+    try:
+        events = _events(service, hub, viewer_id, after, close_connection, celebs, watch)
+        async with contextlib.aclosing(events):  # unsubscribed now, not whenever the generator is collected
+            async for event in events:
+                yield event
+    finally:
+        with contextlib.suppress(Exception):  # Redis may be the reason we stop; the mark expires anyway
+            await service.unwatch_live(viewer_id, watch)
+
+
+async def _events(
+    service: FeedService,
+    hub: LiveChannels,
+    viewer_id: int,
+    after: str | None,
+    close_connection: CloseConnection | None,
+    celebs: set[int],
+    watch: str,
+) -> AsyncGenerator[TimelineEvent, None]:
+    keys = service.keys
     channels = [keys.live_timeline(viewer_id), *(keys.live_author(c) for c in celebs)]
     async with hub.subscriber(channels) as sub:
         # Subscribed before replaying: anything published from here on is queued, so nothing falls in a gap.
@@ -156,7 +177,7 @@ async def timeline_events(
             try:
                 if time.monotonic() >= check_at:
                     check_at = time.monotonic() + LIVENESS_CHECK_S
-                    if await service.live_state_lost(viewer_id):
+                    if await service.live_state_lost(viewer_id, watch):
                         raise LiveStateLost
                 try:
                     _channel, data = await asyncio.wait_for(sub.get(), max(0.0, check_at - time.monotonic()))

@@ -16,7 +16,7 @@ from fanout.jobs import PostJob, outbox
 from fanout.live import tweet_event
 from feedline.settings import Settings
 from graph.driver import DATABASE
-from graph.errors import BadInput
+from graph.errors import BadInput, ServiceUnavailable
 from graph.sessions import SessionRepo
 from graph.tweets import validate_text
 from resolvers.live import timeline_events
@@ -155,6 +155,27 @@ async def test_a_late_fan_out_below_the_newest_id_reaches_a_resuming_client_once
     assert await _replayed(svc, reader.id, replay[-1][1]) == []  # and nothing twice
     # A cursor without a live position (from homeTimeline) replays what is above its id, as before.
     assert [tid for tid, _ in await _replayed(svc, reader.id, cursors.latest(older.id))] == [newer.id]
+
+
+async def test_a_subscriber_whose_redis_state_was_lost_is_told_even_after_a_read_rebuilt_it(
+    engine_factory: Factory, redis: aioredis.Redis, settings: Settings
+) -> None:
+    # Between a FLUSHALL and the subscription's next check, fan-out skipped the subscriber (no timeline), and a
+    # read may rebuild the timeline meanwhile: the subscription must still learn that it missed events.
+    svc, _ = engine_factory()
+    reader = await svc.create_user("reader", None, "h")
+    stream = timeline_events(svc, _QuietHub(), reader.id, None)
+    first = asyncio.ensure_future(stream.__anext__())
+    for _ in range(100):  # the subscription has started once its watch mark exists
+        if [k async for k in redis.scan_iter(match=f"{settings.key_prefix}lw:*")]:
+            break
+        await asyncio.sleep(0.05)
+    await redis.delete(*[k async for k in redis.scan_iter(match=f"{settings.key_prefix}*")])  # its data lost
+    await svc.read_home(reader.id, 10, None)  # the timeline is rebuilt before the subscription checks
+    assert await svc.ctx.store.timeline_exists(reader.id)
+    with pytest.raises(ServiceUnavailable):  # without a connection to close: the stream's error
+        await asyncio.wait_for(first, 15)
+    await stream.aclose()
 
 
 @pytest.mark.parametrize("text", ["a\x00b", "bell\x07", "esc\x1b[31m", "c1\x85x"])
