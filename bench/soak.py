@@ -355,6 +355,9 @@ async def run_soak(
             "faults": soak.faults, "requests": dict(soak.requests), "errors": dict(soak.errors),
             "live_delivered": delivered, "live_lost": lost, "live_duplicated": duplicated,
             "oracle_mismatches": mismatches, "memory": soak.memory,
+            "lost_by_subscriber": {
+                s.user.handle: sorted(expected(s) - set(s.received)) for s in subs if expected(s) - set(s.received)
+            },
         }  # fmt: skip
         write_report(result, out)
         return result
@@ -363,6 +366,9 @@ async def run_soak(
         for proc in procs.values():
             proc.stop()
         await http.aclose()
+        await redis.aclose()
+        # A fresh connection: the chaos restarted Redis under the first one (a write on it fails).
+        redis = aioredis.Redis.from_url(settings.redis_url)
         keys = [k async for k in redis.scan_iter(match=f"{settings.key_prefix}*", count=1000)]
         for start in range(0, len(keys), 1000):
             await redis.delete(*keys[start : start + 1000])
