@@ -1,7 +1,7 @@
 """`feedline soak`: bounded mixed load on real processes, with an optional chaos schedule; writes bench/SOAK.md.
 
 A world of users (authors and followers) is made through the API; then for ``minutes``: feed reads, posts,
-follows and likes at fixed rates, and ``subscribers`` live clients that resubscribe with their newest cursor
+follows and likes at fixed rates, and ``subscribers`` live clients that resubscribe with their last cursor
 (`after`) whenever their connection drops. With chaos, every ``chaos_every_s`` one fault at random: worker
 SIGKILL (a new worker starts), FLUSHALL, Redis stop/start, API restart on the same port. Afterwards it
 reports live events lost and duplicated per subscriber (against the tweets committed in Neo4j), feeds that
@@ -103,7 +103,6 @@ class User:
 class Subscriber:
     user: User
     cursor: str | None
-    newest: int = 0
     received: list[int] = field(default_factory=list)
     connections: int = 0
 
@@ -168,10 +167,8 @@ async def _subscriber_loop(soak: Soak, sub: Subscriber) -> None:
                     event = (message["payload"].get("data") or {}).get("homeTimelineEvents")
                     if not event or event["kind"] != "NEW" or event["source"] == "SUGGESTED":
                         continue
-                    tid = int(event["tweetId"])
-                    sub.received.append(tid)
-                    if tid > sub.newest:
-                        sub.newest, sub.cursor = tid, event["cursor"]
+                    sub.received.append(int(event["tweetId"]))
+                    sub.cursor = event["cursor"]  # the position delivered so far, as the web client keeps it
         await asyncio.sleep(0.5)
 
 
@@ -358,6 +355,9 @@ async def run_soak(
             "faults": soak.faults, "requests": dict(soak.requests), "errors": dict(soak.errors),
             "live_delivered": delivered, "live_lost": lost, "live_duplicated": duplicated,
             "oracle_mismatches": mismatches, "memory": soak.memory,
+            "lost_by_subscriber": {
+                s.user.handle: sorted(expected(s) - set(s.received)) for s in subs if expected(s) - set(s.received)
+            },
         }  # fmt: skip
         write_report(result, out)
         return result
@@ -366,6 +366,9 @@ async def run_soak(
         for proc in procs.values():
             proc.stop()
         await http.aclose()
+        await redis.aclose()
+        # A fresh connection: the chaos restarted Redis under the first one (a write on it fails).
+        redis = open_redis(settings.redis_url)
         keys = [k async for k in redis.scan_iter(match=f"{settings.key_prefix}*", count=1000)]
         for start in range(0, len(keys), 1000):
             await redis.delete(*keys[start : start + 1000])

@@ -7,15 +7,30 @@ import asyncio
 import contextlib
 import logging
 
+from neo4j.exceptions import ServiceUnavailable, SessionExpired
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
 INITIAL_DELAY_S = 0.1
 MAX_DELAY_S = 5.0
+# A backend that cannot be reached: an outage, said in one line. Anything else may be a bug: its first
+# occurrence is logged with its traceback.
+UNREACHABLE: tuple[type[BaseException], ...] = (
+    RedisConnectionError,
+    RedisTimeoutError,
+    ServiceUnavailable,
+    SessionExpired,
+    ConnectionError,
+    TimeoutError,
+)
 
 
 class Backoff:
     """``failed(exc)`` after an attempt that raised (returns how long to wait), ``ok()`` after one that worked.
 
-    The first failure of a kind is logged with its traceback (it may be a bug); repeats of the same kind are
-    silent until the loop recovers, which is logged once too."""
+    The first failure of a kind is logged in one line, with its traceback only when it is not a backend
+    being unreachable (then it may be a bug); repeats of the same kind are silent until the loop recovers,
+    which is logged once too."""
 
     def __init__(
         self,
@@ -46,7 +61,7 @@ class Backoff:
                 self._what,
                 kind,
                 self._cap,
-                exc_info=exc if first else None,
+                exc_info=exc if first and not isinstance(exc, UNREACHABLE) else None,
             )
             self._failing = kind
         self.failures += 1

@@ -39,20 +39,40 @@ PUBLISH = "fl_publish"
 
 LIBRARY = r"""#!lua name=feedline
 
--- keys: timelines of one slot group of a page of followers. args: member, keep (cap + markers), live payload
--- ('' = none), live channel prefix, key prefix length. Skips keys that do not exist (cold users); re-adding
--- a member is a no-op (a redelivered message writes nothing and publishes nothing). TTL untouched: it
--- measures the owner's inactivity and is refreshed by reads.
+-- keys: (timeline, live log) of each follower of one slot group of a page, side by side. args: member, keep
+-- (cap + markers), live payload ('' = none), live channel prefix, key prefix length, live log keep, live log
+-- TTL. Skips timelines that do not exist (cold users); re-adding a member is a no-op (a redelivered message
+-- writes nothing and publishes nothing). TTL untouched: it measures the owner's inactivity and is refreshed
+-- by reads. Each published insert gets the next position of the follower's live log (``seq``: microseconds
+-- of Redis TIME, raised past the log's last one so it only grows, even across a FLUSHALL), carried in the
+-- event: a late insert (an older id fanned out after newer ones) is found again by a client resuming from a
+-- later id (fanout/store.py: LIVE_LOG_CAP).
 local function fl_fan_in(keys, args)
   local m, keep, payload, lp, plen = args[1], tonumber(args[2]), args[3], args[4], tonumber(args[5])
+  local lkeep, lttl = tonumber(args[6]), tonumber(args[7])
   local added = 0
-  for i = 1, #keys do
-    local k = keys[i]
+  local now = nil
+  for i = 1, #keys, 2 do
+    local k, log = keys[i], keys[i + 1]
     local card = redis.call('ZCARD', k)
     if card > 0 and redis.call('ZADD', k, 0, m) == 1 then
       added = added + 1
       if card >= keep then redis.call('ZREMRANGEBYRANK', k, 0, card - keep) end
-      if payload ~= '' then redis.call('SPUBLISH', lp .. string.sub(k, plen + 1), payload) end
+      if payload ~= '' then
+        if now == nil then
+          local t = redis.call('TIME')
+          now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+        end
+        local seq = now
+        local last = redis.call('ZRANGE', log, -1, -1, 'WITHSCORES')
+        if last[2] ~= nil and tonumber(last[2]) >= seq then seq = tonumber(last[2]) + 1 end
+        local s = string.format('%d', seq)
+        redis.call('ZADD', log, s, m)
+        local lcard = redis.call('ZCARD', log)
+        if lcard > lkeep then redis.call('ZREMRANGEBYRANK', log, 0, lcard - lkeep - 1) end
+        redis.call('EXPIRE', log, lttl)
+        redis.call('SPUBLISH', lp .. string.sub(k, plen + 1), string.sub(payload, 1, -2) .. ',"seq":' .. s .. '}')
+      end
     end
   end
   return added

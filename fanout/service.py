@@ -7,6 +7,7 @@ through the timeline store (fanout/store.py) and the caches; fan-out jobs are en
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Sequence
 from typing import Literal
 
@@ -31,6 +32,8 @@ from graph.records import TweetRecord, UserRecord
 __all__ = ["EngineConfig", "FeedService"]
 
 PURGE_LIMIT = 5000
+# A live subscription's watch mark outlives several of its checks (resolvers/live.py: every 5 s).
+LIVE_WATCH_TTL_S = 120
 
 
 class FeedService:
@@ -233,10 +236,25 @@ class FeedService:
         """
         return (await self.reader.view_state(viewer_id)).celebs
 
-    async def live_state_lost(self, viewer_id: int) -> bool:
-        """True when a live subscriber's timeline is gone (Redis lost its data: FLUSHALL, a restart without
-        persistence): fan-out skips users without one, so the subscriber would silently miss events."""
-        return not await self.ctx.store.timeline_exists(viewer_id)
+    async def watch_live(self, viewer_id: int) -> str:
+        """Mark a live subscription's Redis state as present; pass the token to live_state_lost."""
+        token = uuid.uuid4().hex[:16]
+        await self.ctx.redis.set(self.keys.live_watch(viewer_id, token), b"1", ex=LIVE_WATCH_TTL_S)
+        return token
+
+    async def unwatch_live(self, viewer_id: int, token: str) -> None:
+        await self.ctx.redis.delete(self.keys.live_watch(viewer_id, token))
+
+    async def live_state_lost(self, viewer_id: int, watch: str | None = None) -> bool:
+        """True when a live subscriber's timeline is gone, or its watch mark (watch_live) is (Redis lost its
+        data: FLUSHALL, a restart without persistence): fan-out skips users without a timeline, so events of
+        that moment were never published to the subscriber, even if a read has rebuilt the timeline since."""
+        async with self.ctx.redis.pipeline(transaction=False) as pipe:
+            pipe.exists(self.keys.timeline(viewer_id))
+            if watch is not None:
+                pipe.expire(self.keys.live_watch(viewer_id, watch), LIVE_WATCH_TTL_S)
+            replies = await pipe.execute()
+        return not all(replies)
 
     # --- the home feed ----------------------------------------------------------------------------------
     async def read_home(
@@ -249,3 +267,10 @@ class FeedService:
 
     async def replay(self, viewer_id: int, after: str, limit: int = 100) -> list[FeedEntry]:
         return await self.reader.replay(viewer_id, after, limit)
+
+    async def live_log(self, viewer_id: int) -> dict[int, int]:
+        """Tweet id -> live position of the viewer's recent live inserts (see Keys.live_log)."""
+        return await self.ctx.store.live_log(viewer_id)
+
+    async def replay_live_inserts(self, viewer_id: int, ids: list[int]) -> list[FeedEntry]:
+        return await self.reader.replay_live_inserts(viewer_id, ids)

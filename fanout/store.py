@@ -43,6 +43,10 @@ TOP_BOUND = b"(\xfe"  # exclusive upper bound below both markers
 SET_SENTINEL = b"-"  # member of every built id set (celebs:, fw:, trending) so an empty one still exists
 TRENDING_CAP = 1000
 STREAM_MAXLEN = 1_000_000  # approximate cap of the fan-out stream
+# A follower's live log (Keys.live_log): the last LIVE_LOG_CAP live inserts with their positions, kept a day
+# (a client resuming later than that, or after more events, is replayed by id alone).
+LIVE_LOG_CAP = 400
+LIVE_LOG_TTL_S = 86_400
 
 # Long enough for the relay to have marked the job relayed (seconds, or the length of a worker outage); short
 # enough that a marker per post costs little memory. Past it, a job the API queued while no worker ran for an
@@ -208,8 +212,15 @@ class TimelineStore:
         page has answered. Cold followers are skipped."""
         if not follower_ids:
             return 0
-        keys = [self.keys.timeline(f) for f in follower_ids]
-        args = [encode_id(tweet_id), self.timeline_cap + 1, *self._live_args(live_payload)]
+        # Each follower's timeline and live log, side by side (one slot: both carry the follower's hash tag).
+        keys = [k for f in follower_ids for k in (self.keys.timeline(f), self.keys.live_log(f))]
+        args = [
+            encode_id(tweet_id),
+            self.timeline_cap + 1,
+            *self._live_args(live_payload),
+            LIVE_LOG_CAP,
+            LIVE_LOG_TTL_S,
+        ]
         return await self._page_call(fn.FAN_IN, keys, args)
 
     async def fan_out_remove(
@@ -283,6 +294,21 @@ class TimelineStore:
             key, below(before_id), b"-", desc=True, bylex=True, offset=0, num=limit
         )
         return decode_ids(members)
+
+    async def live_log(self, uid: int) -> dict[int, int]:
+        """The viewer's live log: tweet id -> its live position (seq), for a subscription's resume."""
+        rows: list[tuple[bytes, float]] = await self.redis.zrange(
+            self.keys.live_log(uid), 0, -1, withscores=True
+        )  # type: ignore[assignment]
+        return {_ID.unpack(m)[0]: int(score) for m, score in rows if len(m) == MEMBER_LEN}
+
+    async def in_timeline(self, uid: int, tweet_ids: Sequence[int]) -> set[int]:
+        """Those of ``tweet_ids`` that the viewer's timeline holds."""
+        if not tweet_ids:
+            return set()
+        members: list[Any] = [encode_id(t) for t in tweet_ids]
+        scores = await self.redis.zmscore(self.keys.timeline(uid), members)
+        return {t for t, score in zip(tweet_ids, scores, strict=True) if score is not None}
 
     async def author_recent(self, author_id: int, limit: int) -> list[int]:
         """The newest ids of an author's list, newest first (the list must exist)."""

@@ -12,7 +12,7 @@ from strawberry.types import ExecutionContext
 
 from graph.errors import FeedlineError
 from resolvers.context import RequestContext
-from resolvers.errors import BACKEND_DOWN, CodedErrors
+from resolvers.errors import BACKEND_DOWN, CLIENT_MISTAKES, CodedErrors
 from resolvers.execution import BoundedSubscriptionContext
 from resolvers.info import Info
 from resolvers.limits import cursor_arg, limit_extensions
@@ -172,7 +172,9 @@ class FeedlineSchema(strawberry.Schema):
             e
             for e in errors
             if e.original_error is not None
-            and not isinstance(e.original_error, (FeedlineError, GraphQLError, *BACKEND_DOWN))
+            and not isinstance(
+                e.original_error, (FeedlineError, GraphQLError, *CLIENT_MISTAKES, *BACKEND_DOWN)
+            )
         ]
         if unexpected:
             super().process_errors(unexpected, execution_context)

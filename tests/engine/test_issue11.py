@@ -13,9 +13,10 @@ from neo4j import AsyncDriver
 from auth.tokens import TokenStore
 from fanout import cursors
 from fanout.jobs import PostJob, outbox
+from fanout.live import tweet_event
 from feedline.settings import Settings
 from graph.driver import DATABASE
-from graph.errors import BadInput
+from graph.errors import BadInput, ServiceUnavailable
 from graph.sessions import SessionRepo
 from graph.tweets import validate_text
 from resolvers.live import timeline_events
@@ -102,7 +103,7 @@ class _QuietHub:
 
 
 async def test_resume_replay_sends_no_suggested_entries(engine_factory: Factory) -> None:
-    svc, worker = engine_factory()
+    svc, worker = engine_factory(suggestions=50)  # the newcomer's feed suggests: the replay must not
     stranger = await svc.create_user("stranger", None, "h")
     friend = await svc.create_user("friend", None, "h")
     newcomer = await svc.create_user("newcomer", None, "h")
@@ -120,6 +121,61 @@ async def test_resume_replay_sends_no_suggested_entries(engine_factory: Factory)
             async for event in stream:
                 events.append(event)
     assert [(int(e.tweet_id), e.source.value) for e in events] == [(followed.id, "TIMELINE")]
+
+
+async def _replayed(svc: object, viewer_id: int, after: str) -> list[tuple[int, str]]:
+    events = []
+    with contextlib.suppress(TimeoutError):
+        async with asyncio.timeout(2):
+            async for event in timeline_events(svc, _QuietHub(), viewer_id, after):  # type: ignore[arg-type]
+                events.append((int(event.tweet_id), event.cursor))
+    return events
+
+
+async def test_a_late_fan_out_below_the_newest_id_reaches_a_resuming_client_once(
+    engine_factory: Factory,
+) -> None:
+    # A worker killed mid-job leaves the older tweet's message pending; the next worker fans out the newer one
+    # first and claims the older one later. A client that got the newer one live and then lost its connection
+    # must get the older one when it resumes from its cursor, and only once.
+    svc, worker = engine_factory()
+    friend = await svc.create_user("friend", None, "h")
+    reader = await svc.create_user("reader", None, "h")
+    await svc.follow(reader.id, "friend")
+    await svc.read_home(reader.id, 10, None)  # a built timeline: fan-out writes to it
+    older = await svc.post_tweet(friend.id, "fanned out late")
+    newer = await svc.post_tweet(friend.id, "fanned out first")
+    await svc.ctx.store.fan_in(
+        [reader.id], newer.id, live_payload=tweet_event("NEW", newer.id, friend.id, "TIMELINE")
+    )
+    cursor = cursors.resume(newer.id, (await svc.live_log(reader.id))[newer.id])  # the live event's cursor
+    await worker.drain()  # the claimed older message: an insert below the client's newest id
+    replay = await _replayed(svc, reader.id, cursor)
+    assert [tid for tid, _ in replay] == [older.id]
+    assert await _replayed(svc, reader.id, replay[-1][1]) == []  # and nothing twice
+    # A cursor without a live position (from homeTimeline) replays what is above its id, as before.
+    assert [tid for tid, _ in await _replayed(svc, reader.id, cursors.latest(older.id))] == [newer.id]
+
+
+async def test_a_subscriber_whose_redis_state_was_lost_is_told_even_after_a_read_rebuilt_it(
+    engine_factory: Factory, redis: aioredis.Redis, settings: Settings
+) -> None:
+    # Between a FLUSHALL and the subscription's next check, fan-out skipped the subscriber (no timeline), and a
+    # read may rebuild the timeline meanwhile: the subscription must still learn that it missed events.
+    svc, _ = engine_factory()
+    reader = await svc.create_user("reader", None, "h")
+    stream = timeline_events(svc, _QuietHub(), reader.id, None)
+    first = asyncio.ensure_future(stream.__anext__())
+    for _ in range(100):  # the subscription has started once its watch mark exists
+        if [k async for k in redis.scan_iter(match=f"{settings.key_prefix}lw:*")]:
+            break
+        await asyncio.sleep(0.05)
+    await redis.delete(*[k async for k in redis.scan_iter(match=f"{settings.key_prefix}*")])  # its data lost
+    await svc.read_home(reader.id, 10, None)  # the timeline is rebuilt before the subscription checks
+    assert await svc.ctx.store.timeline_exists(reader.id)
+    with pytest.raises(ServiceUnavailable):  # without a connection to close: the stream's error
+        await asyncio.wait_for(first, 15)
+    await stream.aclose()
 
 
 @pytest.mark.parametrize("text", ["a\x00b", "bell\x07", "esc\x1b[31m", "c1\x85x"])
