@@ -19,6 +19,10 @@ from strawberry.exceptions import ConnectionRejectionError
 from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
 from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL
+from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import BaseGraphQLTransportWSHandler
+from strawberry.subscriptions.protocols.graphql_transport_ws.types import (
+    ConnectionInitMessage as TransportInitMessage,
+)
 from strawberry.subscriptions.protocols.graphql_ws.handlers import BaseGraphQLWSHandler
 from strawberry.subscriptions.protocols.graphql_ws.types import ConnectionInitMessage
 from strawberry.types import ExecutionResult
@@ -34,6 +38,7 @@ from api.static import graphiql_page
 from auth.tokens import TokenStore, parse_bearer
 from fanout.service import FeedService
 from graph import telemetry
+from graph.sessions import SessionRepo
 from resolvers.context import RequestContext
 from resolvers.errors import BACKEND_DOWN, UNAVAILABLE_MESSAGE, CodedErrors
 from resolvers.limits import MAX_DOCUMENT_BYTES
@@ -63,11 +68,33 @@ class LegacyWSHandler(BaseGraphQLWSHandler[RequestContext, None]):
             await self.send_message({"type": "connection_error", "payload": exc.payload})
             await self.websocket.close(code=4403, reason="Forbidden")
             return
+        except BACKEND_DOWN:
+            await self.websocket.close(code=BACKEND_DOWN_CLOSE_CODE, reason=BACKEND_DOWN_CLOSE_REASON)
+            return
         if isinstance(ack_payload, UnsetType) or ack_payload is None:
             await self.send_message({"type": "connection_ack"})
         else:
             await self.send_message({"type": "connection_ack", "payload": ack_payload})
         self.connection_acknowledged = True
+
+
+# --- issue 11: a backend error while a websocket connects is a close code the client can act on -----------
+BACKEND_DOWN_CLOSE_CODE = 1013  # Try Again Later
+BACKEND_DOWN_CLOSE_REASON = "service unavailable: a backing service is down; retry shortly"
+
+
+class TransportWSHandler(BaseGraphQLTransportWSHandler[RequestContext, None]):
+    """graphql-transport-ws: Redis or Neo4j unreachable while connection_init authenticates closes the socket
+    with 1013 and a reason (strawberry would let the error escape: a traceback and a bare 1006)."""
+
+    async def handle_connection_init(self, message: TransportInitMessage) -> None:
+        try:
+            await super().handle_connection_init(message)
+        except BACKEND_DOWN:
+            await self.websocket.close(code=BACKEND_DOWN_CLOSE_CODE, reason=BACKEND_DOWN_CLOSE_REASON)
+
+
+# ----------------------------------------------------------------------------------------------------------
 
 
 class FeedlineGraphQL(PersistedQueries, GraphQL[RequestContext, None]):
@@ -76,6 +103,7 @@ class FeedlineGraphQL(PersistedQueries, GraphQL[RequestContext, None]):
     parsed; its refusals reach strawberry's view as operation-type errors and leave as 400s."""
 
     graphql_ws_handler_class = LegacyWSHandler
+    graphql_transport_ws_handler_class = TransportWSHandler
 
     def __init__(self, persisted: PersistedDocuments | None = None) -> None:
         self.persisted = persisted if persisted is not None else PersistedDocuments()
@@ -223,7 +251,13 @@ class FeedlineGraphQL(PersistedQueries, GraphQL[RequestContext, None]):
                 hub=state.hub,
                 close_connection=close_connection,
             )
-        context = RequestContext(state.feed_service, state.tokens, rate_limit=rate_limit, hub=state.hub)
+        context = RequestContext(
+            state.feed_service,
+            state.tokens,
+            rate_limit=rate_limit,
+            hub=state.hub,
+            idempotency_key=request.headers.get("idempotency-key"),  # issue 11: retried posts
+        )
         try:
             token = parse_bearer(request.headers.get("authorization"))
         except ValueError:
@@ -370,6 +404,8 @@ def build_feed_service(app_state: Any, config: ApiConfig) -> None:
     """Put the engine facade and token store on app.state (called from the app lifespan)."""
     prefix = config.engine.key_prefix
     app_state.feed_service = FeedService(app_state.neo4j, app_state.redis, config.engine)
-    app_state.tokens = TokenStore(app_state.redis, prefix, config.token_ttl_seconds)
+    app_state.tokens = TokenStore(
+        app_state.redis, prefix, config.token_ttl_seconds, sessions=SessionRepo(app_state.neo4j)
+    )
     app_state.hub = LiveHub(app_state.redis, revocation_channel=app_state.tokens.revocation_channel)
     app_state.rate_limiter = RateLimiter(app_state.redis, prefix, config.rate_limits)

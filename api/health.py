@@ -9,10 +9,10 @@ from __future__ import annotations
 import asyncio
 
 from neo4j import AsyncDriver
-from redis.asyncio import Redis
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
+from fanout.client import RedisClient
 from graph.driver import DATABASE
 
 CHECK_TIMEOUT_SECONDS = 2.0
@@ -22,7 +22,7 @@ async def healthz(request: Request) -> JSONResponse:
     return JSONResponse({"status": "ok"})
 
 
-async def _redis_ok(redis: Redis) -> bool:
+async def _redis_ok(redis: RedisClient) -> bool:
     try:
         return bool(await asyncio.wait_for(redis.ping(), CHECK_TIMEOUT_SECONDS))
     except Exception:

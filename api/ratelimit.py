@@ -16,8 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import redis.asyncio as aioredis
-
+from fanout.client import RedisClient
 from graph.errors import RateLimited
 
 # Root-field kinds the RequestGuards extension counts (resolvers/ratelimits.py).
@@ -42,7 +41,7 @@ class RateLimits:
 
 
 class RateLimiter:
-    def __init__(self, redis: aioredis.Redis, key_prefix: str, limits: RateLimits) -> None:
+    def __init__(self, redis: RedisClient, key_prefix: str, limits: RateLimits) -> None:
         self._redis = redis
         self._prefix = f"{key_prefix}rl:"
         self._window = limits.window_seconds

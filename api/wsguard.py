@@ -21,14 +21,13 @@ from collections import defaultdict
 from collections.abc import Callable
 from typing import Any
 
-from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import BaseGraphQLTransportWSHandler
 from strawberry.subscriptions.protocols.graphql_transport_ws.types import (
     ConnectionInitMessage as TransportInitMessage,
 )
 from strawberry.subscriptions.protocols.graphql_transport_ws.types import SubscribeMessage
 from strawberry.subscriptions.protocols.graphql_ws.types import ConnectionInitMessage, StartMessage
 
-from api.graphql_view import LegacyWSHandler
+from api.graphql_view import LegacyWSHandler, TransportWSHandler
 from auth.tokens import TokenStore, token_digest
 from resolvers.context import RequestContext
 from resolvers.errors import BACKEND_DOWN
@@ -171,7 +170,7 @@ class SessionGuard:
         return True
 
 
-class GuardedTransportWSHandler(SessionGuard, BaseGraphQLTransportWSHandler[RequestContext, None]):
+class GuardedTransportWSHandler(SessionGuard, TransportWSHandler):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._guard_init()

@@ -1,11 +1,21 @@
-"""Opaque bearer tokens: the client holds a random secret, Redis holds only its sha256 and the user id."""
+"""Opaque bearer tokens: the client holds a random secret; the server keeps only its sha256.
+
+Sessions are durable (DESIGN.md §2): with a SessionRepo, each lives in Neo4j (graph/sessions.py) and Redis
+caches it, so losing Redis logs nobody out: a cache miss is looked up in Neo4j and cached again for the rest of
+its lifetime. Without one (unit tests, the benchmark's pre-issued tokens) Redis alone holds them."""
 
 from __future__ import annotations
 
 import hashlib
 import secrets
+from typing import Any, Protocol
 
-import redis.asyncio as aioredis
+from graph.sessions import SessionRepo
+
+# A token found nowhere is remembered as such this long, so a client repeating a forged or revoked token costs
+# one Neo4j lookup per interval, not one per request.
+UNKNOWN_CACHE_S = 10
+_UNKNOWN = b"-"
 
 
 def parse_bearer(header_value: str | None) -> str | None:
@@ -34,13 +44,31 @@ def revocation_channel(key_prefix: str) -> str:
     return f"{key_prefix}auth:revoked"
 
 
-class TokenStore:
-    """Opaque tokens: the client holds secrets.token_urlsafe; Redis holds only its sha256 -> user id."""
+class TokenCache(Protocol):
+    """The Redis commands the token store uses: a single server's client and the cluster's both meet it
+    (auth sits beside fanout/, so it names its own few commands rather than importing fanout.client)."""
 
-    def __init__(self, redis: aioredis.Redis, key_prefix: str, ttl_seconds: int) -> None:
+    def get(self, *args: Any, **kwargs: Any) -> Any: ...
+    def set(self, *args: Any, **kwargs: Any) -> Any: ...
+    def pttl(self, *args: Any, **kwargs: Any) -> Any: ...
+    def spublish(self, *args: Any, **kwargs: Any) -> Any: ...
+
+
+class TokenStore:
+    """Opaque tokens: the client holds secrets.token_urlsafe; Neo4j (when given ``sessions``) holds the
+    session under the token's sha256, Redis caches sha256 -> user id."""
+
+    def __init__(
+        self,
+        redis: TokenCache,
+        key_prefix: str,
+        ttl_seconds: int,
+        sessions: SessionRepo | None = None,
+    ) -> None:
         self._redis = redis
         self._prefix = key_prefix
         self._ttl = ttl_seconds
+        self._sessions = sessions
         self.revocation_channel = revocation_channel(key_prefix)
 
     def _key(self, token: str) -> str:
@@ -48,6 +76,8 @@ class TokenStore:
 
     async def issue(self, user_id: int) -> str:
         token = secrets.token_urlsafe(32)
+        if self._sessions is not None:
+            await self._sessions.create(token_digest(token), user_id, self._ttl)
         await self._redis.set(self._key(token), str(user_id).encode(), ex=self._ttl)
         return token
 
@@ -56,23 +86,38 @@ class TokenStore:
         if len(token) > MAX_TOKEN_CHARS:  # never hash attacker-sized input
             return None
         value = await self._redis.get(self._key(token))
-        return int(value) if value is not None else None
+        if value is not None:
+            return None if value == _UNKNOWN else int(value)
+        if self._sessions is None:
+            return None
+        found = await self._sessions.get(token_digest(token))  # not cached (Redis lost it, or never had it)
+        if found is None:
+            await self._redis.set(self._key(token), _UNKNOWN, ex=UNKNOWN_CACHE_S, nx=True)
+            return None
+        user_id, left_ms = found
+        await self._redis.set(self._key(token), str(user_id).encode(), px=max(1, left_ms), nx=True)
+        return user_id
 
     async def lifetime(self, token: str) -> tuple[int, float] | None:
         """(user id, seconds until expiry) of a valid token; None when unknown, revoked or expired."""
         if len(token) > MAX_TOKEN_CHARS:
             return None
-        key = self._key(token)
-        async with self._redis.pipeline(transaction=False) as pipe:
-            pipe.get(key)
-            pipe.pttl(key)
-            value, pttl = await pipe.execute()
-        if value is None:
+        # Through resolve: a session whose cache Redis lost (a flush) is read back from Neo4j, not taken for
+        # a revoked one (which would close the viewer's live connections).
+        user_id = await self.resolve(token)
+        if user_id is None:
             return None
-        return int(value), (int(pttl) / 1000 if int(pttl) >= 0 else NO_EXPIRY_SECONDS)
+        pttl = int(await self._redis.pttl(self._key(token)))
+        return user_id, (pttl / 1000 if pttl >= 0 else NO_EXPIRY_SECONDS)
 
     async def revoke(self, token: str) -> bool:
-        """Delete the token and announce it, so live connections that use it are closed on every process."""
-        revoked = bool(await self._redis.delete(self._key(token)))
-        await self._redis.publish(self.revocation_channel, token_digest(token).encode())
-        return revoked
+        """Delete the session and announce it, so live connections that use it are closed on every process."""
+        revoked = False
+        if self._sessions is not None:
+            revoked = await self._sessions.delete(token_digest(token))
+        # Not a DEL: a tombstone, which a resolve that read the session just before it was deleted cannot
+        # overwrite (it caches with NX), so a revoked token is never cached as valid again.
+        previous = await self._redis.set(self._key(token), _UNKNOWN, ex=UNKNOWN_CACHE_S, get=True)
+        # Sharded pub/sub, as every live channel (api/hub.py subscribes with SSUBSCRIBE).
+        await self._redis.spublish(self.revocation_channel, token_digest(token).encode())
+        return (previous is not None and previous != _UNKNOWN) or revoked

@@ -23,6 +23,7 @@ from neo4j import AsyncDriver
 from redis.asyncio import Redis
 
 from bench import api_scenarios, fanout_scenario, machine, reads, redis_ceiling, report, world
+from fanout.client import open_redis
 from feedline.settings import Settings
 
 
@@ -100,7 +101,7 @@ async def run_bench(
     if driver is None:
         driver = await open_driver(settings.neo4j_uri, settings.neo4j_user, settings.neo4j_password)
     if redis is None:
-        redis = Redis.from_url(settings.redis_url, decode_responses=False)
+        redis = open_redis(settings.redis_url)
     prefix = f"{settings.key_prefix}bench:"
     sizes = BenchSizes.for_run(quick)
     started = time.perf_counter()

@@ -9,16 +9,15 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from redis.asyncio import Redis
-
 from bench import _clear_prefix, fanout_scenario, redis_ceiling, world
+from fanout.client import open_redis
 from graph.driver import open_driver
 from graph.schema import apply_schema
 
 
 async def run(settings: Any, quick: bool) -> dict[str, Any]:
     driver = await open_driver(settings.neo4j_uri, settings.neo4j_user, settings.neo4j_password)
-    redis = Redis.from_url(settings.redis_url)
+    redis = open_redis(settings.redis_url)
     prefix = f"{settings.key_prefix}bench:"
     try:
         await apply_schema(driver)

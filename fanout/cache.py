@@ -88,7 +88,7 @@ class _HashCache(Generic[R]):
             async with ctx.redis.pipeline(transaction=False) as pipe:
                 for rid, record in loaded.items():
                     await self.put(ctx, rid, record, client=pipe)
-                await pipe.execute()
+                await ctx.store.execute(pipe)
             found.update((rid, r) for rid, r in loaded.items() if self.visible(r))
         return found
 

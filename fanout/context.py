@@ -6,14 +6,15 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
-import redis.asyncio as aioredis
 from neo4j import AsyncDriver
 
+from fanout.client import RedisClient
 from fanout.config import EngineConfig
 from fanout.keys import Keys
 from fanout.store import TimelineStore
 from graph.follows import FollowRepo
 from graph.ids import IdGenerator
+from graph.outbox import OutboxRepo
 from graph.tweets import TweetRepo
 from graph.users import UserRepo
 
@@ -30,6 +31,7 @@ class EngineStats:
     fanout_pages: int = 0
     messages_done: int = 0
     messages_claimed: int = 0
+    jobs_relayed: int = 0
     crossings_up: int = 0
     crossings_down: int = 0
 
@@ -37,7 +39,7 @@ class EngineStats:
 @dataclass
 class EngineContext:
     driver: AsyncDriver
-    redis: aioredis.Redis
+    redis: RedisClient
     config: EngineConfig
     keys: Keys = field(init=False)
     store: TimelineStore = field(init=False)
@@ -45,6 +47,7 @@ class EngineContext:
     users: UserRepo = field(init=False)
     follows: FollowRepo = field(init=False)
     tweets: TweetRepo = field(init=False)
+    outbox: OutboxRepo = field(init=False)
     stats: EngineStats = field(default_factory=EngineStats)
 
     def __post_init__(self) -> None:
@@ -54,6 +57,7 @@ class EngineContext:
         self.users = UserRepo(self.driver, self.ids)
         self.follows = FollowRepo(self.driver)
         self.tweets = TweetRepo(self.driver, self.ids)
+        self.outbox = OutboxRepo(self.driver)
 
 
 def now_ms() -> int:

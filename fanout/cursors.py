@@ -11,7 +11,7 @@ import binascii
 
 from graph.errors import BadInput
 
-LATEST = "L"  # home timeline, newest first: the last id seen
+LATEST = "L"  # home timeline, newest first: the last id seen (+ a live position: see ``resume``)
 TOP = "T"  # home timeline ranked: snapshot id + offset
 AUTHOR = "A"  # an author's tweets: the last id seen
 FOLLOW = "F"  # followers / following: since (epoch ms) + user id of the last edge
@@ -22,7 +22,7 @@ def _encode(kind: str, *fields: object) -> str:
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def _decode(cursor: str, kind: str, arity: int) -> list[str]:
+def _decode(cursor: str, kind: str, arity: int, optional: int = 0) -> list[str]:
     if not isinstance(cursor, str) or not cursor or len(cursor) > 200:
         raise BadInput("malformed cursor")
     try:
@@ -30,7 +30,7 @@ def _decode(cursor: str, kind: str, arity: int) -> list[str]:
     except (binascii.Error, UnicodeDecodeError, ValueError) as exc:
         raise BadInput("malformed cursor") from exc
     parts = raw.split(":")
-    if len(parts) != arity + 1 or parts[0] != kind:
+    if not arity + 1 <= len(parts) <= arity + optional + 1 or parts[0] != kind:
         raise BadInput("malformed cursor")
     return parts[1:]
 
@@ -46,7 +46,19 @@ def latest(tweet_id: int) -> str:
 
 
 def parse_latest(cursor: str) -> int:
-    return _int(_decode(cursor, LATEST, 1)[0])
+    return parse_resume(cursor)[0]
+
+
+def resume(tweet_id: int, seq: int) -> str:
+    """A live subscription's resume point: ids up to ``tweet_id`` and live-log positions up to ``seq`` were
+    delivered (seq 0: none known). A LATEST cursor, so homeTimeline pages from it too."""
+    return _encode(LATEST, tweet_id, seq) if seq else _encode(LATEST, tweet_id)
+
+
+def parse_resume(cursor: str) -> tuple[int, int | None]:
+    """(id, live position or None when the cursor has none, e.g. it came from homeTimeline)."""
+    fields = _decode(cursor, LATEST, 1, optional=1)
+    return _int(fields[0]), (_int(fields[1]) if len(fields) > 1 else None)
 
 
 def top(snapshot: str, offset: int) -> str:

@@ -214,6 +214,16 @@ class FeedReader:
             fetch *= 2
         return entries[:limit]
 
+    async def replay_live_inserts(self, viewer_id: int, ids: list[int]) -> list[FeedEntry]:
+        """Those of ``ids`` (live-log entries, in the given order) that the timeline still holds and the viewer
+        may see (subscription resume: inserts that came late, below the client's newest id)."""
+        held = await self.ctx.store.in_timeline(viewer_id, ids)
+        ordered = [i for i in ids if i in held]
+        if not ordered:
+            return []
+        state = await self.view_state(viewer_id)
+        return await self._classify(state, ordered, set(ordered))
+
     # --- TOP --------------------------------------------------------------------------------------------
     async def _rank(self, viewer_id: int, snapshot: str) -> list[tuple[int, FeedSource]]:
         state = await self.view_state(viewer_id)

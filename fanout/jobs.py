@@ -2,12 +2,19 @@
 
 The API side (FeedService, threshold reconciles) queues jobs with ``encode``; the worker reads them back with
 ``decode``. A message is a flat hash of ASCII fields: ``kind`` (post, delete, celeb) and decimal ids.
+
+The same fields, as JSON, are the payload of the job's outbox entry in Neo4j (graph/outbox.py): ``outbox``
+makes that entry for a write, ``from_outbox`` reads it back for the worker's relay.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+
+import orjson
+
+from graph.outbox import OutboxJob
 
 
 @dataclass(frozen=True)
@@ -59,3 +66,17 @@ def decode(fields: Mapping[bytes, bytes]) -> Job:
     if kind == "celeb":
         return CelebJob(int(fields[b"author"]))
     raise UnknownJob(kind)
+
+
+def outbox(job_id: int, job: Job) -> OutboxJob:
+    """The outbox entry (Neo4j) recording ``job`` in its write's transaction."""
+    fields = encode(job)
+    return OutboxJob(job_id, fields["kind"], orjson.dumps(fields).decode())
+
+
+def from_outbox(entry: OutboxJob) -> Job:
+    """The job of an outbox entry; UnknownJob / ValueError / KeyError as ``decode``."""
+    raw = orjson.loads(entry.payload)
+    if not isinstance(raw, dict):
+        raise ValueError("malformed outbox payload")
+    return decode({str(k).encode(): str(v).encode() for k, v in raw.items()})

@@ -24,6 +24,16 @@ class Keys:
     def author_tweets(self, uid: int) -> str:
         return f"{self.prefix}ut:{{{uid}}}"
 
+    def live_log(self, uid: int) -> str:
+        """The timeline's recent live inserts in the order they were published: tweet id member (8 bytes),
+        score = its position (``seq``), so a resuming client gets late inserts too (see fanout/store.py)."""
+        return f"{self.prefix}ll:{{{uid}}}"
+
+    def live_watch(self, uid: int, token: str) -> str:
+        """Exists while one live subscription of ``uid`` runs (refreshed by its checks): gone means Redis lost
+        its data, even if a read has rebuilt the timeline since (FeedService.live_state_lost)."""
+        return f"{self.prefix}lw:{{{uid}}}:{token}"
+
     def timeline_lock(self, uid: int) -> str:
         """Single-flight lock of a timeline rebuild (SET NX PX)."""
         return f"{self.prefix}lock:tl:{{{uid}}}"
@@ -77,6 +87,12 @@ class Keys:
     def fanout_progress(self, message_id: str) -> str:
         """Last follower id done for a stream message, so a claimed message resumes where it stopped."""
         return f"{self.prefix}fanout:progress:{message_id}"
+
+    def fanout_queued(self, job_id: int) -> str:
+        """Marks an outbox job (graph/outbox.py) as queued on the stream, so the API's XADD and the worker's
+        relay never both queue it. Its hash tag is the stream's whole name (a key without a tag hashes by its
+        whole name), so marker and stream share a cluster slot and one function call sets both."""
+        return f"{self.prefix}fanout:queued:{{{self.fanout_stream}}}:{job_id}"
 
     # --- live pub/sub channels --------------------------------------------------------------------------
     def live_timeline(self, uid: int) -> str:

@@ -19,6 +19,7 @@ class LiveEvent:
     tweet_id: int | None = None
     author_id: int | None = None
     source: LiveSource | None = None
+    seq: int | None = None  # the event's position in the follower's live log (fan-out inserts only)
 
 
 def encode_event(event: LiveEvent) -> bytes:
@@ -54,7 +55,10 @@ def decode_event(data: bytes | str) -> LiveEvent:
         return LiveEvent("CELEBS_CHANGED")
     if kind not in ("NEW", "DELETED") or raw.get("source") not in ("TIMELINE", "CELEBRITY"):
         raise ValueError("not a live event")
-    return LiveEvent(kind, int(raw["tweet_id"]), int(raw["author_id"]), raw["source"])
+    seq = raw.get("seq")
+    if seq is not None and (not isinstance(seq, int) or seq < 0):
+        raise ValueError("not a live event")
+    return LiveEvent(kind, int(raw["tweet_id"]), int(raw["author_id"]), raw["source"], seq)
 
 
 def cursor_for(tweet_id: int) -> str:

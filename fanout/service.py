@@ -7,19 +7,20 @@ through the timeline store (fanout/store.py) and the caches; fan-out jobs are en
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Sequence
 from typing import Literal
 
-import redis.asyncio as aioredis
 from neo4j import AsyncDriver
 
 from fanout import cursors
 from fanout.cache import Caches
+from fanout.client import RedisClient
 from fanout.config import EngineConfig
 from fanout.context import EngineContext, EngineStats, now_ms
 from fanout.derived import Derived
 from fanout.feed import FeedReader
-from fanout.jobs import DeleteJob, PostJob
+from fanout.jobs import DeleteJob, PostJob, outbox
 from fanout.keys import Keys
 from fanout.live import CELEBS_CHANGED, tweet_event
 from fanout.pages import FeedEntry, FeedPage, Page
@@ -31,10 +32,12 @@ from graph.records import TweetRecord, UserRecord
 __all__ = ["EngineConfig", "FeedService"]
 
 PURGE_LIMIT = 5000
+# A live subscription's watch mark outlives several of its checks (resolvers/live.py: every 5 s).
+LIVE_WATCH_TTL_S = 120
 
 
 class FeedService:
-    def __init__(self, driver: AsyncDriver, redis: aioredis.Redis, config: EngineConfig) -> None:
+    def __init__(self, driver: AsyncDriver, redis: RedisClient, config: EngineConfig) -> None:
         self.ctx = EngineContext(driver, redis, config)
         self.driver = driver
         self.redis = redis
@@ -84,34 +87,45 @@ class FeedService:
     async def tweets_by_ids(self, ids: Sequence[int]) -> dict[int, TweetRecord]:
         return await self.caches.tweets(ids)
 
-    async def post_tweet(self, author_id: int, text: str) -> TweetRecord:
-        tweet = await self.ctx.tweets.create(author_id, text)
+    async def post_tweet(self, author_id: int, text: str, idempotency_key: str | None = None) -> TweetRecord:
+        """The tweet and its fan-out job are committed together (the outbox); queueing the job here is the fast
+        path, and the worker's relay queues it if this process or Redis fails before it does. A retry with the
+        same ``idempotency_key`` returns the first attempt's tweet and creates nothing."""
+        tweet_id, job_id = self.ctx.ids.next_id(), self.ctx.ids.next_id()
+        job = PostJob(tweet_id, author_id)
+        tweet, created = await self.ctx.tweets.post(
+            author_id, text, tweet_id=tweet_id, job=outbox(job_id, job), idempotency_key=idempotency_key
+        )
+        if not created:
+            return tweet  # a retry: the first attempt's job is in the outbox (relayed if not queued)
         keys, store = self.keys, self.ctx.store
         async with self.redis.pipeline(transaction=False) as pipe:
             await store.add_own_tweet(pipe, author_id, tweet.id)  # first reply: the author list's
             store.add_trending(pipe, tweet.id, to_ms(tweet.created_at), 0)
             pipe.delete(keys.user(author_id))
-            store.enqueue(pipe, PostJob(tweet.id, author_id))
-            pipe.publish(keys.live_timeline(author_id), tweet_event("NEW", tweet.id, author_id, "TIMELINE"))
-            author_list_added, *_ = await pipe.execute()
+            await store.enqueue_once(job_id, job, client=pipe)
+            event = tweet_event("NEW", tweet.id, author_id, "TIMELINE")
+            await store.publish_many([keys.live_timeline(author_id)], event, pipe)
+            author_list_added, *_ = await store.execute(pipe)
         await self.caches.put_tweet(tweet)
         if int(author_list_added) < 0:  # the author list was evicted: rebuild (includes this tweet)
             await self.derived.rebuild_author_list(author_id)
         return tweet
 
     async def delete_tweet(self, actor_id: int, tweet_id: int) -> None:
-        author_id = await self.ctx.tweets.soft_delete(actor_id, tweet_id)
+        job_id = self.ctx.ids.next_id()
+        job = DeleteJob(tweet_id, actor_id)  # only the author may delete: the actor is the author
+        author_id = await self.ctx.tweets.soft_delete(actor_id, tweet_id, outbox(job_id, job))
         keys, store = self.keys, self.ctx.store
         async with self.redis.pipeline(transaction=False) as pipe:
             self.caches.tombstone(pipe, tweet_id)
             store.remove_own_tweet(pipe, author_id, tweet_id)
             store.remove_trending(pipe, tweet_id)
             pipe.delete(keys.user(author_id))
-            store.enqueue(pipe, DeleteJob(tweet_id, author_id))
-            pipe.publish(
-                keys.live_timeline(author_id), tweet_event("DELETED", tweet_id, author_id, "TIMELINE")
-            )
-            await pipe.execute()
+            await store.enqueue_once(job_id, job, client=pipe)
+            event = tweet_event("DELETED", tweet_id, author_id, "TIMELINE")
+            await store.publish_many([keys.live_timeline(author_id)], event, pipe)
+            await store.execute(pipe)
 
     async def like(self, user_id: int, tweet_id: int) -> TweetRecord:
         tweet = await self.ctx.tweets.like(user_id, tweet_id, now_ms())
@@ -127,7 +141,7 @@ class FeedService:
         async with self.redis.pipeline(transaction=False) as pipe:
             await self.caches.set_like_count(pipe, tweet.id, tweet.like_count)
             self.ctx.store.add_trending(pipe, tweet.id, to_ms(tweet.created_at), tweet.like_count)
-            await pipe.execute()
+            await self.ctx.store.execute(pipe)
 
     async def liked_flags(self, viewer_id: int, tweet_ids: Sequence[int]) -> set[int]:
         return await self.ctx.tweets.liked(viewer_id, tweet_ids)
@@ -155,12 +169,14 @@ class FeedService:
         in_mode = bool(await self.redis.sismember(keys.celebrity_mode, str(a)))
         celebrity = in_mode or followee.follower_count >= cfg.celebrity_threshold
         async with self.redis.pipeline(transaction=False) as pipe:
-            pipe.delete(keys.user(follower_id), keys.user(a))
+            # One DEL per key: two users' keys lie in two cluster slots.
+            pipe.delete(keys.user(follower_id))
+            pipe.delete(keys.user(a))
             await store.sadd_if_exists(keys.followees(follower_id), str(a), client=pipe)
             if celebrity:
                 await store.sadd_if_exists(keys.celebs(follower_id), str(a), client=pipe)
-                pipe.publish(keys.live_timeline(follower_id), CELEBS_CHANGED)
-            await pipe.execute()
+                await store.publish_many([keys.live_timeline(follower_id)], CELEBS_CHANGED, pipe)
+            await store.execute(pipe)
         if not in_mode:
             # Fanned out on write: merge the followee's recent tweets into the follower's timeline now.
             recent = await self.derived.author_recent_ids(a, cfg.timeline_cap)
@@ -175,13 +191,14 @@ class FeedService:
             return followee
         keys, store, a = self.keys, self.ctx.store, followee.id
         async with self.redis.pipeline(transaction=False) as pipe:
-            pipe.delete(keys.user(follower_id), keys.user(a))
+            pipe.delete(keys.user(follower_id))
+            pipe.delete(keys.user(a))
             pipe.srem(keys.followees(follower_id), str(a))
             pipe.srem(keys.celebs(follower_id), str(a))
             store.queue_oldest(pipe, follower_id)
-            _, _, left_celebs, oldest = await pipe.execute()
+            _, _, _, left_celebs, oldest = await pipe.execute()
         if left_celebs:
-            await self.redis.publish(keys.live_timeline(follower_id), CELEBS_CHANGED)
+            await store.publish_many([keys.live_timeline(follower_id)], CELEBS_CHANGED)
         min_id = store.oldest_id(oldest)
         if min_id is not None:
             # Purge the followee's tweets that can be in the timeline (ids at or above its oldest entry).
@@ -222,6 +239,26 @@ class FeedService:
         """
         return (await self.reader.view_state(viewer_id)).celebs
 
+    async def watch_live(self, viewer_id: int) -> str:
+        """Mark a live subscription's Redis state as present; pass the token to live_state_lost."""
+        token = uuid.uuid4().hex[:16]
+        await self.ctx.redis.set(self.keys.live_watch(viewer_id, token), b"1", ex=LIVE_WATCH_TTL_S)
+        return token
+
+    async def unwatch_live(self, viewer_id: int, token: str) -> None:
+        await self.ctx.redis.delete(self.keys.live_watch(viewer_id, token))
+
+    async def live_state_lost(self, viewer_id: int, watch: str | None = None) -> bool:
+        """True when a live subscriber's timeline is gone, or its watch mark (watch_live) is (Redis lost its
+        data: FLUSHALL, a restart without persistence): fan-out skips users without a timeline, so events of
+        that moment were never published to the subscriber, even if a read has rebuilt the timeline since."""
+        async with self.ctx.redis.pipeline(transaction=False) as pipe:
+            pipe.exists(self.keys.timeline(viewer_id))
+            if watch is not None:
+                pipe.expire(self.keys.live_watch(viewer_id, watch), LIVE_WATCH_TTL_S)
+            replies = await pipe.execute()
+        return not all(replies)
+
     # --- the home feed ----------------------------------------------------------------------------------
     async def read_home(
         self, viewer_id: int, first: int, after: str | None, order: Literal["LATEST", "TOP"] = "LATEST"
@@ -233,3 +270,10 @@ class FeedService:
 
     async def replay(self, viewer_id: int, after: str, limit: int = 100) -> list[FeedEntry]:
         return await self.reader.replay(viewer_id, after, limit)
+
+    async def live_log(self, viewer_id: int) -> dict[int, int]:
+        """Tweet id -> live position of the viewer's recent live inserts (see Keys.live_log)."""
+        return await self.ctx.store.live_log(viewer_id)
+
+    async def replay_live_inserts(self, viewer_id: int, ids: list[int]) -> list[FeedEntry]:
+        return await self.reader.replay_live_inserts(viewer_id, ids)

@@ -1,9 +1,10 @@
 """The timeline store: the one owner of the feed data in Redis, as Mastodon's FeedManager is.
 
-It alone knows the key names (through fanout/keys.py), the Lua scripts, the caps and how trimming works, the
+It alone knows the key names (through fanout/keys.py), the Redis Functions library (fanout/functions.py)
+and how to call it on one server or a cluster, the caps and how trimming works, the
 member encoding, the fan-out queue's length and the ``trending`` set and its score (fanout/ranking.py). The
 worker, FeedService, the feed reader and the seed call its methods with user and tweet ids; none of them
-builds a key, runs a script or repeats the ``cap + 1`` rule (the cap plus the BUILT marker) itself.
+builds a key, calls a function or repeats the ``cap + 1`` rule (the cap plus the BUILT marker) itself.
 
 Layout (why: memory). A member is the tweet id as 8 bytes big-endian and every score is 0, so members sort
 by id lexicographically and pages are ``ZRANGE key (<id> - BYLEX REV LIMIT 0 n``. In listpack encoding an
@@ -19,12 +20,16 @@ Two marker members sort above every id (first byte 0xfe / 0xff) and are never tr
 from __future__ import annotations
 
 import struct
+import weakref
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-import redis.asyncio as aioredis
+from redis.crc import key_slot
+from redis.exceptions import RedisError, ResponseError
 
+from fanout import functions as fn
 from fanout import jobs
+from fanout.client import RedisClient, is_cluster
 from fanout.config import EngineConfig
 from fanout.keys import Keys
 from fanout.ranking import trending_score
@@ -38,121 +43,21 @@ TOP_BOUND = b"(\xfe"  # exclusive upper bound below both markers
 SET_SENTINEL = b"-"  # member of every built id set (celebs:, fw:, trending) so an empty one still exists
 TRENDING_CAP = 1000
 STREAM_MAXLEN = 1_000_000  # approximate cap of the fan-out stream
+# A follower's live log (Keys.live_log): the last LIVE_LOG_CAP live inserts with their positions, kept a day
+# (a client resuming later than that, or after more events, is replayed by id alone).
+LIVE_LOG_CAP = 400
+LIVE_LOG_TTL_S = 86_400
 
-# KEYS: timelines of one page of followers. ARGV: member, keep (cap + markers), live payload ('' = none),
-# live channel prefix, key prefix length. Skips keys that do not exist (cold users); re-adding a member is a
-# no-op (a redelivered message writes nothing and publishes nothing). TTL untouched: it measures the owner's
-# inactivity and is refreshed by reads.
-_FAN_IN = """
-local m, keep, payload, lp, plen = ARGV[1], tonumber(ARGV[2]), ARGV[3], ARGV[4], tonumber(ARGV[5])
-local added = 0
-for i = 1, #KEYS do
-  local k = KEYS[i]
-  local card = redis.call('ZCARD', k)
-  if card > 0 and redis.call('ZADD', k, 0, m) == 1 then
-    added = added + 1
-    if card >= keep then redis.call('ZREMRANGEBYRANK', k, 0, card - keep) end
-    if payload ~= '' then redis.call('PUBLISH', lp .. string.sub(k, plen + 1), payload) end
-  end
-end
-return added
-"""
-
-# KEYS: timelines. ARGV: member, live payload ('' = none), live channel prefix, key prefix length.
-_FAN_OUT_REMOVE = """
-local m, payload, lp, plen = ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4])
-local removed = 0
-for i = 1, #KEYS do
-  local k = KEYS[i]
-  if redis.call('ZREM', k, m) == 1 then
-    removed = removed + 1
-    if payload ~= '' then redis.call('PUBLISH', lp .. string.sub(k, plen + 1), payload) end
-  end
-end
-return removed
-"""
-
-# KEYS[1]: one sorted set. ARGV: keep, then members. Adds only if the key exists; -1 if it does not.
-_MERGE_IF_EXISTS = """
-local k = KEYS[1]
-if redis.call('EXISTS', k) == 0 then return -1 end
-local keep = tonumber(ARGV[1])
-local added = 0
-local batch = {}
-for i = 2, #ARGV do
-  batch[#batch + 1] = 0
-  batch[#batch + 1] = ARGV[i]
-  if #batch >= 1000 or i == #ARGV then
-    added = added + redis.call('ZADD', k, unpack(batch))
-    batch = {}
-  end
-end
-local card = redis.call('ZCARD', k)
-if card > keep then redis.call('ZREMRANGEBYRANK', k, 0, card - keep - 1) end
-return added
-"""
-
-# KEYS[1]: a sorted set to (re)write. ARGV: keep, ttl seconds, then members. Merges (never drops what a
-# concurrent writer added), marks BUILT, clears BUILDING, trims and sets the TTL.
-_WRITE_BUILT = """
-local k = KEYS[1]
-local keep, ttl = tonumber(ARGV[1]), tonumber(ARGV[2])
-local batch = {}
-redis.call('ZADD', k, 0, '\\254')
-for i = 3, #ARGV do
-  batch[#batch + 1] = 0
-  batch[#batch + 1] = ARGV[i]
-  if #batch >= 1000 or i == #ARGV then
-    redis.call('ZADD', k, unpack(batch))
-    batch = {}
-  end
-end
-redis.call('ZREM', k, '\\255')
-local card = redis.call('ZCARD', k)
-if card > keep then redis.call('ZREMRANGEBYRANK', k, 0, card - keep - 1) end
-if ttl > 0 then redis.call('EXPIRE', k, ttl) end
-return card
-"""
-
-# KEYS: timeline, its lock. ARGV: token, lock ms, ttl seconds.
-# 0 = already built, 1 = you rebuild (BUILDING marker set), 2 = someone else is rebuilding.
-_BEGIN_REBUILD = """
-local tl, lock = KEYS[1], KEYS[2]
-if redis.call('EXISTS', tl) == 1 and not redis.call('ZSCORE', tl, '\\255') then return 0 end
-if redis.call('SET', lock, ARGV[1], 'NX', 'PX', ARGV[2]) == false then return 2 end
-redis.call('ZADD', tl, 0, '\\255')
-redis.call('EXPIRE', tl, tonumber(ARGV[3]))
-return 1
-"""
-
-# KEYS[1]: a set. ARGV: members. SADD only if the set exists (is built).
-_SADD_IF_EXISTS = """
-if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
-return redis.call('SADD', KEYS[1], unpack(ARGV))
-"""
-
-# KEYS[1]: a hash. ARGV: ttl, field, value, ... Fills a cache entry only if absent, so a slow reader never
-# overwrites a newer write (e.g. a delete tombstone).
-_HSET_IF_ABSENT = """
-if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
-redis.call('HSET', KEYS[1], unpack(ARGV, 2))
-redis.call('EXPIRE', KEYS[1], tonumber(ARGV[1]))
-return 1
-"""
-
-# KEYS[1]: a hash. ARGV: field, value, ... Updates an existing cache entry, never creates one.
-_HSET_IF_EXISTS = """
-if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
-redis.call('HSET', KEYS[1], unpack(ARGV))
-return 1
-"""
+# Long enough for the relay to have marked the job relayed (seconds, or the length of a worker outage); short
+# enough that a marker per post costs little memory. Past it, a job the API queued while no worker ran for an
+# hour may be queued once more by the relay: timeline inserts are idempotent (only a celebrity post would be
+# published to its author channel twice).
+QUEUED_MARKER_TTL_S = 3600
 
 
-async def _run(script: Any, keys: Sequence[str], args: list[Any], client: Any) -> int:
-    """Run a page script now and return its count, or (``client`` = a pipeline) only queue it: then 0, and
-    the count comes from the pipeline's results when the caller executes it."""
-    result = await script(keys=list(keys), args=args, client=client)
-    return 0 if client is not None else int(result)
+def is_function_missing(exc: Exception) -> bool:
+    """The library is not loaded on the node that answered (restart without data, a fresh primary)."""
+    return "function not found" in str(exc).lower()
 
 
 def encode_id(tweet_id: int) -> bytes:
@@ -173,110 +78,181 @@ def above(after_id: int) -> bytes:
     return b"(" + encode_id(after_id)
 
 
-# KEYS: timelines of a page of followers. ARGV: keep, then ids (8-byte members) newest first. For each
-# existing timeline, adds the ids that would survive the cap (newer than its oldest entry when full), then
-# trims. Members are compared byte by byte (fixed width, big-endian) because Lua's string comparison
-# follows the server's collation locale.
-_BACKFILL = """
-local keep = tonumber(ARGV[1])
-local function newer(a, b)
-  for i = 1, 8 do
-    local x, y = string.byte(a, i), string.byte(b, i)
-    if x ~= y then return x > y end
-  end
-  return false
-end
-local total = 0
-for i = 1, #KEYS do
-  local k = KEYS[i]
-  local card = redis.call('ZCARD', k)
-  if card > 0 then
-    local oldest = nil
-    if card >= keep then oldest = redis.call('ZRANGE', k, 0, 0)[1] end
-    for j = 2, #ARGV do
-      local m = ARGV[j]
-      if oldest ~= nil and string.len(oldest) == 8 and not newer(m, oldest) then break end
-      total = total + redis.call('ZADD', k, 0, m)
-    end
-    card = redis.call('ZCARD', k)
-    if card > keep then redis.call('ZREMRANGEBYRANK', k, 0, card - keep - 1) end
-  end
-end
-return total
-"""
-
-
 class TimelineStore:
     """Every read and write of the feed data, by user and tweet id; the caps come from the EngineConfig.
 
     A method that takes ``client`` runs on it when it is a pipeline (the call is only queued: then it
-    returns 0 and its count is among the pipeline's results), otherwise at once on the store's connection.
+    returns 0 and its count is among the results of ``store.execute(pipeline)``), otherwise at once on the
+    store's connection.
+
+    On Redis Cluster a page of followers is written with one call per node (its keys passed as arguments,
+    several slots of that node), falling back to one call per slot group (``slot_groups``: declared keys of
+    one slot) for a node whose call failed; the page's count is returned only when every group has answered
+    (the worker's checkpoint waits for it). Every other call touches keys of one slot.
     """
 
-    def __init__(self, redis: aioredis.Redis, config: EngineConfig) -> None:
+    def __init__(self, redis: RedisClient, config: EngineConfig) -> None:
         self.redis = redis
         self.keys = Keys(config.key_prefix)
         self.timeline_cap = config.timeline_cap
         self.author_list_cap = config.author_list_cap
         self.ttl_seconds = config.timeline_ttl_seconds
-        self._fan_in = redis.register_script(_FAN_IN)
-        self._fan_out_remove = redis.register_script(_FAN_OUT_REMOVE)
-        self._merge_if_exists = redis.register_script(_MERGE_IF_EXISTS)
-        self._write_built = redis.register_script(_WRITE_BUILT)
-        self._begin_rebuild = redis.register_script(_BEGIN_REBUILD)
-        self._backfill = redis.register_script(_BACKFILL)
-        self._sadd_if_exists = redis.register_script(_SADD_IF_EXISTS)
-        self._hset_if_absent = redis.register_script(_HSET_IF_ABSENT)
-        self._hset_if_exists = redis.register_script(_HSET_IF_EXISTS)
+        self.clustered = is_cluster(redis)
+        self._cluster: Any = redis  # the cluster client's own API (slot map), only used when ``clustered``
+        # Function calls queued on a pipeline, by position, so ``execute`` can run one again by itself when
+        # it answered "Function not found" (the pipeline's other commands are not repeated).
+        self._queued: weakref.WeakKeyDictionary[Any, list[tuple[int, str, list[Any], list[Any]]]] = (
+            weakref.WeakKeyDictionary()
+        )
+
+    # --- the Functions library (fanout/functions.py) ---------------------------------------------------
+    async def load_functions(self) -> None:
+        """FUNCTION LOAD REPLACE the library (on every primary of a cluster). At the start of the API and
+        the worker; again by any call that finds it missing."""
+        await self.redis.function_load(fn.LIBRARY, replace=True)
+
+    async def _fcall(self, name: str, keys: Sequence[Any], args: Sequence[Any]) -> Any:
+        try:
+            return await self.redis.fcall(name, len(keys), *keys, *args)
+        except ResponseError as exc:
+            if not is_function_missing(exc):
+                raise
+        await self.load_functions()
+        return await self.redis.fcall(name, len(keys), *keys, *args)
+
+    async def _call(self, name: str, keys: Sequence[Any], args: Sequence[Any], client: Any) -> int:
+        """Call a function now and return its count, or (``client`` = a pipeline) only queue it: then 0, and
+        the count comes from ``execute(pipeline)``."""
+        if client is None:
+            return int(await self._fcall(name, keys, args))
+        self._queued.setdefault(client, []).append((len(client), name, list(keys), list(args)))
+        client.fcall(name, len(keys), *keys, *args)
+        return 0
+
+    async def execute(self, pipe: Any) -> list[Any]:
+        """Execute a pipeline that store methods queued function calls on; use it instead of
+        ``pipe.execute()``. A call that found the library missing is repeated alone after loading it."""
+        calls = self._queued.pop(pipe, [])
+        results: list[Any] = await pipe.execute(raise_on_error=False)
+        for position, name, keys, args in calls:
+            reply = results[position]
+            if isinstance(reply, ResponseError) and is_function_missing(reply):
+                results[position] = await self._fcall(name, keys, args)
+        for reply in results:
+            if isinstance(reply, Exception):
+                raise reply
+        return results
+
+    def slot_groups(self, keys: Sequence[str]) -> list[list[str]]:
+        """``keys`` split so that each group lies in one cluster slot (one group on a single server)."""
+        if not self.clustered:
+            return [list(keys)]
+        groups: dict[int, list[str]] = {}
+        for key in keys:
+            groups.setdefault(key_slot(key.encode()), []).append(key)
+        return list(groups.values())
+
+    async def _page_call(self, name: str, keys: Sequence[str], args: Sequence[Any]) -> int:
+        """Apply a page function to every key of a page; returns the summed count once every call answered.
+
+        One server: one call. A cluster: one call per node (the ``_node`` variant, fanout/functions.py), all
+        nodes at once; the groups of a node whose call failed (a slot moved, a failover, the library missing)
+        are then written with one call per slot, which redis-py routes and redirects (MOVED/ASK) itself."""
+        groups = self.slot_groups(keys)
+        if len(groups) == 1:
+            return int(await self._fcall(name, groups[0], args))
+        await self._cluster.initialize()  # the slot map (a no-op once the client has it)
+        by_node: dict[str, list[list[str]]] = {}
+        for group in groups:
+            by_node.setdefault(self._cluster.get_node_from_key(group[0]).name, []).append(group)
+        node_groups = list(by_node.values())
+        retry: list[list[str]] = []
+        total = 0
+        try:
+            async with self.redis.pipeline(transaction=False) as pipe:
+                for gs in node_groups:
+                    node_keys = [k for g in gs for k in g]
+                    pipe.fcall(f"{name}_node", 1, node_keys[0], len(node_keys), *node_keys, *args)
+                replies = await pipe.execute(raise_on_error=False)
+        except RedisError:  # the pipeline as a whole failed (a node unreachable): every group again
+            replies = [None] * len(node_groups)
+        for gs, reply in zip(node_groups, replies, strict=True):
+            if reply is None or isinstance(reply, Exception):
+                retry.extend(gs)
+            else:
+                total += int(reply)
+        if retry:
+            async with self.redis.pipeline(transaction=False) as pipe:
+                for group in retry:
+                    await self._call(name, group, args, pipe)
+                total += sum(int(r) for r in await self.execute(pipe))
+        return total
+
+    async def publish_many(self, channels: Sequence[str], payload: bytes, client: Any = None) -> None:
+        """SPUBLISH one payload on many live channels: one call per slot group, queued on ``client`` (a
+        pipeline, even a cluster's) or run now in one pipeline."""
+        groups = self.slot_groups(channels) if channels else []
+        if client is not None or len(groups) <= 1:
+            for group in groups:
+                await self._call(fn.PUBLISH, group, [payload], client)
+            return
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for group in groups:
+                await self._call(fn.PUBLISH, group, [payload], pipe)
+            await self.execute(pipe)
 
     # --- fan-out: one round trip per page of followers ------------------------------------------------
     def _live_args(self, live_payload: bytes) -> list[Any]:
         # Lua derives a follower's live channel from its timeline key (see Keys.live_prefix).
         return [live_payload, self.keys.live_prefix, len(self.keys.prefix)]
 
-    async def fan_in(
-        self, follower_ids: Sequence[int], tweet_id: int, *, live_payload: bytes = b"", client: Any = None
-    ) -> int:
+    async def fan_in(self, follower_ids: Sequence[int], tweet_id: int, *, live_payload: bytes = b"") -> int:
         """Insert one tweet into every existing timeline of the page, trimmed to the cap, and publish
-        ``live_payload`` to each follower it was new to; returns the inserts. Cold followers are skipped."""
+        ``live_payload`` to each follower it was new to; returns the inserts once every slot group of the
+        page has answered. Cold followers are skipped."""
         if not follower_ids:
             return 0
-        keys = [self.keys.timeline(f) for f in follower_ids]
-        args = [encode_id(tweet_id), self.timeline_cap + 1, *self._live_args(live_payload)]
-        return await _run(self._fan_in, keys, args, client)
+        # Each follower's timeline and live log, side by side (one slot: both carry the follower's hash tag).
+        keys = [k for f in follower_ids for k in (self.keys.timeline(f), self.keys.live_log(f))]
+        args = [
+            encode_id(tweet_id),
+            self.timeline_cap + 1,
+            *self._live_args(live_payload),
+            LIVE_LOG_CAP,
+            LIVE_LOG_TTL_S,
+        ]
+        return await self._page_call(fn.FAN_IN, keys, args)
 
     async def fan_out_remove(
-        self, follower_ids: Sequence[int], tweet_id: int, *, live_payload: bytes = b"", client: Any = None
+        self, follower_ids: Sequence[int], tweet_id: int, *, live_payload: bytes = b""
     ) -> int:
         """Remove one tweet from the page's timelines, publishing ``live_payload`` where it was; returns
         the removals."""
         if not follower_ids:
             return 0
         keys = [self.keys.timeline(f) for f in follower_ids]
-        return await _run(
-            self._fan_out_remove, keys, [encode_id(tweet_id), *self._live_args(live_payload)], client
+        return await self._page_call(
+            fn.FAN_OUT_REMOVE, keys, [encode_id(tweet_id), *self._live_args(live_payload)]
         )
 
-    async def backfill(
-        self, follower_ids: Sequence[int], newest_first_ids: Sequence[int], client: Any = None
-    ) -> int:
+    async def backfill(self, follower_ids: Sequence[int], newest_first_ids: Sequence[int]) -> int:
         """Merge an author's newest ids into the page's existing timelines (only those that survive the cap)."""
         if not follower_ids or not newest_first_ids:
             return 0
         keys = [self.keys.timeline(f) for f in follower_ids]
         args: list[Any] = [self.timeline_cap + 1, *(encode_id(t) for t in newest_first_ids)]
-        return await _run(self._backfill, keys, args, client)
+        return await self._page_call(fn.BACKFILL, keys, args)
 
     # --- the author's own lists -----------------------------------------------------------------------
     async def add_own_tweet(self, pipe: Any, author_id: int, tweet_id: int) -> None:
         """Queue a new tweet into the author's list and own timeline (where they exist). The first of the two
         replies is the author list's: -1 when it does not exist (the caller rebuilds it)."""
         member = encode_id(tweet_id)
-        await self._merge_if_exists(
-            keys=[self.keys.author_tweets(author_id)], args=[self.author_list_cap + 1, member], client=pipe
+        await self._call(
+            fn.MERGE_IF_EXISTS, [self.keys.author_tweets(author_id)], [self.author_list_cap + 1, member], pipe
         )
-        await self._merge_if_exists(
-            keys=[self.keys.timeline(author_id)], args=[self.timeline_cap + 1, member], client=pipe
+        await self._call(
+            fn.MERGE_IF_EXISTS, [self.keys.timeline(author_id)], [self.timeline_cap + 1, member], pipe
         )
 
     def remove_own_tweet(self, pipe: Any, author_id: int, tweet_id: int) -> None:
@@ -288,13 +264,16 @@ class TimelineStore:
     async def begin_timeline_rebuild(self, uid: int, token: str, lock_ms: int) -> int:
         """0 = the timeline is built, 1 = the caller rebuilds it (lock taken, BUILDING set), 2 = someone else is."""
         keys = [self.keys.timeline(uid), self.keys.timeline_lock(uid)]
-        return int(await self._begin_rebuild(keys=keys, args=[token, lock_ms, self.ttl_seconds]))
+        return await self._call(fn.BEGIN_REBUILD, keys, [token, lock_ms, self.ttl_seconds], None)
 
     async def end_timeline_rebuild(self, uid: int, token: str) -> None:
         """Release the rebuild lock if it is still ours."""
         lock = self.keys.timeline_lock(uid)
         if await self.redis.get(lock) == token.encode():
             await self.redis.delete(lock)
+
+    async def timeline_exists(self, uid: int) -> bool:
+        return bool(await self.redis.exists(self.keys.timeline(uid)))
 
     async def drop_timeline(self, uid: int) -> None:
         await self.redis.delete(self.keys.timeline(uid))
@@ -307,7 +286,7 @@ class TimelineStore:
 
     async def _write(self, key: str, tweet_ids: Sequence[int], cap: int) -> None:
         args: list[Any] = [cap + 1, self.ttl_seconds, *(encode_id(t) for t in tweet_ids)]
-        await self._write_built(keys=[key], args=args)
+        await self._call(fn.WRITE_BUILT, [key], args, None)
 
     # --- reads ---------------------------------------------------------------------------------------
     async def read_below(self, key: str, before_id: int | None, limit: int) -> list[int]:
@@ -315,6 +294,21 @@ class TimelineStore:
             key, below(before_id), b"-", desc=True, bylex=True, offset=0, num=limit
         )
         return decode_ids(members)
+
+    async def live_log(self, uid: int) -> dict[int, int]:
+        """The viewer's live log: tweet id -> its live position (seq), for a subscription's resume."""
+        rows: list[tuple[bytes, float]] = await self.redis.zrange(
+            self.keys.live_log(uid), 0, -1, withscores=True
+        )  # type: ignore[assignment]
+        return {_ID.unpack(m)[0]: int(score) for m, score in rows if len(m) == MEMBER_LEN}
+
+    async def in_timeline(self, uid: int, tweet_ids: Sequence[int]) -> set[int]:
+        """Those of ``tweet_ids`` that the viewer's timeline holds."""
+        if not tweet_ids:
+            return set()
+        members: list[Any] = [encode_id(t) for t in tweet_ids]
+        scores = await self.redis.zmscore(self.keys.timeline(uid), members)
+        return {t for t, score in zip(tweet_ids, scores, strict=True) if score is not None}
 
     async def author_recent(self, author_id: int, limit: int) -> list[int]:
         """The newest ids of an author's list, newest first (the list must exist)."""
@@ -346,14 +340,14 @@ class TimelineStore:
 
     # --- sets and caches that are only updated once built ---------------------------------------------
     async def sadd_if_exists(self, key: str, member: str, client: Any = None) -> int:
-        return await _run(self._sadd_if_exists, [key], [member], client)
+        return await self._call(fn.SADD_IF_EXISTS, [key], [member], client)
 
     async def hset_if_absent(self, key: str, ttl: int, fields: list[Any], client: Any = None) -> int:
         """Fill a cache entry only if absent, so a slow reader never overwrites a newer write."""
-        return await _run(self._hset_if_absent, [key], [ttl, *fields], client)
+        return await self._call(fn.HSET_IF_ABSENT, [key], [ttl, *fields], client)
 
     async def hset_if_exists(self, key: str, fields: list[Any], client: Any = None) -> int:
-        return await _run(self._hset_if_exists, [key], fields, client)
+        return await self._call(fn.HSET_IF_EXISTS, [key], fields, client)
 
     # --- trending ------------------------------------------------------------------------------------
     def add_trending(self, pipe: Any, tweet_id: int, created_ms: int, likes: int) -> None:
@@ -391,3 +385,11 @@ class TimelineStore:
         The message carries the current trace context when tracing is on (the worker continues the trace)."""
         fields = trace_fields(jobs.encode(job))
         return client.xadd(self.keys.fanout_stream, fields, maxlen=STREAM_MAXLEN, approximate=True)
+
+    async def enqueue_once(self, job_id: int, job: jobs.Job, client: Any = None) -> int:
+        """XADD the job of outbox entry ``job_id`` unless it was queued already (the API right after the write,
+        the worker's relay later: whichever comes first). Returns 1 if queued now (0 when ``client`` is a
+        pipeline: the count is in its results)."""
+        fields = [v for pair in trace_fields(jobs.encode(job)).items() for v in pair]
+        keys = [self.keys.fanout_stream, self.keys.fanout_queued(job_id)]
+        return await self._call(fn.ENQUEUE_ONCE, keys, [QUEUED_MARKER_TTL_S, STREAM_MAXLEN, *fields], client)

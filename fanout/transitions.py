@@ -62,8 +62,8 @@ async def reconcile(ctx: EngineContext, derived: Derived, author_id: int, page_s
                 async with ctx.redis.pipeline(transaction=False) as pipe:
                     for f in page:
                         await ctx.store.sadd_if_exists(keys.celebs(f), str(author_id), client=pipe)
-                        pipe.publish(keys.live_timeline(f), CELEBS_CHANGED)
-                    await pipe.execute()
+                    await ctx.store.publish_many([keys.live_timeline(f) for f in page], CELEBS_CHANGED, pipe)
+                    await ctx.store.execute(pipe)
             await ctx.redis.sadd(keys.celebrity_mode, str(author_id))
             outcome = "up"
             ctx.stats.crossings_up += 1
@@ -71,12 +71,14 @@ async def reconcile(ctx: EngineContext, derived: Derived, author_id: int, page_s
             await ctx.redis.srem(keys.celebrity_mode, str(author_id))
             recent = await derived.author_recent_ids(author_id, cfg.timeline_cap)
             async for page in ctx.follows.follower_id_pages(author_id, page_size):
+                # The backfill first (every slot group answered), then the celebs: sets: a follower never
+                # loses the author from celebs: before the author's tweets are in their timeline.
+                await ctx.store.backfill(page, recent)
                 async with ctx.redis.pipeline(transaction=False) as pipe:
-                    await ctx.store.backfill(page, recent, client=pipe)
                     for f in page:
                         pipe.srem(keys.celebs(f), str(author_id))
-                        pipe.publish(keys.live_timeline(f), CELEBS_CHANGED)
-                    await pipe.execute()
+                    await ctx.store.publish_many([keys.live_timeline(f) for f in page], CELEBS_CHANGED, pipe)
+                    await ctx.store.execute(pipe)
             outcome = "down"
             ctx.stats.crossings_down += 1
     await ctx.redis.delete(keys.reconcile_pending(author_id))

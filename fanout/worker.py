@@ -1,12 +1,13 @@
 """The fan-out worker: consumes the ``fanout`` stream through a consumer group (at-least-once).
 
-- post, ordinary author: follower ids are paged from Neo4j in id order; each page is one Lua call that
-  inserts into every existing timeline (cold users skipped), trims, and publishes ``live:tl:{follower}``.
+- post, ordinary author: follower ids are paged from Neo4j in id order; each page is one function call per
+  slot group (one call on a single server) that inserts into every existing timeline (cold users skipped),
+  trims, and publishes ``live:tl:{follower}``.
 - post, celebrity: one publish on ``live:author:{author}``; readers merge the author list instead.
 - delete: the same walk removing the id (DELETED events); celebrities publish once.
 - celeb: a threshold crossing (fanout/transitions.py).
 
-The last follower id done is checkpointed per message, the message is XACKed after the last page, and
+The last follower id done is checkpointed per message once every group of the page has answered, the message is XACKed after the last page, and
 messages left pending by a dead consumer are taken over with XAUTOCLAIM and resume at the checkpoint.
 Inserts are idempotent (ZADD of the same member), so a redelivered page writes and publishes nothing twice.
 A stop request finishes the current page and leaves the message pending for whoever comes next.
@@ -23,45 +24,69 @@ import logging
 import time
 from typing import Any
 
-import redis.asyncio as aioredis
 from neo4j import AsyncDriver
 from redis.exceptions import ResponseError
 
+from fanout.backoff import Backoff, sleep_unless
+from fanout.cache import Caches
+from fanout.client import RedisClient
 from fanout.config import EngineConfig
 from fanout.context import EngineContext
 from fanout.derived import Derived
-from fanout.jobs import CelebJob, DeleteJob, PostJob, UnknownJob, decode
+from fanout.jobs import CelebJob, DeleteJob, PostJob, UnknownJob, decode, from_outbox
 from fanout.live import tweet_event
 from fanout.transitions import reconcile, request_reconcile
+from graph.sessions import SessionRepo
 from graph.telemetry import continued_trace
 
 log = logging.getLogger("feedline.worker")
 
 DEFAULT_PAGE_SIZE = 1000
 DEFAULT_CLAIM_MIN_IDLE_MS = 30_000
+# A consumer of the group that has not read for this long and holds no pending message is a dead worker's
+# name (each process has its own): it is removed, so they do not pile up with every crash.
+DEFAULT_DEAD_CONSUMER_GRACE_MS = 10 * 60_000
+REAP_EVERY_S = 60.0
 PROGRESS_TTL_S = 24 * 3600
 READ_COUNT = 16
 PREFETCH_PAGES = 4
+# The outbox relay (graph/outbox.py): jobs still unrelayed this long after their write are queued by the
+# worker (the API queues them right after the commit; this is for when it could not).
+RELAY_AFTER_MS = 3000
+RELAY_EVERY_S = 1.0
+RELAY_BATCH = 500
+OUTBOX_RETENTION_S = 3600
+PURGE_EVERY_S = 60.0
+
+
+def is_group_lost(exc: ResponseError) -> bool:
+    """NOGROUP (the group is gone), or a blocked read woken because its stream key was deleted."""
+    text = str(exc)
+    return "NOGROUP" in text or "no longer exists" in text
 
 
 class FanoutWorker:
     def __init__(
         self,
         driver: AsyncDriver,
-        redis: aioredis.Redis,
+        redis: RedisClient,
         config: EngineConfig,
         consumer_name: str,
         *,
         page_size: int = DEFAULT_PAGE_SIZE,
         claim_min_idle_ms: int = DEFAULT_CLAIM_MIN_IDLE_MS,
         claim_every_s: float = 1.0,
+        dead_consumer_grace_ms: int = DEFAULT_DEAD_CONSUMER_GRACE_MS,
     ) -> None:
         self.ctx = EngineContext(driver, redis, config)
         self.derived = Derived(self.ctx)
+        self.caches = Caches(self.ctx)
         self.consumer = consumer_name
         self.page_size = page_size
         self.claim_min_idle_ms = claim_min_idle_ms
         self.claim_every_s = claim_every_s
+        self.dead_consumer_grace_ms = dead_consumer_grace_ms
+        self._last_reap = 0.0
         self._stop = asyncio.Event()
         self._group_ready = False
         self._own_pending_done = False
@@ -83,17 +108,83 @@ class FanoutWorker:
                 raise
         self._group_ready = True
 
+    def group_lost(self) -> None:
+        """Redis lost the consumer group (FLUSHALL, a restart without persistence): create it again on the
+        next iteration; it starts at the beginning of whatever the stream holds by then."""
+        if self._group_ready:
+            log.warning(
+                "consumer group %s is missing (Redis lost its data?); recreating it",
+                self.ctx.keys.fanout_group,
+            )
+        self._group_ready = False
+        self._own_pending_done = False
+
     # --- the loop ---------------------------------------------------------------------------------------
     async def run(self, stop: asyncio.Event, block_ms: int = 1000) -> None:
         self._stop = stop
+        relay = asyncio.create_task(self.relay_loop(stop), name="outbox-relay")
+        try:
+            await self._consume(stop, block_ms)
+        finally:
+            relay.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await relay
+
+    async def _consume(self, stop: asyncio.Event, block_ms: int) -> None:
+        backoff = Backoff(log, f"fan-out worker {self.consumer}")
         while not stop.is_set():
             try:
                 await self.run_once(block_ms)
+                backoff.ok()
             except asyncio.CancelledError:
                 raise
-            except Exception:  # a broken message or a service hiccup must not kill the worker
-                log.exception("fan-out iteration failed; retrying")
-                await asyncio.sleep(0.5)
+            except ResponseError as exc:
+                if is_group_lost(exc):
+                    self.group_lost()
+                    continue
+                await sleep_unless(stop, backoff.failed(exc))
+            except Exception as exc:  # a broken message or a service outage must not kill the worker
+                await sleep_unless(stop, backoff.failed(exc))
+
+    # --- the outbox relay -------------------------------------------------------------------------------
+    async def relay_loop(self, stop: asyncio.Event) -> None:
+        """Relay the outbox every second; now and then delete old relayed jobs and expired sessions."""
+        backoff = Backoff(log, "outbox relay")
+        last_purge = 0.0
+        while not stop.is_set():
+            try:
+                await self.relay_outbox()
+                if time.monotonic() - last_purge >= PURGE_EVERY_S:
+                    last_purge = time.monotonic()
+                    await self.ctx.outbox.purge_relayed(OUTBOX_RETENTION_S)
+                    await SessionRepo(self.ctx.driver).purge_expired()
+                backoff.ok()
+                delay = RELAY_EVERY_S
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                delay = max(RELAY_EVERY_S, backoff.failed(exc))
+            await sleep_unless(stop, delay)
+
+    async def relay_outbox(self, older_than_ms: int = RELAY_AFTER_MS) -> int:
+        """Queue the outbox jobs still unrelayed ``older_than_ms`` after their write (each at most once: the
+        store skips a job that was queued already) and mark them relayed. Returns the jobs queued now."""
+        entries = await self.ctx.outbox.unrelayed(older_than_ms, RELAY_BATCH)
+        if not entries:
+            return 0
+        store = self.ctx.store
+        async with self.ctx.redis.pipeline(transaction=False) as pipe:
+            for entry in entries:
+                try:
+                    await store.enqueue_once(entry.id, from_outbox(entry), client=pipe)
+                except (UnknownJob, ValueError, KeyError):
+                    log.warning("dropping malformed outbox job %s: %r", entry.id, entry.payload)
+            queued = sum(int(r) for r in await store.execute(pipe))
+        await self.ctx.outbox.mark_relayed([e.id for e in entries])
+        if queued:
+            log.info("outbox relay queued %d job(s) the API could not", queued)
+        self.ctx.stats.jobs_relayed += queued
+        return queued
 
     async def run_once(self, block_ms: int = 0) -> int:
         """Process what is available (own pending, stale claims, then new); returns messages processed."""
@@ -113,6 +204,9 @@ class FanoutWorker:
         if time.monotonic() - self._last_claim >= self.claim_every_s:
             self._last_claim = time.monotonic()
             done += await self.claim_stale()
+        if time.monotonic() - self._last_reap >= REAP_EVERY_S:
+            self._last_reap = time.monotonic()
+            await self.remove_dead_consumers()
         if self._stop.is_set():
             return done
         new: Any = await self.ctx.redis.xreadgroup(
@@ -148,6 +242,24 @@ class FanoutWorker:
             if start in (b"0-0", "0-0"):
                 break
         return done
+
+    async def remove_dead_consumers(self) -> list[str]:
+        """Delete the group's consumers (never this one) idle longer than the grace period with nothing
+        pending: a pending message is first taken over by XAUTOCLAIM, so nothing is ever dropped."""
+        keys = self.ctx.keys
+        consumers: Any = await self.ctx.redis.xinfo_consumers(keys.fanout_stream, keys.fanout_group)
+        removed = []
+        for consumer in consumers:
+            name = consumer["name"].decode() if isinstance(consumer["name"], bytes) else str(consumer["name"])
+            if name == self.consumer or int(consumer["pending"]) > 0:
+                continue
+            if int(consumer["idle"]) < self.dead_consumer_grace_ms:
+                continue
+            await self.ctx.redis.xgroup_delconsumer(keys.fanout_stream, keys.fanout_group, name)
+            removed.append(name)
+        if removed:
+            log.info("removed %d dead consumer(s) from the group: %s", len(removed), ", ".join(removed))
+        return removed
 
     async def drain(self, max_rounds: int = 1000) -> int:
         """Process until nothing is left (tests, benchmarks)."""
@@ -217,12 +329,12 @@ class FanoutWorker:
                     return True
                 if isinstance(page, BaseException):
                     raise page
-                async with ctx.redis.pipeline(transaction=False) as pipe:
-                    # The page's writes and its checkpoint in one round trip, in this order.
-                    write = store.fan_out_remove if remove else store.fan_in
-                    await write(page, tweet_id, live_payload=payload, client=pipe)
-                    pipe.set(progress_key, page[-1], ex=PROGRESS_TTL_S)
-                    changed, _ = await pipe.execute()
+                # The checkpoint is written only once every slot group of the page has answered: on a
+                # cluster the groups go to several nodes at once, and a checkpoint sent with them could
+                # land before a group that then fails (its inserts lost on resume).
+                write = store.fan_out_remove if remove else store.fan_in
+                changed = await write(page, tweet_id, live_payload=payload)
+                await ctx.redis.set(progress_key, page[-1], ex=PROGRESS_TTL_S)
                 if not remove:
                     ctx.stats.fanout_inserts += int(changed)
                 ctx.stats.fanout_pages += 1
@@ -244,17 +356,32 @@ class FanoutWorker:
             return
         await pages.put(None)
 
+    async def _own_lists(self, author_id: int, tweet_id: int, remove: bool) -> None:
+        """What the API does to the author's own lists right after the write, again: a no-op when it did, the
+        repair when Redis failed it (the job then came through the outbox relay)."""
+        store = self.ctx.store
+        async with self.ctx.redis.pipeline(transaction=False) as pipe:
+            if remove:
+                self.caches.tombstone(pipe, tweet_id)
+                store.remove_own_tweet(pipe, author_id, tweet_id)
+                store.remove_trending(pipe, tweet_id)
+            else:
+                await store.add_own_tweet(pipe, author_id, tweet_id)
+            await store.execute(pipe)
+
     async def fan_post(self, msg_id: str, tweet_id: int, author_id: int) -> bool:
+        await self._own_lists(author_id, tweet_id, remove=False)
         if await self._is_celebrity(author_id):
-            await self.ctx.redis.publish(
-                self.ctx.keys.live_author(author_id), tweet_event("NEW", tweet_id, author_id, "CELEBRITY")
+            await self.ctx.store.publish_many(
+                [self.ctx.keys.live_author(author_id)], tweet_event("NEW", tweet_id, author_id, "CELEBRITY")
             )
             return True
         return await self._walk(msg_id, author_id, tweet_id, remove=False)
 
     async def fan_delete(self, msg_id: str, tweet_id: int, author_id: int) -> bool:
-        await self.ctx.redis.publish(
-            self.ctx.keys.live_author(author_id), tweet_event("DELETED", tweet_id, author_id, "CELEBRITY")
+        await self._own_lists(author_id, tweet_id, remove=True)
+        await self.ctx.store.publish_many(
+            [self.ctx.keys.live_author(author_id)], tweet_event("DELETED", tweet_id, author_id, "CELEBRITY")
         )
         if await self._is_celebrity(author_id):
             return True

@@ -13,7 +13,7 @@ from typing import Annotated
 import typer
 
 from feedline.settings import PROJECT_ROOT, get_settings
-from ops.cli import run_demo_command, services_app
+from ops.cli import TestSlot, plan_for, run_demo_command, services_app
 
 app = typer.Typer(
     help="Feedline: a hybrid fan-out home-feed service.", no_args_is_help=True, add_completion=False
@@ -94,3 +94,25 @@ def bench(
     run_bench_cli(
         get_settings(), quick=quick, out_dir=out_dir, keep_services=keep_services, fanout_only=fanout_only
     )
+
+
+@app.command()
+def soak(
+    minutes: Annotated[float, typer.Option(help="How long the mixed load runs.")] = 10.0,
+    users: Annotated[int, typer.Option(help="Users in the soak's world (a fifth of them post).")] = 250,
+    subscribers: Annotated[int, typer.Option(help="Live clients (resubscribing with `after`).")] = 200,
+    chaos: Annotated[bool, typer.Option(help="Inject a random fault every --chaos-every seconds.")] = False,
+    chaos_every: Annotated[float, typer.Option(help="Seconds between faults.")] = 30.0,
+    test_slot: TestSlot = None,
+    out_dir: Annotated[Path, typer.Option(help="Where SOAK.md, soak.json and the plot go.")] = PROJECT_ROOT
+    / "bench",
+) -> None:
+    """Bounded mixed load with an optional chaos schedule; reports lost/duplicated live events, oracle
+    mismatches, errors by code and memory over time. Runs on the local services (or a test slot's):
+    its chaos flushes and restarts that Redis."""
+    from bench.soak import run_soak_cli
+
+    run_soak_cli(
+        plan_for(test_slot), minutes=minutes, users=users, subscribers=subscribers, chaos=chaos,
+        chaos_every_s=chaos_every, out=out_dir,
+    )  # fmt: skip

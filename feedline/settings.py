@@ -26,8 +26,20 @@ class Settings(BaseSettings):
     state_dir: Path = Field(
         PROJECT_ROOT / ".feedline", description="Data, logs and pid files of local services."
     )
-    redis_url: str = Field("redis://127.0.0.1:6390/0", description="Redis holding the derived feed state.")
+    redis_url: str = Field(
+        "redis://127.0.0.1:6390/0",
+        description="Redis holding the derived feed state: redis://host:port/db for one server, or "
+        "redis+cluster://host:port[,host:port...] for a Redis Cluster (the nodes seed the slot map).",
+    )
     redis_port: int = Field(6390, description="Port `feedline services up` starts Redis on.")
+    redis_cluster: bool = Field(
+        False,
+        description="`feedline services up` starts a local Redis Cluster (3 primaries + 3 replicas) instead of "
+        "one server; point FEEDLINE_REDIS_URL at it with redis+cluster://127.0.0.1:6400,127.0.0.1:6401,...",
+    )
+    redis_cluster_base_port: int = Field(
+        6400, description="First port of the local cluster's six nodes (cluster bus ports are 10000 higher)."
+    )
     neo4j_uri: str = Field("bolt://127.0.0.1:7687", description="Bolt URI of Neo4j, the source of truth.")
     neo4j_user: str = Field("neo4j", description="Neo4j user.")
     neo4j_password: str = Field("feedline-demo", description="Neo4j password (set on first start).")

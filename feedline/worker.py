@@ -12,8 +12,7 @@ import os
 import signal
 import socket
 
-import redis.asyncio as aioredis
-
+from fanout.client import open_redis
 from fanout.transitions import reconcile_all
 from fanout.worker import FanoutWorker
 from feedline.app import engine_config
@@ -33,7 +32,7 @@ async def run_worker(settings: Settings) -> None:
     configure_logging(settings.log_format)
     setup_tracing("feedline-worker", settings.otlp_endpoint)
     driver = await open_driver(settings.neo4j_uri, settings.neo4j_user, settings.neo4j_password)
-    redis = aioredis.Redis.from_url(settings.redis_url, decode_responses=False)
+    redis = open_redis(settings.redis_url)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -48,6 +47,7 @@ async def run_worker(settings: Settings) -> None:
             page_size=settings.worker_page_size,
             claim_min_idle_ms=settings.worker_claim_min_idle_ms,
         )
+        await worker.ctx.store.load_functions()  # the library as this code knows it
         await worker.ensure_group()
         queued = await reconcile_all(worker.ctx, worker.derived)
         log.info("fan-out worker %s started (%d threshold reconciles queued)", worker.consumer, queued)

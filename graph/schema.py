@@ -14,6 +14,14 @@ SCHEMA_STATEMENTS: tuple[LiteralString, ...] = (
     # Handles are stored as typed and in `handleLower`; uniqueness is case-insensitive.
     "CREATE CONSTRAINT user_handle IF NOT EXISTS FOR (u:User) REQUIRE u.handleLower IS UNIQUE",
     "CREATE CONSTRAINT tweet_id IF NOT EXISTS FOR (t:Tweet) REQUIRE t.id IS UNIQUE",
+    # Idempotency keys of posts (author id + the client's key); absent on most tweets.
+    "CREATE CONSTRAINT tweet_idempotency IF NOT EXISTS FOR (t:Tweet) REQUIRE t.idempotencyKey IS UNIQUE",
+    # The outbox (graph/outbox.py): unrelayed jobs are found by their label, old relayed ones by relayedAt.
+    "CREATE CONSTRAINT job_id IF NOT EXISTS FOR (j:Job) REQUIRE j.id IS UNIQUE",
+    "CREATE INDEX job_relayed IF NOT EXISTS FOR (j:Job) ON (j.relayedAt)",
+    # Durable sessions (graph/sessions.py), found by the sha256 of their token.
+    "CREATE CONSTRAINT session_token IF NOT EXISTS FOR (s:Session) REQUIRE s.tokenHash IS UNIQUE",
+    "CREATE INDEX session_expires IF NOT EXISTS FOR (s:Session) ON (s.expiresAt)",
     "CREATE INDEX user_follower_count IF NOT EXISTS FOR (u:User) ON (u.followerCount)",
     "CREATE INDEX user_display_name IF NOT EXISTS FOR (u:User) ON (u.displayNameLower)",
     "CREATE INDEX tweet_created IF NOT EXISTS FOR (t:Tweet) ON (t.createdAt)",

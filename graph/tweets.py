@@ -2,33 +2,45 @@
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Sequence
 from typing import Any, LiteralString
 
-from neo4j import AsyncDriver, Record
+from neo4j import AsyncDriver, AsyncManagedTransaction, Record
+from neo4j.exceptions import ConstraintError
 
 from graph.convert import TWEET_FIELDS, tweet_from
 from graph.driver import DATABASE, write_single
 from graph.errors import BadInput, Forbidden, NotFound
 from graph.ids import IdGenerator, timestamp_ms
+from graph.outbox import CREATE_JOB, OutboxJob, job_params
 from graph.records import TweetRecord
 
 TEXT_MAX = 280
+ALLOWED_CONTROLS = frozenset("\n\t")  # line breaks and tabs; NUL and every other C0/C1 control are refused
 
-_CREATE: LiteralString = (
+_CREATE_TWEET: LiteralString = (
     "MATCH (a:User {id: $author}) "
     "CREATE (a)-[:POSTED]->(t:Tweet {id: $id, text: $text, createdAt: datetime({epochMillis: $ms}), "
-    "  likeCount: 0, deleted: false}) "
+    "  likeCount: 0, deleted: false, idempotencyKey: $ikey}) "
     "SET a.tweetCount = a.tweetCount + 1 "
-    "RETURN t " + TWEET_FIELDS + " AS t"
 )
-_DELETE: LiteralString = (
+_CREATE: LiteralString = _CREATE_TWEET + "RETURN t " + TWEET_FIELDS + " AS t"
+# The same with the post's fan-out job, in the same transaction (graph/outbox.py).
+_CREATE_WITH_JOB: LiteralString = _CREATE_TWEET + CREATE_JOB + "RETURN t " + TWEET_FIELDS + " AS t"
+# A retried post (same author, same idempotency key) finds the tweet the first attempt created.
+_BY_IDEMPOTENCY_KEY: LiteralString = (
+    "MATCH (a:User)-[:POSTED]->(t:Tweet {idempotencyKey: $ikey}) RETURN t " + TWEET_FIELDS + " AS t"
+)
+_DELETE_HEAD: LiteralString = (
     "MATCH (a:User)-[:POSTED]->(t:Tweet {id: $id}) WHERE NOT t.deleted "
     "WITH a, t, a.id = $actor AS mine "
     "CALL (a, t, mine) { WITH a, t, mine WHERE mine "
-    "  SET t.deleted = true, t.deletedAt = datetime(), a.tweetCount = a.tweetCount - 1 } "
-    "RETURN a.id AS author, mine"
+    "  SET t.deleted = true, t.deletedAt = datetime(), a.tweetCount = a.tweetCount - 1 "
 )
+_DELETE: LiteralString = _DELETE_HEAD + "} RETURN a.id AS author, mine"
+_DELETE_WITH_JOB: LiteralString = _DELETE_HEAD + CREATE_JOB + "} RETURN a.id AS author, mine"
+IDEMPOTENCY_KEY_MAX = 128
 _BY_IDS: LiteralString = (
     "UNWIND $ids AS tid MATCH (a:User)-[:POSTED]->(t:Tweet {id: tid}) RETURN t " + TWEET_FIELDS + " AS t"
 )
@@ -78,6 +90,8 @@ def validate_text(text: str) -> str:
     cleaned = text.strip()
     if not cleaned:
         raise BadInput("tweet text is empty")
+    if any(unicodedata.category(c) == "Cc" and c not in ALLOWED_CONTROLS for c in cleaned):
+        raise BadInput("tweet text contains control characters")
     if len(cleaned) > TEXT_MAX:
         raise BadInput(f"tweet text longer than {TEXT_MAX} characters")
     return cleaned
@@ -89,18 +103,62 @@ class TweetRepo:
         self.ids = ids
 
     async def create(self, author_id: int, text: str) -> TweetRecord:
+        """A new tweet without an outbox job (tests, tools); the service posts with ``post``."""
+        tweet, _ = await self.post(author_id, text)
+        return tweet
+
+    async def post(
+        self,
+        author_id: int,
+        text: str,
+        *,
+        tweet_id: int | None = None,
+        job: OutboxJob | None = None,
+        idempotency_key: str | None = None,
+    ) -> tuple[TweetRecord, bool]:
+        """Create a tweet (with its outbox ``job`` in the same transaction); returns it and True. With an
+        ``idempotency_key`` the author already used, creates nothing and returns that tweet and False."""
         cleaned = validate_text(text)
-        tid = self.ids.next_id()
-        row = await write_single(
-            self.driver, _CREATE, _tweet_row, author=author_id, id=tid, text=cleaned, ms=timestamp_ms(tid)
-        )
+        if idempotency_key is not None and not 0 < len(idempotency_key) <= IDEMPOTENCY_KEY_MAX:
+            raise BadInput(f"an idempotency key has 1 to {IDEMPOTENCY_KEY_MAX} characters")
+        tid = tweet_id if tweet_id is not None else self.ids.next_id()
+        ikey = None if idempotency_key is None else f"{author_id}:{idempotency_key}"
+        params: dict[str, Any] = {"author": author_id, "id": tid, "text": cleaned, "ms": timestamp_ms(tid)}
+        params["ikey"] = ikey
+        if job is not None:
+            params.update(job_params(job))
+
+        async def work(tx: AsyncManagedTransaction) -> tuple[dict[str, Any] | None, bool]:
+            if ikey is not None:
+                found = await (await tx.run(_BY_IDEMPOTENCY_KEY, ikey=ikey)).single()
+                if found is not None:
+                    return _tweet_row(found), False
+            record = await (await tx.run(_CREATE if job is None else _CREATE_WITH_JOB, params)).single()
+            return (None if record is None else _tweet_row(record)), True
+
+        try:
+            async with self.driver.session(database=DATABASE) as session:
+                row, created = await session.execute_write(work)
+        except ConstraintError:
+            if ikey is None:
+                raise
+            # A concurrent attempt with the same key committed first: answer with its tweet.
+            records, _, _ = await self.driver.execute_query(
+                _BY_IDEMPOTENCY_KEY, ikey=ikey, database_=DATABASE, routing_="r"
+            )
+            if not records:
+                raise
+            row, created = _tweet_row(records[0]), False
         if row is None:
             raise NotFound("unknown author")
-        return tweet_from(row)
+        return tweet_from(row), created
 
-    async def soft_delete(self, actor_id: int, tweet_id: int) -> int:
-        """Mark deleted; returns the author id. NotFound if missing or already deleted, Forbidden if not mine."""
-        row = await write_single(self.driver, _DELETE, dict, id=tweet_id, actor=actor_id)
+    async def soft_delete(self, actor_id: int, tweet_id: int, job: OutboxJob | None = None) -> int:
+        """Mark deleted (with its outbox ``job`` in the same transaction); returns the author id. NotFound if
+        missing or already deleted, Forbidden if not mine (then no job is recorded)."""
+        query = _DELETE if job is None else _DELETE_WITH_JOB
+        params = {} if job is None else job_params(job)
+        row = await write_single(self.driver, query, dict, id=tweet_id, actor=actor_id, **params)
         if row is None:
             raise NotFound("no such tweet")
         if not row["mine"]:

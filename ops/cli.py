@@ -3,6 +3,7 @@ demo of ops/launcher.py): commands of `feedline` (feedline/cli.py) that belong t
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from typing import Annotated
 
@@ -24,10 +25,21 @@ TestSlot = Annotated[
 ]
 
 
-def _plan(test_slot: int | None) -> local_services.ServicePlan:
+RedisClusterOption = Annotated[
+    bool,
+    typer.Option(
+        "--redis-cluster",
+        help="A local Redis Cluster (3 primaries + 3 replicas) instead of one Redis server "
+        "(the default: FEEDLINE_REDIS_CLUSTER).",
+    ),
+]
+
+
+def plan_for(test_slot: int | None, redis_cluster: bool = False) -> local_services.ServicePlan:
     if test_slot is not None:
-        return local_services.ServicePlan.for_test_slot(test_slot)
-    return local_services.ServicePlan.from_settings(get_settings())
+        return local_services.ServicePlan.for_test_slot(test_slot, redis_cluster=redis_cluster)
+    plan = local_services.ServicePlan.from_settings(get_settings())
+    return dataclasses.replace(plan, redis_cluster=True) if redis_cluster else plan
 
 
 def _log(message: str) -> None:
@@ -35,9 +47,9 @@ def _log(message: str) -> None:
 
 
 @services_app.command("up")
-def services_up(test_slot: TestSlot = None) -> None:
-    """Install (if needed) and start Redis and Neo4j. Safe to run twice."""
-    plan = _plan(test_slot)
+def services_up(test_slot: TestSlot = None, redis_cluster: RedisClusterOption = False) -> None:
+    """Install (if needed) and start Redis (or a local Redis Cluster) and Neo4j. Safe to run twice."""
+    plan = plan_for(test_slot, redis_cluster)
     started_at = time.monotonic()
     try:
         with console.status("starting Redis and Neo4j…"):
@@ -52,16 +64,16 @@ def services_up(test_slot: TestSlot = None) -> None:
 
 
 @services_app.command("down")
-def services_down(test_slot: TestSlot = None) -> None:
-    """Stop the Redis and Neo4j that `services up` started (nothing else)."""
-    for name, was_running in local_services.down(_plan(test_slot)).items():
+def services_down(test_slot: TestSlot = None, redis_cluster: RedisClusterOption = False) -> None:
+    """Stop the Redis (and with --redis-cluster the cluster's nodes) and Neo4j that `services up` started."""
+    for name, was_running in local_services.down(plan_for(test_slot, redis_cluster)).items():
         console.print(f"{name}: {'stopped' if was_running else 'was not running'}")
 
 
 @services_app.command("status")
-def services_status(test_slot: TestSlot = None) -> None:
+def services_status(test_slot: TestSlot = None, redis_cluster: RedisClusterOption = False) -> None:
     """Show whether our Redis and Neo4j run, with their ports."""
-    _print_status(_plan(test_slot))
+    _print_status(plan_for(test_slot, redis_cluster))
 
 
 def _print_status(plan: local_services.ServicePlan) -> None:

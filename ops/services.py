@@ -42,6 +42,11 @@ _JAVA_FLAGS = (
 
 Log = Callable[[str], None]
 
+CLUSTER_PRIMARIES = 3
+CLUSTER_NODES = 2 * CLUSTER_PRIMARIES  # one replica per primary
+# Short, so that a killed primary's replica is promoted within seconds (the failover tests wait for it).
+CLUSTER_NODE_TIMEOUT_MS = 2000
+
 
 class ServiceError(RuntimeError):
     pass
@@ -59,6 +64,10 @@ class ServicePlan:
     neo4j_heap: str = "1g"
     neo4j_pagecache: str = "512m"
     browser_guide_origin: str = "http://127.0.0.1:8000"
+    # Redis Cluster instead of the single server: CLUSTER_NODES instances of Debian's redis-server on
+    # loopback, from ``redis_cluster_base_port`` up (3 primaries + 3 replicas).
+    redis_cluster: bool = False
+    redis_cluster_base_port: int = 0
 
     @classmethod
     def from_settings(cls, settings: Settings) -> ServicePlan:
@@ -70,18 +79,24 @@ class ServicePlan:
             neo4j_password=settings.neo4j_password,
             neo4j_heap=settings.neo4j_heap,
             neo4j_pagecache=settings.neo4j_pagecache,
+            redis_cluster=settings.redis_cluster,
+            redis_cluster_base_port=settings.redis_cluster_base_port,
             browser_guide_origin=f"http://{settings.host}:{settings.port}",
         )
 
     @classmethod
-    def for_test_slot(cls, slot: int) -> ServicePlan:
+    def for_test_slot(cls, slot: int, *, redis_cluster: bool = False) -> ServicePlan:
         """Private instances for a pytest session, on ports of their own (a running demo is never touched).
 
-        Slots let several test sessions (CI, developers working side by side) run at once.
+        Slots let several test sessions (CI, developers working side by side) run at once. With
+        ``redis_cluster`` the slot's Redis is a local cluster (nodes on 16600 + 10 * slot and up; their cluster
+        bus ports are 10000 higher).
         """
         if not 0 <= slot <= 9:
             raise ValueError("test slot must be 0..9")
         return cls(
+            redis_cluster=redis_cluster,
+            redis_cluster_base_port=16600 + 10 * slot,
             state_dir=PROJECT_ROOT / ".feedline" / f"test-{slot}",
             redis_port=16390 + slot,
             neo4j_bolt_port=17687 + 10 * slot,
@@ -115,6 +130,8 @@ class ServicePlan:
             neo4j_password=self.neo4j_password,
             neo4j_bolt_port=self.neo4j_bolt_port,
             neo4j_http_port=self.neo4j_http_port,
+            redis_cluster=self.redis_cluster,
+            redis_cluster_base_port=self.redis_cluster_base_port,
         )
         values.update(overrides)
         return Settings(_env_file=None, **values)  # type: ignore[arg-type, call-arg]
@@ -137,7 +154,17 @@ class ServicePlan:
 
     @property
     def redis_url(self) -> str:
+        if self.redis_cluster:
+            seeds = ",".join(f"127.0.0.1:{port}" for port in self.redis_cluster_ports[:CLUSTER_PRIMARIES])
+            return f"redis+cluster://{seeds}"
         return f"redis://127.0.0.1:{self.redis_port}/0"
+
+    @property
+    def redis_cluster_ports(self) -> list[int]:
+        return [self.redis_cluster_base_port + i for i in range(CLUSTER_NODES)]
+
+    def redis_cluster_dir(self, port: int) -> Path:
+        return self.state_dir / "redis-cluster" / str(port)
 
     @property
     def neo4j_uri(self) -> str:
@@ -252,16 +279,17 @@ def ensure_redis_installed(log: Log) -> str:
     return found
 
 
-def _redis_conf(plan: ServicePlan) -> str:
+def _redis_conf(port: int, directory: Path, extra: list[str] | None = None) -> str:
     return "\n".join(
         [
-            f"port {plan.redis_port}",
+            f"port {port}",
             "bind 127.0.0.1",
             "protected-mode yes",
             "daemonize yes",
-            f"pidfile {plan.redis_pidfile}",
-            f"dir {plan.redis_dir}",
-            f"logfile {plan.redis_dir / 'redis.log'}",
+            f"pidfile {directory / 'redis.pid'}",
+            f"dir {directory}",
+            f"logfile {directory / 'redis.log'}",
+            *(extra or []),
             # The fan-out queue lives in a stream: the append-only file keeps queued work across restarts.
             "appendonly yes",
             "appendfsync everysec",
@@ -293,7 +321,7 @@ def start_redis(plan: ServicePlan, log: Log) -> bool:
     binary = ensure_redis_installed(log)
     plan.redis_dir.mkdir(parents=True, exist_ok=True)
     conf = plan.redis_dir / "redis.conf"
-    conf.write_text(_redis_conf(plan))
+    conf.write_text(_redis_conf(plan.redis_port, plan.redis_dir))
     _run_quiet([binary, str(conf)], "redis-server")
     _wait(
         lambda: _redis_ping(plan.redis_port),
@@ -302,6 +330,90 @@ def start_redis(plan: ServicePlan, log: Log) -> bool:
         alive=lambda: _pid_from(plan.redis_pidfile) is not None or not plan.redis_pidfile.exists(),
     )
     return True
+
+
+# --- Redis Cluster ----------------------------------------------------------------------------------------
+
+
+def _redis_cli(port: int, *args: str) -> str:
+    binary = shutil.which("redis-cli")
+    if binary is None:
+        raise ServiceError("redis-cli is missing (it comes with Debian's redis-server package: redis-tools)")
+    proc = subprocess.run([binary, "-p", str(port), *args], capture_output=True, text=True, timeout=60)
+    if proc.returncode != 0:
+        raise ServiceError(
+            f"redis-cli {' '.join(args)} failed:\n{proc.stdout[-2000:]}\n{proc.stderr[-2000:]}"
+        )
+    return proc.stdout
+
+
+def cluster_state_ok(port: int) -> bool:
+    """Whether the node on ``port`` reports ``cluster_state:ok`` (every slot served)."""
+    try:
+        return "cluster_state:ok" in _redis_cli(port, "cluster", "info")
+    except (ServiceError, subprocess.TimeoutExpired):
+        return False
+
+
+def _cluster_formed(port: int) -> bool:
+    """Whether the node already belongs to a cluster with slots (its nodes.conf survived a restart)."""
+    try:
+        return int(_redis_cli(port, "cluster", "info").split("cluster_slots_assigned:")[1].split()[0]) > 0
+    except (ServiceError, subprocess.TimeoutExpired, IndexError, ValueError):
+        return False
+
+
+def _pinger(port: int) -> Callable[[], bool]:
+    return lambda: _redis_ping(port)
+
+
+def start_redis_cluster(plan: ServicePlan, log: Log) -> bool:
+    """Start the local cluster's nodes that are not running, create the cluster on first start (redis-cli
+    --cluster create: 3 primaries, a replica each) and wait until every slot is served. True if any node was
+    started now."""
+    binary = ensure_redis_installed(log)
+    started = False
+    for port in plan.redis_cluster_ports:
+        directory = plan.redis_cluster_dir(port)
+        if _pid_from(directory / "redis.pid") is not None and _redis_ping(port):
+            continue
+        if _port_open(port) or _port_open(port + 10000):
+            raise ServiceError(
+                f"port {port} (or its cluster bus) is taken by a process that is not our Redis"
+            )
+        directory.mkdir(parents=True, exist_ok=True)
+        conf = directory / "redis.conf"
+        extra = [
+            "cluster-enabled yes",
+            f"cluster-config-file {directory / 'nodes.conf'}",
+            f"cluster-node-timeout {CLUSTER_NODE_TIMEOUT_MS}",
+            # A test cluster with a primary down must still answer for the slots it has (partial reads).
+            "cluster-require-full-coverage no",
+        ]
+        conf.write_text(_redis_conf(port, directory, extra))
+        _run_quiet([binary, str(conf)], f"redis-server (cluster node {port})")
+        _wait(_pinger(port), 30, f"redis cluster node {port}", alive=lambda: True)
+        started = True
+    first = plan.redis_cluster_ports[0]
+    if not _cluster_formed(first):
+        log(f"creating the Redis Cluster on ports {first}-{plan.redis_cluster_ports[-1]}")
+        nodes = [f"127.0.0.1:{port}" for port in plan.redis_cluster_ports]
+        _redis_cli(first, "--cluster", "create", *nodes, "--cluster-replicas", "1", "--cluster-yes")
+    _wait(
+        lambda: all(cluster_state_ok(port) for port in plan.redis_cluster_ports),
+        60,
+        "redis cluster (cluster_state:ok on every node)",
+        alive=lambda: True,
+    )
+    return started
+
+
+def stop_redis_cluster(plan: ServicePlan) -> bool:
+    """Stop the cluster's nodes (by their pid files). True if any was running."""
+    if not plan.redis_cluster_base_port:
+        return False
+    stopped = [_stop_pid(plan.redis_cluster_dir(port) / "redis.pid", 30) for port in plan.redis_cluster_ports]
+    return any(stopped)
 
 
 # --- Neo4j ------------------------------------------------------------------------------------------------
@@ -448,6 +560,8 @@ def start_neo4j(plan: ServicePlan, log: Log) -> bool:
 def up(plan: ServicePlan, log: Log = print) -> dict[str, bool]:
     """Idempotent: starts whatever of ours is not running. Returns {service: started_now}."""
     plan.state_dir.mkdir(parents=True, exist_ok=True)
+    if plan.redis_cluster:
+        return {"redis cluster": start_redis_cluster(plan, log), "neo4j": start_neo4j(plan, log)}
     return {"redis": start_redis(plan, log), "neo4j": start_neo4j(plan, log)}
 
 
@@ -461,7 +575,10 @@ def stop_redis(plan: ServicePlan) -> bool:
 
 def down(plan: ServicePlan) -> dict[str, bool]:
     """Stops only processes that ``up`` started (by their pid files). Returns {service: was_running}."""
-    return {"neo4j": stop_neo4j(plan), "redis": stop_redis(plan)}
+    stopped = {"neo4j": stop_neo4j(plan), "redis": stop_redis(plan)}
+    if plan.redis_cluster:
+        stopped["redis cluster"] = stop_redis_cluster(plan)
+    return stopped
 
 
 @dataclass(frozen=True)
@@ -476,8 +593,23 @@ class ServiceStatus:
 def status(plan: ServicePlan) -> list[ServiceStatus]:
     redis_pid = _pid_from(plan.redis_pidfile)
     neo4j_pid = _pid_from(plan.neo4j_pidfile)
+    if plan.redis_cluster:
+        redis = [
+            ServiceStatus(
+                f"redis cluster node {i + 1}",
+                _pid_from(plan.redis_cluster_dir(port) / "redis.pid"),
+                port,
+                cluster_state_ok(port),
+                plan.redis_url,
+            )
+            for i, port in enumerate(plan.redis_cluster_ports)
+        ]
+    else:
+        redis = [
+            ServiceStatus("redis", redis_pid, plan.redis_port, _redis_ping(plan.redis_port), plan.redis_url)
+        ]
     return [
-        ServiceStatus("redis", redis_pid, plan.redis_port, _redis_ping(plan.redis_port), plan.redis_url),
+        *redis,
         ServiceStatus(
             "neo4j bolt", neo4j_pid, plan.neo4j_bolt_port, _port_open(plan.neo4j_bolt_port), plan.neo4j_uri
         ),

@@ -27,6 +27,7 @@ class RequestContext:
         rate_limit: RateLimit = no_rate_limit,
         hub: LiveChannels | None = None,
         close_connection: CloseConnection | None = None,
+        idempotency_key: str | None = None,
     ) -> None:
         # --- request data ---
         self.viewer = Viewer()  # anonymous until the API authenticates the request's or connection's token
@@ -41,4 +42,4 @@ class RequestContext:
         self.accounts = Accounts(service, tokens, self.viewer, self.loaders, rate_limit)
         self.people = People(service, self.viewer, self.loaders)
         self.feeds = Feeds(service, self.viewer, self.loaders, hub, close_connection)
-        self.writer = Writer(service, self.viewer, self.loaders, rate_limit)
+        self.writer = Writer(service, self.viewer, self.loaders, rate_limit, idempotency_key)

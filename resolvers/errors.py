@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from graphql.error import GraphQLError
 from neo4j.exceptions import ServiceUnavailable as Neo4jUnavailable
@@ -10,6 +11,7 @@ from neo4j.exceptions import SessionExpired
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from strawberry.extensions import MaskErrors
+from strawberry.schema.exceptions import InvalidOperationTypeError
 
 from graph.errors import FeedlineError, RateLimited
 
@@ -38,6 +40,19 @@ def extensions_of(error: GraphQLError, code: str) -> dict[str, object]:
     return extensions
 
 
+# Refusals of strawberry's own for what the client sent: its business, not a server error to log.
+CLIENT_MISTAKES: tuple[type[BaseException], ...] = (InvalidOperationTypeError,)
+
+# Called (without arguments) whenever a resolver failed because a backend is unreachable: the API's circuit
+# (api/circuit.py) registers here to start probing, so later requests fail fast while the outage lasts.
+BACKEND_DOWN_LISTENERS: set[Callable[[], None]] = set()
+
+
+def backend_down() -> None:
+    for listener in list(BACKEND_DOWN_LISTENERS):
+        listener()
+
+
 def classify(error: GraphQLError) -> tuple[str, str]:
     """(code, client-safe message) for one error."""
     original = error.original_error
@@ -48,8 +63,14 @@ def classify(error: GraphQLError) -> tuple[str, str]:
         # Int out of 32 bits, as original_error): the client sent something invalid.
         code = (error.extensions or {}).get("code")
         return (code if isinstance(code, str) else "BAD_USER_INPUT"), error.message
+    if isinstance(original, CLIENT_MISTAKES):
+        return (
+            "BAD_USER_INPUT",
+            error.message,
+        )  # e.g. a query sent as the legacy graphql-ws protocol's "start"
     if isinstance(original, BACKEND_DOWN):
         log.warning("backing service unavailable at %s: %r", error.path, original)
+        backend_down()
         return UNAVAILABLE, UNAVAILABLE_MESSAGE
     log.error("unexpected error in resolver at %s", error.path, exc_info=original)
     return INTERNAL, "Internal server error."

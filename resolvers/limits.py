@@ -9,6 +9,7 @@ from strawberry.extensions import AddValidationRules, MaxTokensLimiter, ParserCa
 from strawberry.extensions.base_extension import SchemaExtension
 from strawberry.extensions.max_aliases import create_validator as alias_rule
 from strawberry.extensions.query_depth_limiter import create_validator as depth_rule
+from strawberry.types.unset import UnsetType
 
 from graph.errors import BadInput
 
@@ -48,3 +49,9 @@ def parse_id(raw: str) -> int:
     if not raw.isdigit() or len(raw) > 16:
         raise BadInput("id must be a decimal string")
     return int(raw)
+
+
+def cursor_arg(after: str | UnsetType | None) -> str | None:
+    """An `after` argument: None when omitted or null; anything else is parsed as a cursor, so `after: ""` is
+    BAD_USER_INPUT like any other malformed cursor (it used to mean "from the top")."""
+    return None if after is None or isinstance(after, UnsetType) else after

@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+import contextlib
+import time
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Iterable
 from contextlib import AbstractAsyncContextManager
 from typing import TYPE_CHECKING, Protocol
 
 import strawberry
 
+from fanout import cursors
 from fanout.live import cursor_for, decode_event
 from graph.errors import ServiceUnavailable
 from resolvers.types import FeedSource, TimelineEvent, TimelineEventKind, Tweet
 
 if TYPE_CHECKING:
+    from fanout.pages import FeedEntry
     from fanout.service import FeedService
     from graph.records import TweetRecord
 
@@ -66,6 +70,15 @@ async def _fresh_tweet(service: FeedService, tweet_id: int) -> TweetRecord | Non
     return await asyncio.shield(future)
 
 
+# How often a live subscription checks that its timeline still exists in Redis (see LiveStateLost).
+LIVENESS_CHECK_S = 5.0
+LOST_CLOSE_REASON = "live state lost (Redis data loss); resubscribe with after"
+
+
+class LiveStateLost(Exception):
+    """The subscriber's timeline vanished from Redis (FLUSHALL...): its connection is closed with 1013."""
+
+
 # "Try Again Later": the client could not keep up and should resubscribe with `after` (nothing is lost).
 SLOW_CLOSE_CODE = 1013
 SLOW_CLOSE_REASON = "too slow: live event queue overflowed; resubscribe with after"
@@ -80,28 +93,103 @@ async def timeline_events(
 ) -> AsyncIterator[TimelineEvent]:
     """The viewer's events; a subscriber whose queue overflows gets its connection closed (code 1013 and a
     reason saying to resubscribe with `after`) instead of slowing everyone else down."""
-    keys = service.keys
     celebs = await service.prepare_live(viewer_id)
+    watch = await service.watch_live(viewer_id)
+    try:
+        events = _events(service, hub, viewer_id, after, close_connection, celebs, watch)
+        async with contextlib.aclosing(events):  # unsubscribed now, not whenever the generator is collected
+            async for event in events:
+                yield event
+    finally:
+        with contextlib.suppress(Exception):  # Redis may be the reason we stop; the mark expires anyway
+            await service.unwatch_live(viewer_id, watch)
+
+
+async def _events(
+    service: FeedService,
+    hub: LiveChannels,
+    viewer_id: int,
+    after: str | None,
+    close_connection: CloseConnection | None,
+    celebs: set[int],
+    watch: str,
+) -> AsyncGenerator[TimelineEvent, None]:
+    keys = service.keys
     channels = [keys.live_timeline(viewer_id), *(keys.live_author(c) for c in celebs)]
     async with hub.subscriber(channels) as sub:
         # Subscribed before replaying: anything published from here on is queued, so nothing falls in a gap.
+        # Every event carries the position delivered so far (cursors.resume): the newest id, and a position
+        # in the viewer's live log up to which every live insert was delivered. Resuming from it replays the
+        # live inserts published after that position whatever their id (a late fan-out, e.g. one claimed
+        # from a killed worker, inserts an older id after newer ones), then everything above the id in order:
+        # each exactly once.
         replayed: set[int] = set()
-        cursor = after
-        while cursor is not None:
-            entries = await service.replay(viewer_id, cursor, REPLAY_BATCH)
-            for entry in entries:
+        newest, seq = 0, 0
+        if after is not None:
+            since, given = cursors.parse_resume(after)
+            log = await service.live_log(viewer_id)
+            seq = given if given is not None else start_position(log, since)
+            newest = since
+            # Published after the position; the cursor's own id was delivered, whatever its position.
+            missed = {t: p for t, p in log.items() if p > seq and t != since}
+            # Live inserts below the id published after the position (late ones), in the order published;
+            # then entries above the id, oldest first. The position sent along is the one before the first
+            # live insert still to be sent, so a client cut off mid-replay loses nothing.
+            late = await service.replay_live_inserts(
+                viewer_id, sorted((t for t in missed if t < since), key=missed.__getitem__)
+            )
+            unsent = {t: p for t, p in missed.items() if t > since}
+            unsent.update((e.tweet.id, missed[e.tweet.id]) for e in late)
+            above = sorted(t for t in unsent if t > since)
+            top = max(missed.values(), default=seq)
+
+            def replayed_event(entry: FeedEntry) -> TimelineEvent:
                 replayed.add(entry.tweet.id)
-                yield TimelineEvent(
+                unsent.pop(entry.tweet.id, None)
+                position = min(unsent.values()) - 1 if unsent else top
+                return TimelineEvent(
                     kind=TimelineEventKind.NEW,
                     tweet_id=strawberry.ID(str(entry.tweet.id)),
                     tweet=Tweet(record=entry.tweet),
-                    cursor=entry.cursor,
+                    cursor=cursors.resume(newest, position),
                     source=FeedSource(entry.source),
                 )
-            cursor = entries[-1].cursor if len(entries) == REPLAY_BATCH else None
+
+            for entry in late:
+                yield replayed_event(entry)
+            cursor: str | None = after
+            while cursor is not None:
+                entries = await service.replay(viewer_id, cursor, REPLAY_BATCH)
+                for entry in entries:
+                    tid = entry.tweet.id
+                    if entry.source == "SUGGESTED":
+                        continue  # trending suggestions are never live events: a resume must not send them either
+                    if tid in log and tid not in missed:
+                        continue  # a live insert the client got before its position
+                    while above and above[0] < tid:  # skipped by the replay: no longer visible
+                        unsent.pop(above.pop(0), None)
+                    newest = tid
+                    yield replayed_event(entry)
+                cursor = entries[-1].cursor if len(entries) == REPLAY_BATCH else None
+            seq = top
+        check_at = time.monotonic() + LIVENESS_CHECK_S
         while True:
             try:
-                _channel, data = await sub.get()
+                if time.monotonic() >= check_at:
+                    check_at = time.monotonic() + LIVENESS_CHECK_S
+                    if await service.live_state_lost(viewer_id, watch):
+                        raise LiveStateLost
+                try:
+                    _channel, data = await asyncio.wait_for(sub.get(), max(0.0, check_at - time.monotonic()))
+                except TimeoutError:
+                    continue
+            except LiveStateLost as exc:
+                # Redis lost the viewer's timeline: nothing is fanned out to it any more. The client resumes
+                # with `after`; resubscribing rebuilds the timeline and replays what it missed.
+                if close_connection is None:
+                    raise ServiceUnavailable(LOST_CLOSE_REASON) from exc
+                await close_connection(SLOW_CLOSE_CODE, LOST_CLOSE_REASON)
+                await asyncio.Event().wait()
             except SlowConsumer as exc:
                 if close_connection is None:
                     raise ServiceUnavailable(SLOW_CLOSE_REASON) from exc
@@ -122,17 +210,28 @@ async def timeline_events(
                 if event.tweet_id in replayed:  # already delivered by the replay (the seam)
                     replayed.discard(event.tweet_id)
                     continue
+                if event.seq is not None and event.seq <= seq:
+                    continue  # published before the resume point: the client has it
                 # Read fresh (not through the connection-long DataLoader) so counts are current.
                 record = await _fresh_tweet(service, event.tweet_id)
                 if record is None:  # deleted before we got to it; its DELETED event follows
                     continue
                 tweet: Tweet | None = Tweet(record=record)
+                newest = max(newest, event.tweet_id)
+                seq = max(seq, event.seq or 0)
             else:
                 tweet = None
             yield TimelineEvent(
                 kind=TimelineEventKind(event.kind),
                 tweet_id=strawberry.ID(str(event.tweet_id)),
                 tweet=tweet,
-                cursor=cursor_for(event.tweet_id),
+                cursor=cursors.resume(newest, seq) if newest else cursor_for(event.tweet_id),
                 source=FeedSource(event.source or "TIMELINE"),
             )
+
+
+def start_position(log: dict[int, int], newest: int) -> int:
+    """The live position a cursor without one (from homeTimeline) stands for: just before the first live
+    insert above its id, or (none yet) after every live insert so far."""
+    above = [position for tid, position in log.items() if tid > newest]
+    return min(above) - 1 if above else max(log.values(), default=0)

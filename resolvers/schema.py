@@ -12,9 +12,10 @@ from strawberry.types import ExecutionContext
 
 from graph.errors import FeedlineError
 from resolvers.context import RequestContext
-from resolvers.errors import BACKEND_DOWN, CodedErrors
+from resolvers.errors import BACKEND_DOWN, CLIENT_MISTAKES, CodedErrors
+from resolvers.execution import BoundedSubscriptionContext
 from resolvers.info import Info
-from resolvers.limits import limit_extensions
+from resolvers.limits import cursor_arg, limit_extensions
 from resolvers.metrics import OperationMetrics
 from resolvers.operations import HttpOperationSelection
 from resolvers.ratelimits import RequestGuards
@@ -57,7 +58,7 @@ class Query:
         after: str | None = strawberry.UNSET,
         order: FeedOrder | None = FeedOrder.LATEST,
     ) -> HomeTimelineConnection:
-        return await info.context.feeds.home(first, after or None, order)
+        return await info.context.feeds.home(first, cursor_arg(after), order)
 
     @strawberry.field(
         description="Users whose handle or display name starts with the query, most followed first."
@@ -145,7 +146,7 @@ class Subscription:
     async def home_timeline_events(
         self, info: Info, after: str | None = strawberry.UNSET
     ) -> AsyncGenerator[TimelineEvent, None]:
-        async for event in info.context.feeds.events(after or None):
+        async for event in info.context.feeds.events(cursor_arg(after)):
             yield event
 
 
@@ -171,7 +172,9 @@ class FeedlineSchema(strawberry.Schema):
             e
             for e in errors
             if e.original_error is not None
-            and not isinstance(e.original_error, (FeedlineError, GraphQLError, *BACKEND_DOWN))
+            and not isinstance(
+                e.original_error, (FeedlineError, GraphQLError, *CLIENT_MISTAKES, *BACKEND_DOWN)
+            )
         ]
         if unexpected:
             super().process_errors(unexpected, execution_context)
@@ -190,6 +193,7 @@ schema = FeedlineSchema(
         CodedErrors,
     ],
     config=StrawberryConfig(scalar_map={DateTime: DATETIME_SCALAR}),
+    execution_context_class=BoundedSubscriptionContext,  # live memory per subscription stays flat
 )
 
 

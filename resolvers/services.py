@@ -201,11 +201,13 @@ class Writer:
     viewer: Viewer
     loaders: Loaders
     rate_limit: RateLimit
+    # The request's `Idempotency-Key` header: a retried postTweet with the same key creates nothing twice.
+    idempotency_key: str | None = None
 
     async def post_tweet(self, text: str) -> Tweet:
         viewer_id = self.viewer.require()
         await self.rate_limit("postTweet", str(viewer_id))
-        return Tweet(record=await self.service.post_tweet(viewer_id, text))
+        return Tweet(record=await self.service.post_tweet(viewer_id, text, self.idempotency_key))
 
     async def delete_tweet(self, raw_id: str) -> strawberry.ID:
         """Only the author may delete; returns the id of the deleted tweet."""

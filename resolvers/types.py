@@ -9,6 +9,7 @@ import strawberry
 from fanout.pages import FeedPage, Page
 from graph.records import TweetRecord, UserRecord
 from resolvers.info import Info
+from resolvers.limits import cursor_arg
 from resolvers.scalars import DateTime
 
 
@@ -103,19 +104,19 @@ class User:
     async def tweets(
         self, info: Info, first: int | None = 20, after: str | None = strawberry.UNSET
     ) -> TweetConnection:
-        return await info.context.feeds.by_author(self.record.id, first, after or None)
+        return await info.context.feeds.by_author(self.record.id, first, cursor_arg(after))
 
     @strawberry.field(description="Who follows this user, most recent first.")
     async def followers(
         self, info: Info, first: int | None = 20, after: str | None = strawberry.UNSET
     ) -> UserConnection:
-        return await info.context.people.followers(self.record.id, first, after or None)
+        return await info.context.people.followers(self.record.id, first, cursor_arg(after))
 
     @strawberry.field(description="Whom this user follows, most recent first.")
     async def following(
         self, info: Info, first: int | None = 20, after: str | None = strawberry.UNSET
     ) -> UserConnection:
-        return await info.context.people.following(self.record.id, first, after or None)
+        return await info.context.people.following(self.record.id, first, cursor_arg(after))
 
 
 @strawberry.type

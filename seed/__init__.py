@@ -10,6 +10,7 @@ from typing import Any
 from neo4j import AsyncDriver
 from redis.asyncio import Redis
 
+from fanout.client import open_redis
 from seed.load import graph_is_empty, hash_password, import_applies, load, populate_redis, seed_by_import
 from seed.world import DEMO_HANDLE, DEMO_PASSWORD, Progress, SeedResult, generate, resolve_plan
 
@@ -67,7 +68,7 @@ def run_seed_cli(
 
     async def main() -> SeedResult:
         driver = await open_driver(settings.neo4j_uri, settings.neo4j_user, settings.neo4j_password)
-        redis = Redis.from_url(settings.redis_url, decode_responses=False)
+        redis = open_redis(settings.redis_url)
         try:
             await apply_schema(driver)
             with Progress(

@@ -3,6 +3,8 @@
 The services run on ports of their own (``ServicePlan.for_test_slot``), so a running demo is never touched.
 ``FEEDLINE_TEST_SLOT`` (0..9) picks another set of ports for a second concurrent test session;
 ``FEEDLINE_TEST_KEEP_SERVICES=1`` leaves them running after the session for faster local iterations.
+``FEEDLINE_TEST_REDIS=cluster`` runs the session against a local Redis Cluster (3 primaries + 3 replicas of
+Debian's redis-server, ports of the slot's own) instead of one Redis server.
 
 Isolation: Redis by a unique key prefix per test (its keys are deleted afterwards); Neo4j by wiping the
 database before each test that asks for the ``neo4j`` fixture.
@@ -20,6 +22,8 @@ from hypothesis import Phase
 from hypothesis import settings as hypothesis_settings
 from neo4j import AsyncDriver
 
+from fanout.client import open_redis
+from fanout.functions import LIBRARY
 from feedline.settings import Settings
 from graph.driver import DATABASE, open_driver
 from graph.schema import apply_schema
@@ -31,6 +35,10 @@ hypothesis_settings.register_profile("no-shrink", phases=[Phase.explicit, Phase.
 
 TEST_SLOT = int(os.environ.get("FEEDLINE_TEST_SLOT", "0"))
 KEEP_SERVICES = os.environ.get("FEEDLINE_TEST_KEEP_SERVICES", "") not in ("", "0")
+REDIS_MODE = os.environ.get("FEEDLINE_TEST_REDIS", "single")
+if REDIS_MODE not in ("single", "cluster"):
+    raise ValueError(f"FEEDLINE_TEST_REDIS must be single or cluster, not {REDIS_MODE!r}")
+REDIS_CLUSTER = REDIS_MODE == "cluster"
 
 
 def settings_for(plan: ServicePlan, **overrides: object) -> Settings:
@@ -40,7 +48,7 @@ def settings_for(plan: ServicePlan, **overrides: object) -> Settings:
 
 @pytest.fixture(scope="session")
 def service_plan() -> Iterator[ServicePlan]:
-    plan = ServicePlan.for_test_slot(TEST_SLOT)
+    plan = ServicePlan.for_test_slot(TEST_SLOT, redis_cluster=REDIS_CLUSTER)
     up(plan, log=lambda message: print(f"[test services] {message}"))
     yield plan
     if not KEEP_SERVICES:
@@ -58,9 +66,16 @@ def settings(test_settings: Settings) -> Settings:
     return test_settings.model_copy(update={"key_prefix": f"t{uuid.uuid4().hex[:10]}:"})
 
 
+_library_loaded: list[bool] = []
+
+
 @pytest.fixture
 async def redis(settings: Settings) -> AsyncIterator[aioredis.Redis]:
-    client = aioredis.Redis.from_url(settings.redis_url, decode_responses=False)
+    client = open_redis(settings.redis_url)  # a RedisCluster under FEEDLINE_TEST_REDIS=cluster
+    if not _library_loaded:
+        # As the API and the worker do at start: the library of this code, not one an earlier run left.
+        await client.function_load(LIBRARY, replace=True)
+        _library_loaded.append(True)
     try:
         yield client
     finally:

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import pytest
 import redis.asyncio as aioredis
 
+from fanout.client import open_redis
 from feedline.settings import Settings
 from tests.api.gqlclient import GENEROUS_LIMITS, Gql, api_settings, delete_prefix
 from tests.support.processes import Proc, running, start_api, start_worker
@@ -65,7 +66,7 @@ async def gql(stack: Stack) -> AsyncIterator[Gql]:
 
 @pytest.fixture
 async def redis_client(stack: Stack) -> AsyncIterator[aioredis.Redis]:
-    client = aioredis.Redis.from_url(stack.settings.redis_url)
+    client = open_redis(stack.settings.redis_url)
     try:
         yield client
     finally:

@@ -12,8 +12,8 @@ from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 
 import pytest
-import redis.asyncio as aioredis
 
+from fanout.client import open_redis
 from feedline.settings import Settings
 from graph.ids import MAX_WORKER, SEQUENCE_BITS
 from tests.api.conftest import CELEBRITY_THRESHOLD
@@ -91,7 +91,7 @@ async def test_subscriber_on_one_process_gets_posts_made_through_the_other(
     await two.follow(viewer, ordinary)  # follows through process 2 as well
     await two.follow(viewer, celeb)
     await one.follow(fan, celeb)
-    redis = aioredis.Redis.from_url(cluster.settings.redis_url)
+    redis = open_redis(cluster.settings.redis_url)
     try:
 
         async def celebrity_mode() -> bool:

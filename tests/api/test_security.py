@@ -23,14 +23,15 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-import redis.asyncio as aioredis
 from neo4j import AsyncDriver
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
 from api.clientaddr import client_address, parse_networks
+from fanout.client import open_redis
 from feedline.settings import Settings
 from graph.driver import DATABASE
+from graph.sessions import SessionRepo
 from tests.api.gqlclient import (
     EVENTS_QUERY,
     GENEROUS_LIMITS,
@@ -253,16 +254,18 @@ async def test_an_expiring_token_closes_its_websocket_at_expiry(gqls: tuple[Gql,
 
 @pytest.mark.parametrize("protocol", [TRANSPORT_WS, LEGACY_WS])
 async def test_a_revoked_socket_cannot_start_operations(
-    gqls: tuple[Gql, Gql], apis: Apis, protocol: str
+    gqls: tuple[Gql, Gql], apis: Apis, neo4j_session_driver: AsyncDriver, protocol: str
 ) -> None:
     one, _ = gqls
     me = await one.sign_up()
     ws = await WsClient.open(one.base_url, me.token, protocol)
-    # Revoked behind the hub's back (no pub/sub message, as if it had been lost): the next operation is the
-    # first to notice, and it never runs.
-    redis = aioredis.Redis.from_url(apis.settings.redis_url)
+    # Revoked behind the hub's back (no pub/sub message, as if it had been lost): the session is deleted from
+    # Neo4j (the source of truth) and its Redis cache entry too. The next operation is the first to notice,
+    # and it never runs.
+    digest = hashlib.sha256(me.token.encode()).hexdigest()
+    assert await SessionRepo(neo4j_session_driver).delete(digest)
+    redis = open_redis(apis.settings.redis_url)
     try:
-        digest = hashlib.sha256(me.token.encode()).hexdigest()
         assert await redis.delete(f"{apis.settings.key_prefix}auth:tok:{digest}") == 1
     finally:
         await redis.aclose()

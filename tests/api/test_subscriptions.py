@@ -206,6 +206,15 @@ async def test_legacy_graphql_ws_protocol(gql: Gql, stack: Stack) -> None:
         tweet_id = await gql.post_tweet(author, "over graphql-ws")
         events = await ws.events_until(op, lambda e: e["tweetId"] == tweet_id)
         assert by_id(events, tweet_id)["kind"] == "NEW"
+        # The legacy protocol runs subscriptions only: a query is the client's mistake, answered with a code
+        # (and no traceback in the server log: the stack fixture checks).
+        query = await ws.subscribe("{ viewer { id } }")
+        message = await ws.receive()
+        while message.get("id") != query:
+            message = await ws.receive()
+        payload = message["payload"]
+        errors = payload if isinstance(payload, list) else payload.get("errors") or [payload]
+        assert errors[0]["extensions"]["code"] == "BAD_USER_INPUT", message
     finally:
         await ws.close()
 
@@ -330,7 +339,7 @@ async def test_a_slow_client_is_closed_with_a_reason_and_others_are_unaffected(
     for _ in range(15):  # batches the fast client keeps up with (it waits for each batch before the next)
         async with redis_client.pipeline(transaction=False) as pipe:
             for _ in range(100):
-                pipe.publish(channel, event)
+                pipe.spublish(channel, event)  # live channels are shard channels
             await pipe.execute()
         target = received + 100
 

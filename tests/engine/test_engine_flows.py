@@ -13,6 +13,7 @@ import time
 import redis.asyncio as aioredis
 from neo4j import AsyncDriver
 
+from api.hub import LiveHub
 from fanout.live import cursor_for, decode_event
 from fanout.service import FeedService
 from fanout.store import BUILT, encode_id
@@ -157,22 +158,15 @@ async def test_delete_removes_everywhere_and_emits_deleted_events(
     await worker.drain()
     assert await feed_ids(svc, fan.id) == [star.id, plain.id]
 
-    pubsub = redis.pubsub()
-    await pubsub.subscribe(svc.keys.live_timeline(fan.id), svc.keys.live_author(celeb.id))
-    await pubsub.get_message(timeout=1)
-    await pubsub.get_message(timeout=1)
+    hub = LiveHub(redis)  # live channels are shard channels: the API's hub subscribes on the right nodes
     try:
-        await svc.delete_tweet(author.id, plain.id)
-        await svc.delete_tweet(celeb.id, star.id)
-        await worker.drain()
-        events = []
-        deadline = time.monotonic() + 5
-        while len(events) < 2 and time.monotonic() < deadline:
-            message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=0.5)
-            if message:
-                events.append(decode_event(message["data"]))
+        async with hub.subscriber([svc.keys.live_timeline(fan.id), svc.keys.live_author(celeb.id)]) as sub:
+            await svc.delete_tweet(author.id, plain.id)
+            await svc.delete_tweet(celeb.id, star.id)
+            await worker.drain()
+            events = [decode_event((await asyncio.wait_for(sub.get(), 5))[1]) for _ in range(2)]
     finally:
-        await pubsub.aclose()
+        await hub.aclose()
     assert {(e.kind, e.tweet_id, e.source) for e in events} == {
         ("DELETED", plain.id, "TIMELINE"),
         ("DELETED", star.id, "CELEBRITY"),
@@ -354,17 +348,18 @@ async def test_a_live_subscriber_who_never_read_still_gets_fanned_out_events(
 
     celebs = await svc.prepare_live(newcomer.id)
     assert celebs == {celeb.id}
-    pubsub = redis.pubsub()
-    await pubsub.subscribe(svc.keys.live_timeline(newcomer.id))
-    await pubsub.get_message(timeout=1)
+    hub = LiveHub(redis)
     try:
-        tweet = await svc.post_tweet(author.id, "live")
-        await worker.drain()
-        message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=5)
+        async with hub.subscriber([svc.keys.live_timeline(newcomer.id)]) as sub:
+            tweet = await svc.post_tweet(author.id, "live")
+            await worker.drain()
+            try:
+                _, data = await asyncio.wait_for(sub.get(), 5)
+            except TimeoutError:
+                raise AssertionError("fan-out skipped the subscriber's timeline") from None
     finally:
-        await pubsub.aclose()
-    assert message is not None, "fan-out skipped the subscriber's timeline"
-    assert decode_event(message["data"]).tweet_id == tweet.id
+        await hub.aclose()
+    assert decode_event(data).tweet_id == tweet.id
 
 
 async def test_reading_touches_last_active_at_most_hourly(

@@ -13,6 +13,7 @@ from collections.abc import Awaitable, Callable
 import redis.asyncio as aioredis
 from neo4j import AsyncDriver
 
+from api.hub import LiveHub
 from fanout.keys import FANOUT_GROUP
 from fanout.service import FeedService
 from fanout.store import BUILT, encode_id
@@ -72,60 +73,69 @@ async def test_sigkill_mid_fanout_then_another_worker_finishes_exactly_once(
     env = {"FEEDLINE_WORKER_PAGE_SIZE": str(PAGE), "FEEDLINE_WORKER_CLAIM_MIN_IDLE_MS": "300"}
 
     # Every live NEW event published on a follower's timeline channel, counted per channel.
+    # Live channels are shard channels (no pattern subscriptions): the API's hub subscribes to each, on the
+    # node that owns it.
     published: Counter[bytes] = Counter()
-    pubsub = redis.pubsub()
-    await pubsub.psubscribe(keys.live_timeline(0).replace("{0}", "*"))
     sentinel = keys.live_timeline(0).encode()
+    hub = LiveHub(redis, max_queue=10 * FOLLOWERS)
+    channels = [keys.live_timeline(u) for u in [0, author, *followers]]
+    subscription = hub.subscriber()  # held: a collected context manager would run its exit (unsubscribe)
+    sub = await subscription.__aenter__()
+    try:
+        for start in range(0, len(channels), 1000):  # each add waits for its acknowledgements (a 5 s bound)
+            await sub.add(channels[start : start + 1000])
 
-    async def listen() -> None:
-        async for message in pubsub.listen():
-            if message["type"] == "pmessage":
-                published[message["channel"]] += 1
-                if message["channel"] == sentinel:
+        async def listen() -> None:
+            while True:
+                channel, _ = await sub.get()
+                published[channel.encode()] += 1
+                if channel.encode() == sentinel:
                     return
 
-    listener = asyncio.create_task(listen())
-    first = start_worker(settings, name="doomed", **env)
-    with running(first):
-        tweet = await svc.post_tweet(author, "to twenty thousand timelines")
+        listener = asyncio.create_task(listen())
+        first = start_worker(settings, name="doomed", **env)
+        with running(first):
+            tweet = await svc.post_tweet(author, "to twenty thousand timelines")
 
-        progress = await progress_key(svc, redis)
+            progress = await progress_key(svc, redis)
 
-        async def some_pages_done() -> bool:
-            return bool(await redis.exists(progress))
+            async def some_pages_done() -> bool:
+                return bool(await redis.exists(progress))
 
-        await wait_until(some_pages_done, 30, "the first pages of the fan-out")
-        first.kill()  # SIGKILL: no clean-up, the message stays pending with a checkpoint
-    member = encode_id(tweet.id)
-    async with redis.pipeline(transaction=False) as pipe:
-        for f in followers:
-            pipe.zscore(keys.timeline(f), member)
-        done_before = sum(score is not None for score in await pipe.execute())
-    assert 0 < done_before < FOLLOWERS, "the worker must have died in the middle of the fan-out"
-    pending = await redis.xpending(keys.fanout_stream, FANOUT_GROUP)
-    assert pending["pending"] == 1
+            await wait_until(some_pages_done, 30, "the first pages of the fan-out")
+            first.kill()  # SIGKILL: no clean-up, the message stays pending with a checkpoint
+        member = encode_id(tweet.id)
+        async with redis.pipeline(transaction=False) as pipe:
+            for f in followers:
+                pipe.zscore(keys.timeline(f), member)
+            done_before = sum(score is not None for score in await pipe.execute())
+        assert 0 < done_before < FOLLOWERS, "the worker must have died in the middle of the fan-out"
+        pending = await redis.xpending(keys.fanout_stream, FANOUT_GROUP)
+        assert pending["pending"] == 1
 
-    second = start_worker(settings, name="rescuer", **env)
-    with running(second):
+        second = start_worker(settings, name="rescuer", **env)
+        with running(second):
 
-        async def nothing_pending() -> bool:
-            return (await redis.xpending(keys.fanout_stream, FANOUT_GROUP))["pending"] == 0
+            async def nothing_pending() -> bool:
+                return (await redis.xpending(keys.fanout_stream, FANOUT_GROUP))["pending"] == 0
 
-        await wait_until(nothing_pending, 60, "the rescuer to claim and finish the message")
-    assert "Traceback" not in second.output(), second.output()
+            await wait_until(nothing_pending, 60, "the rescuer to claim and finish the message")
+        assert "Traceback" not in second.output(), second.output()
 
-    async with redis.pipeline(transaction=False) as pipe:
-        for f in followers:
-            pipe.zrange(keys.timeline(f), 0, -1)
-        timelines = await pipe.execute()
-    # Exactly once: every timeline is the marker plus this one tweet, nothing missing, nothing else.
-    assert all(sorted(t) == sorted([BUILT, member]) for t in timelines)
-    assert not await redis.exists(progress), "the checkpoint is removed with the acknowledgement"
-    # ... and every follower was told exactly once: no page's live events were published twice. Everything
-    # published before the sentinel (after the XACK) reaches the subscriber before it.
-    await redis.publish(sentinel.decode(), b"end")
-    await asyncio.wait_for(listener, 30)
-    await pubsub.aclose()
+        async with redis.pipeline(transaction=False) as pipe:
+            for f in followers:
+                pipe.zrange(keys.timeline(f), 0, -1)
+            timelines = await pipe.execute()
+        # Exactly once: every timeline is the marker plus this one tweet, nothing missing, nothing else.
+        assert all(sorted(t) == sorted([BUILT, member]) for t in timelines)
+        assert not await redis.exists(progress), "the checkpoint is removed with the acknowledgement"
+        # ... and every follower was told exactly once: no page's live events were published twice. Everything
+        # published before the sentinel (after the XACK) reaches the subscriber before it.
+        await redis.spublish(sentinel.decode(), b"end")
+        await asyncio.wait_for(listener, 30)
+    finally:
+        await subscription.__aexit__(None, None, None)
+        await hub.aclose()  # also when the test fails: no reader task left behind
     del published[sentinel]
     del published[keys.live_timeline(author).encode()]  # the author's own NEW, from post_tweet
     assert len(published) == FOLLOWERS and set(published.values()) == {1}, Counter(published.values())

@@ -1,0 +1,244 @@
+"""The Redis Functions library of the timeline store: every server-side script Feedline runs.
+
+One library (``feedline``), loaded with FUNCTION LOAD REPLACE at the start of the API and the worker, and
+again whenever a call answers "Function not found" (a server restarted without its data, a new replica
+promoted before the library reached it). On Redis Cluster FUNCTION LOAD goes to every primary, and
+replicas receive it with the data, so a failover keeps it.
+
+Why functions and not EVALSHA scripts: a function is part of the dataset (persisted, replicated), so there
+is no NOSCRIPT dance per node, and redis-py's cluster pipeline accepts FCALL where it refuses EVALSHA.
+
+Every function touches keys of one hash slot only (on a cluster, a call with keys of two slots is refused
+with CROSSSLOT): the page functions take the timelines of one slot group of a page, and the store
+(fanout/store.py) splits a page into such groups.
+
+Live events are sharded pub/sub (SPUBLISH): a follower's channel ``live:tl:{uid}`` is in the slot of their
+timeline, so the node that writes the timeline publishes the event, and only to the subscriber connections
+on that node (classic PUBLISH is broadcast to every node of a cluster). Redis 7 serves SPUBLISH and
+SSUBSCRIBE on a single server too, so both run the same code (api/hub.py subscribes).
+
+Only fanout/store.py calls these functions, by the names below; the Lua is in one string so that the library
+loads atomically.
+"""
+
+from __future__ import annotations
+
+LIBRARY_NAME = "feedline"
+
+FAN_IN = "fl_fan_in"
+FAN_OUT_REMOVE = "fl_fan_out_remove"
+MERGE_IF_EXISTS = "fl_merge_if_exists"
+WRITE_BUILT = "fl_write_built"
+BEGIN_REBUILD = "fl_begin_rebuild"
+BACKFILL = "fl_backfill"
+SADD_IF_EXISTS = "fl_sadd_if_exists"
+HSET_IF_ABSENT = "fl_hset_if_absent"
+HSET_IF_EXISTS = "fl_hset_if_exists"
+ENQUEUE_ONCE = "fl_enqueue_once"
+PUBLISH = "fl_publish"
+
+LIBRARY = r"""#!lua name=feedline
+
+-- keys: (timeline, live log) of each follower of one slot group of a page, side by side. args: member, keep
+-- (cap + markers), live payload ('' = none), live channel prefix, key prefix length, live log keep, live log
+-- TTL. Skips timelines that do not exist (cold users); re-adding a member is a no-op (a redelivered message
+-- writes nothing and publishes nothing). TTL untouched: it measures the owner's inactivity and is refreshed
+-- by reads. Each published insert gets the next position of the follower's live log (``seq``: microseconds
+-- of Redis TIME, raised past the log's last one so it only grows, even across a FLUSHALL), carried in the
+-- event: a late insert (an older id fanned out after newer ones) is found again by a client resuming from a
+-- later id (fanout/store.py: LIVE_LOG_CAP).
+local function fl_fan_in(keys, args)
+  local m, keep, payload, lp, plen = args[1], tonumber(args[2]), args[3], args[4], tonumber(args[5])
+  local lkeep, lttl = tonumber(args[6]), tonumber(args[7])
+  local added = 0
+  local now = nil
+  for i = 1, #keys, 2 do
+    local k, log = keys[i], keys[i + 1]
+    local card = redis.call('ZCARD', k)
+    if card > 0 and redis.call('ZADD', k, 0, m) == 1 then
+      added = added + 1
+      if card >= keep then redis.call('ZREMRANGEBYRANK', k, 0, card - keep) end
+      if payload ~= '' then
+        if now == nil then
+          local t = redis.call('TIME')
+          now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+        end
+        local seq = now
+        local last = redis.call('ZRANGE', log, -1, -1, 'WITHSCORES')
+        if last[2] ~= nil and tonumber(last[2]) >= seq then seq = tonumber(last[2]) + 1 end
+        local s = string.format('%d', seq)
+        redis.call('ZADD', log, s, m)
+        local lcard = redis.call('ZCARD', log)
+        if lcard > lkeep then redis.call('ZREMRANGEBYRANK', log, 0, lcard - lkeep - 1) end
+        redis.call('EXPIRE', log, lttl)
+        redis.call('SPUBLISH', lp .. string.sub(k, plen + 1), string.sub(payload, 1, -2) .. ',"seq":' .. s .. '}')
+      end
+    end
+  end
+  return added
+end
+
+-- keys: timelines of one slot group. args: member, live payload ('' = none), live channel prefix, key
+-- prefix length.
+local function fl_fan_out_remove(keys, args)
+  local m, payload, lp, plen = args[1], args[2], args[3], tonumber(args[4])
+  local removed = 0
+  for i = 1, #keys do
+    local k = keys[i]
+    if redis.call('ZREM', k, m) == 1 then
+      removed = removed + 1
+      if payload ~= '' then redis.call('SPUBLISH', lp .. string.sub(k, plen + 1), payload) end
+    end
+  end
+  return removed
+end
+
+-- keys[1]: one sorted set. args: keep, then members. Adds only if the key exists; -1 if it does not.
+redis.register_function('fl_merge_if_exists', function(keys, args)
+  local k = keys[1]
+  if redis.call('EXISTS', k) == 0 then return -1 end
+  local keep = tonumber(args[1])
+  local added = 0
+  local batch = {}
+  for i = 2, #args do
+    batch[#batch + 1] = 0
+    batch[#batch + 1] = args[i]
+    if #batch >= 1000 or i == #args then
+      added = added + redis.call('ZADD', k, unpack(batch))
+      batch = {}
+    end
+  end
+  local card = redis.call('ZCARD', k)
+  if card > keep then redis.call('ZREMRANGEBYRANK', k, 0, card - keep - 1) end
+  return added
+end)
+
+-- keys[1]: a sorted set to (re)write. args: keep, ttl seconds, then members. Merges (never drops what a
+-- concurrent writer added), marks BUILT, clears BUILDING, trims and sets the TTL.
+redis.register_function('fl_write_built', function(keys, args)
+  local k = keys[1]
+  local keep, ttl = tonumber(args[1]), tonumber(args[2])
+  local batch = {}
+  redis.call('ZADD', k, 0, '\254')
+  for i = 3, #args do
+    batch[#batch + 1] = 0
+    batch[#batch + 1] = args[i]
+    if #batch >= 1000 or i == #args then
+      redis.call('ZADD', k, unpack(batch))
+      batch = {}
+    end
+  end
+  redis.call('ZREM', k, '\255')
+  local card = redis.call('ZCARD', k)
+  if card > keep then redis.call('ZREMRANGEBYRANK', k, 0, card - keep - 1) end
+  if ttl > 0 then redis.call('EXPIRE', k, ttl) end
+  return card
+end)
+
+-- keys: timeline, its lock (one user: one slot). args: token, lock ms, ttl seconds.
+-- 0 = already built, 1 = you rebuild (BUILDING marker set), 2 = someone else is rebuilding.
+redis.register_function('fl_begin_rebuild', function(keys, args)
+  local tl, lock = keys[1], keys[2]
+  if redis.call('EXISTS', tl) == 1 and not redis.call('ZSCORE', tl, '\255') then return 0 end
+  if redis.call('SET', lock, args[1], 'NX', 'PX', args[2]) == false then return 2 end
+  redis.call('ZADD', tl, 0, '\255')
+  redis.call('EXPIRE', tl, tonumber(args[3]))
+  return 1
+end)
+
+-- keys: timelines of one slot group. args: keep, then ids (8-byte members) newest first. For each existing
+-- timeline, adds the ids that would survive the cap (newer than its oldest entry when full), then trims.
+-- Members are compared byte by byte (fixed width, big-endian) because Lua's string comparison follows the
+-- server's collation locale.
+local function newer(a, b)
+  for i = 1, 8 do
+    local x, y = string.byte(a, i), string.byte(b, i)
+    if x ~= y then return x > y end
+  end
+  return false
+end
+local function fl_backfill(keys, args)
+  local keep = tonumber(args[1])
+  local total = 0
+  for i = 1, #keys do
+    local k = keys[i]
+    local card = redis.call('ZCARD', k)
+    if card > 0 then
+      local oldest = nil
+      if card >= keep then oldest = redis.call('ZRANGE', k, 0, 0)[1] end
+      for j = 2, #args do
+        local m = args[j]
+        if oldest ~= nil and string.len(oldest) == 8 and not newer(m, oldest) then break end
+        total = total + redis.call('ZADD', k, 0, m)
+      end
+      card = redis.call('ZCARD', k)
+      if card > keep then redis.call('ZREMRANGEBYRANK', k, 0, card - keep - 1) end
+    end
+  end
+  return total
+end
+
+-- Each page function is registered twice: per slot (keys: one slot group) and per node (``_node``: keys[1]
+-- is any key of the node, which routes the call; args[1] is n, args[2..n+1] the page's keys on that node, in
+-- several slots, then the function's own args). One call per node instead of one per slot: a 1,000-follower
+-- page is ~970 slots but 3 nodes, and the client's per-call cost dominated. The keys are passed as args,
+-- so the flag allows them to span slots; a key whose slot is not (or no longer) on this node makes the call
+-- fail part-way (its writes so far are idempotent) and the store falls back to per-slot calls, which follow
+-- MOVED/ASK.
+local function on_node(f)
+  return function(keys, args)
+    local n = tonumber(args[1])
+    local ks, rest = {}, {}
+    for i = 2, n + 1 do ks[#ks + 1] = args[i] end
+    for i = n + 2, #args do rest[#rest + 1] = args[i] end
+    return f(ks, rest)
+  end
+end
+-- (Spelled out: the library's load-time environment has no pairs().)
+redis.register_function('fl_fan_in', fl_fan_in)
+redis.register_function('fl_fan_out_remove', fl_fan_out_remove)
+redis.register_function('fl_backfill', fl_backfill)
+local cross = {'allow-cross-slot-keys'}
+redis.register_function{function_name = 'fl_fan_in_node', callback = on_node(fl_fan_in), flags = cross}
+redis.register_function{function_name = 'fl_fan_out_remove_node', callback = on_node(fl_fan_out_remove), flags = cross}
+redis.register_function{function_name = 'fl_backfill_node', callback = on_node(fl_backfill), flags = cross}
+
+-- keys[1]: a set. args: members. SADD only if the set exists (is built).
+redis.register_function('fl_sadd_if_exists', function(keys, args)
+  if redis.call('EXISTS', keys[1]) == 0 then return -1 end
+  return redis.call('SADD', keys[1], unpack(args))
+end)
+
+-- keys[1]: a hash. args: ttl, field, value, ... Fills a cache entry only if absent, so a slow reader never
+-- overwrites a newer write (e.g. a delete tombstone).
+redis.register_function('fl_hset_if_absent', function(keys, args)
+  if redis.call('EXISTS', keys[1]) == 1 then return 0 end
+  redis.call('HSET', keys[1], unpack(args, 2))
+  redis.call('EXPIRE', keys[1], tonumber(args[1]))
+  return 1
+end)
+
+-- keys[1]: a hash. args: field, value, ... Updates an existing cache entry, never creates one.
+redis.register_function('fl_hset_if_exists', function(keys, args)
+  if redis.call('EXISTS', keys[1]) == 0 then return 0 end
+  redis.call('HSET', keys[1], unpack(args))
+  return 1
+end)
+
+-- keys: the stream, the job's queued marker (one slot: see Keys.fanout_queued). args: marker ttl, maxlen,
+-- then field, value, ... XADDs once per job: a job whose marker exists was queued already (by the API or a
+-- relay); returns 1 if queued now.
+redis.register_function('fl_enqueue_once', function(keys, args)
+  if not redis.call('SET', keys[2], '1', 'NX', 'EX', tonumber(args[1])) then return 0 end
+  redis.call('XADD', keys[1], 'MAXLEN', '~', args[2], '*', unpack(args, 3))
+  return 1
+end)
+
+-- keys: shard channels of one slot (declared as keys so that the call is routed to their node). args:
+-- payload. One round trip for many publishes, and it fits in a cluster pipeline, where redis-py refuses
+-- PUBLISH.
+redis.register_function('fl_publish', function(keys, args)
+  for i = 1, #keys do redis.call('SPUBLISH', keys[i], args[1]) end
+  return #keys
+end)
+"""

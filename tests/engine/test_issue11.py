@@ -1,0 +1,211 @@
+"""Issue 11 at the engine level: the outbox relay, dead consumers, the resume replay and tweet text."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Iterable
+
+import pytest
+import redis.asyncio as aioredis
+from neo4j import AsyncDriver
+
+from auth.tokens import TokenStore
+from fanout import cursors
+from fanout.jobs import PostJob, outbox
+from fanout.live import tweet_event
+from feedline.settings import Settings
+from graph.driver import DATABASE
+from graph.errors import BadInput, ServiceUnavailable
+from graph.sessions import SessionRepo
+from graph.tweets import validate_text
+from resolvers.live import timeline_events
+from tests.engine.conftest import Factory
+
+
+async def test_relay_queues_a_committed_job_that_never_reached_the_stream_once(
+    engine_factory: Factory, neo4j: AsyncDriver, redis: aioredis.Redis
+) -> None:
+    svc, worker = engine_factory()
+    author = await svc.create_user("author", None, "h")
+    fan = await svc.create_user("fan", None, "h")
+    await svc.follow(fan.id, "author")
+    await svc.read_home(fan.id, 10, None)  # the fan's timeline exists (an active user)
+    await worker.ensure_group()
+    await worker.drain()
+    # The write commits with its job; the process dies before the XADD.
+    tweet_id, job_id = svc.ctx.ids.next_id(), svc.ctx.ids.next_id()
+    job = PostJob(tweet_id, author.id)
+    await svc.ctx.tweets.post(author.id, "lost in transit", tweet_id=tweet_id, job=outbox(job_id, job))
+    assert await worker.relay_outbox(older_than_ms=0) == 1
+    assert await worker.relay_outbox(older_than_ms=0) == 0  # marked relayed
+    await worker.drain()
+    assert [e.tweet.id for e in (await svc.read_home(fan.id, 10, None)).entries] == [tweet_id]
+    assert [e.tweet.id for e in (await svc.read_home(author.id, 10, None)).entries] == [tweet_id]
+    records, _, _ = await neo4j.execute_query(
+        "MATCH (j:Job {id: $id}) RETURN j.relayedAt IS NOT NULL AS relayed, j:Unrelayed AS pending",
+        id=job_id,
+        database_=DATABASE,
+    )
+    assert records[0]["relayed"] and not records[0]["pending"]
+    # A job the API did queue is not queued a second time by the relay.
+    posted = await svc.post_tweet(author.id, "queued at once")
+    assert await worker.relay_outbox(older_than_ms=0) == 0
+    assert await worker.drain() == 1
+    assert (await svc.read_home(fan.id, 10, None)).entries[0].tweet.id == posted.id
+
+
+async def test_idempotency_key_returns_the_first_tweet(engine_factory: Factory, neo4j: AsyncDriver) -> None:
+    svc, _ = engine_factory()
+    author = await svc.create_user("author", None, "h")
+    first = await svc.post_tweet(author.id, "once", idempotency_key="k1")
+    again = await svc.post_tweet(author.id, "once", idempotency_key="k1")
+    assert again.id == first.id
+    records, _, _ = await neo4j.execute_query(
+        "MATCH (t:Tweet) WITH count(t) AS tweets MATCH (j:Job) RETURN tweets, count(j) AS jobs",
+        database_=DATABASE,
+    )
+    assert (records[0]["tweets"], records[0]["jobs"]) == (1, 1)
+    with pytest.raises(BadInput):
+        await svc.post_tweet(author.id, "too long a key", idempotency_key="x" * 200)
+
+
+async def test_dead_consumers_without_pending_messages_are_removed(
+    engine_factory: Factory, redis: aioredis.Redis
+) -> None:
+    svc, worker = engine_factory(dead_consumer_grace_ms=0)
+    keys = svc.keys
+    await worker.ensure_group()
+    author = await svc.create_user("author", None, "h")
+    await redis.xgroup_createconsumer(keys.fanout_stream, keys.fanout_group, "dead-idle")
+    await svc.post_tweet(author.id, "left pending by a crash")
+    await redis.xreadgroup(keys.fanout_group, "dead-busy", {keys.fanout_stream: ">"}, count=1)
+    await asyncio.sleep(0.01)
+    assert await worker.remove_dead_consumers() == ["dead-idle"]
+    names = {c["name"] for c in await redis.xinfo_consumers(keys.fanout_stream, keys.fanout_group)}
+    assert b"dead-busy" in names and b"dead-idle" not in names  # pending work is claimed, never dropped
+
+
+class _Quiet:
+    async def get(self) -> tuple[str, bytes]:
+        await asyncio.Event().wait()
+        raise AssertionError
+
+    async def add(self, channels: Iterable[str]) -> None: ...
+
+    async def remove(self, channels: Iterable[str]) -> None: ...
+
+
+class _QuietHub:
+    @contextlib.asynccontextmanager
+    async def subscriber(self, channels: Iterable[str] = ()) -> AsyncIterator[_Quiet]:
+        yield _Quiet()
+
+
+async def test_resume_replay_sends_no_suggested_entries(engine_factory: Factory) -> None:
+    svc, worker = engine_factory(suggestions=50)  # the newcomer's feed suggests: the replay must not
+    stranger = await svc.create_user("stranger", None, "h")
+    friend = await svc.create_user("friend", None, "h")
+    newcomer = await svc.create_user("newcomer", None, "h")
+    await svc.follow(newcomer.id, "friend")
+    trending = await svc.post_tweet(stranger.id, "everyone likes this")
+    await svc.like(newcomer.id, trending.id)
+    followed = await svc.post_tweet(friend.id, "from a friend")
+    await worker.drain()
+    page = await svc.read_home(newcomer.id, 10, None)
+    assert {e.source for e in page.entries} == {"SUGGESTED", "TIMELINE"}  # the newcomer's feed suggests
+    events = []
+    stream = timeline_events(svc, _QuietHub(), newcomer.id, cursors.latest(1))
+    with contextlib.suppress(TimeoutError):
+        async with asyncio.timeout(3):
+            async for event in stream:
+                events.append(event)
+    assert [(int(e.tweet_id), e.source.value) for e in events] == [(followed.id, "TIMELINE")]
+
+
+async def _replayed(svc: object, viewer_id: int, after: str) -> list[tuple[int, str]]:
+    events = []
+    with contextlib.suppress(TimeoutError):
+        async with asyncio.timeout(2):
+            async for event in timeline_events(svc, _QuietHub(), viewer_id, after):  # type: ignore[arg-type]
+                events.append((int(event.tweet_id), event.cursor))
+    return events
+
+
+async def test_a_late_fan_out_below_the_newest_id_reaches_a_resuming_client_once(
+    engine_factory: Factory,
+) -> None:
+    # A worker killed mid-job leaves the older tweet's message pending; the next worker fans out the newer one
+    # first and claims the older one later. A client that got the newer one live and then lost its connection
+    # must get the older one when it resumes from its cursor, and only once.
+    svc, worker = engine_factory()
+    friend = await svc.create_user("friend", None, "h")
+    reader = await svc.create_user("reader", None, "h")
+    await svc.follow(reader.id, "friend")
+    await svc.read_home(reader.id, 10, None)  # a built timeline: fan-out writes to it
+    older = await svc.post_tweet(friend.id, "fanned out late")
+    newer = await svc.post_tweet(friend.id, "fanned out first")
+    await svc.ctx.store.fan_in(
+        [reader.id], newer.id, live_payload=tweet_event("NEW", newer.id, friend.id, "TIMELINE")
+    )
+    cursor = cursors.resume(newer.id, (await svc.live_log(reader.id))[newer.id])  # the live event's cursor
+    await worker.drain()  # the claimed older message: an insert below the client's newest id
+    replay = await _replayed(svc, reader.id, cursor)
+    assert [tid for tid, _ in replay] == [older.id]
+    assert await _replayed(svc, reader.id, replay[-1][1]) == []  # and nothing twice
+    # A cursor without a live position (from homeTimeline) replays what is above its id, as before.
+    assert [tid for tid, _ in await _replayed(svc, reader.id, cursors.latest(older.id))] == [newer.id]
+
+
+async def test_a_subscriber_whose_redis_state_was_lost_is_told_even_after_a_read_rebuilt_it(
+    engine_factory: Factory, redis: aioredis.Redis, settings: Settings
+) -> None:
+    # Between a FLUSHALL and the subscription's next check, fan-out skipped the subscriber (no timeline), and a
+    # read may rebuild the timeline meanwhile: the subscription must still learn that it missed events.
+    svc, _ = engine_factory()
+    reader = await svc.create_user("reader", None, "h")
+    stream = timeline_events(svc, _QuietHub(), reader.id, None)
+    first = asyncio.ensure_future(stream.__anext__())
+    for _ in range(100):  # the subscription has started once its watch mark exists
+        if [k async for k in redis.scan_iter(match=f"{settings.key_prefix}lw:*")]:
+            break
+        await asyncio.sleep(0.05)
+    await redis.delete(*[k async for k in redis.scan_iter(match=f"{settings.key_prefix}*")])  # its data lost
+    await svc.read_home(reader.id, 10, None)  # the timeline is rebuilt before the subscription checks
+    assert await svc.ctx.store.timeline_exists(reader.id)
+    with pytest.raises(ServiceUnavailable):  # without a connection to close: the stream's error
+        await asyncio.wait_for(first, 15)
+    await stream.aclose()
+
+
+@pytest.mark.parametrize("text", ["a\x00b", "bell\x07", "esc\x1b[31m", "c1\x85x"])
+def test_control_characters_are_refused(text: str) -> None:
+    with pytest.raises(BadInput):
+        validate_text(text)
+
+
+def test_line_breaks_and_tabs_are_kept() -> None:
+    assert validate_text("one\ntwo\tthree") == "one\ntwo\tthree"
+
+
+def test_an_empty_cursor_is_malformed() -> None:
+    from resolvers.limits import cursor_arg
+
+    with pytest.raises(BadInput):
+        cursors.parse_latest(cursor_arg("") or "unreachable")
+    assert cursor_arg(None) is None
+
+
+async def test_sessions_outlive_redis_and_revocation_sticks(
+    neo4j: AsyncDriver, redis: aioredis.Redis, settings: Settings
+) -> None:
+    store = TokenStore(redis, settings.key_prefix, 60, sessions=SessionRepo(neo4j))
+    token = await store.issue(42)
+    keys = [k async for k in redis.scan_iter(match=f"{settings.key_prefix}auth:*")]
+    await redis.delete(*keys)  # Redis lost everything
+    assert await store.resolve(token) == 42  # read back from Neo4j, and cached again
+    assert 0 < await redis.ttl(keys[0]) <= 60
+    assert await store.resolve("forged") is None
+    assert await store.revoke(token)
+    await redis.delete(*[k async for k in redis.scan_iter(match=f"{settings.key_prefix}auth:*")])
+    assert await store.resolve(token) is None  # the session itself is gone
