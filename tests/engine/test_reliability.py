@@ -1,4 +1,4 @@
-"""Issue 11 at the engine level: the outbox relay, dead consumers, the resume replay and tweet text."""
+"""Reliability at the engine level (issue 11): outbox relay, dead consumers, resume replay, tweet text."""
 
 from __future__ import annotations
 
