@@ -118,6 +118,7 @@ class Soak:
     faults: list[tuple[float, str]] = field(default_factory=list)
     memory: dict[str, list[tuple[float, float]]] = field(default_factory=dict)
     stop: asyncio.Event = field(default_factory=asyncio.Event)
+    last_error: str = ""
 
     async def gql(self, http: httpx.AsyncClient, what: str, query: str, token: str | None, **v: Any) -> Any:
         self.requests[what] += 1
@@ -128,10 +129,24 @@ class Soak:
             ).json()
         except (httpx.HTTPError, ValueError) as exc:
             self.errors[type(exc).__name__] += 1
+            self.last_error = repr(exc)
             return None
         for error in body.get("errors") or []:
             self.errors[str((error.get("extensions") or {}).get("code"))] += 1
+            self.last_error = json.dumps(error)
         return None if body.get("errors") else body.get("data")
+
+    async def setup_gql(
+        self, http: httpx.AsyncClient, what: str, query: str, token: str | None, **v: Any
+    ) -> Any:
+        """A request the world's set-up cannot do without: retried a few times (the services may still be
+        warming up), then an error naming what the API answered."""
+        for attempt in range(5):
+            data = await self.gql(http, what, query, token, **v)
+            if data is not None:
+                return data
+            await asyncio.sleep(0.5 * (attempt + 1))
+        raise RuntimeError(f"soak set-up: {what} failed 5 times; last answer: {self.last_error}")
 
 
 async def _subscriber_loop(soak: Soak, sub: Subscriber) -> None:
@@ -216,7 +231,7 @@ async def run_soak(
         world: list[User] = []
         for n in range(users):
             handle = f"s{uuid.uuid4().hex[:8]}{n % 100}"
-            data = await soak.gql(
+            data = await soak.setup_gql(
                 http,
                 "signUp",
                 "mutation($h: String!, $p: String!) { signUp(handle: $h, password: $p) { token user { id } } }",
@@ -229,10 +244,10 @@ async def run_soak(
         for user in world:
             for author in rng.sample(authors, k=min(3, len(authors))):
                 if author is not user:
-                    await soak.gql(http, "follow", FOLLOW, user.token, h=author.handle)
+                    await soak.setup_gql(http, "follow", FOLLOW, user.token, h=author.handle)
         first_ids = []
         for author in authors:
-            data = await soak.gql(http, "postTweet", POST, author.token, t="hello")
+            data = await soak.setup_gql(http, "postTweet", POST, author.token, t="hello")
             first_ids.append(int(data["postTweet"]["id"]))
         subs = []
         for user in world[:subscribers]:
