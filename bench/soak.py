@@ -43,11 +43,22 @@ HOME = "query { homeTimeline(first: 50) { edges { source node { id } } } }"
 FOLLOW = "mutation($h: String!) { follow(handle: $h) { id } }"
 LIKE = "mutation($id: ID!) { likeTweet(id: $id) { id } }"
 EVENTS = "subscription($a: String) { homeTimelineEvents(after: $a) { kind tweetId cursor source } }"
+# Every client of the soak comes from 127.0.0.1: every per-address and per-user limit out of the way.
 LIMITS = {
-    "FEEDLINE_RATE_LIMIT_AUTH_PER_IP": "1000000",
-    "FEEDLINE_RATE_LIMIT_AUTH_PER_HANDLE": "1000000",
-    "FEEDLINE_RATE_LIMIT_POSTS_PER_USER": "1000000",
-    "FEEDLINE_RATE_LIMIT_POSTS_PER_IP": "1000000",
+    f"FEEDLINE_RATE_LIMIT_{kind}": "1000000"
+    for kind in (
+        "AUTH_PER_IP",
+        "AUTH_PER_HANDLE",
+        "LOGIN_BACKOFF_AFTER",
+        "POSTS_PER_USER",
+        "POSTS_PER_IP",
+        "MUTATIONS_PER_USER",
+        "MUTATIONS_PER_IP",
+        "READS_PER_USER",
+        "READS_PER_IP",
+        "SUBSCRIPTIONS_PER_USER",
+        "SUBSCRIPTIONS_PER_IP",
+    )
 }
 Log = Callable[[str], None]
 

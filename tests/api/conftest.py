@@ -11,7 +11,6 @@ tests them): a tweet that fan-out or a backfill lost must be missing from the fe
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass
 
 import pytest
 import redis.asyncio as aioredis
@@ -19,36 +18,20 @@ import redis.asyncio as aioredis
 from fanout.client import open_redis
 from feedline.settings import Settings
 from tests.api.gqlclient import GENEROUS_LIMITS, Gql, api_settings, delete_prefix
-from tests.support.processes import Proc, running, start_api, start_worker
+from tests.support.processes import Stack, running_stack
 
 # Low enough that a test makes a celebrity with two follows.
 CELEBRITY_THRESHOLD = 2
-
-
-@dataclass
-class Stack:
-    settings: Settings
-    api: Proc
-    worker: Proc
-
-    @property
-    def base_url(self) -> str:
-        assert self.api.base_url is not None
-        return self.api.base_url
 
 
 @pytest.fixture(scope="module")
 def stack(test_settings: Settings, request: pytest.FixtureRequest) -> Iterator[Stack]:
     suggestions = getattr(request.module, "STACK_SUGGESTIONS", 0)
     settings = api_settings(test_settings, celebrity_threshold=CELEBRITY_THRESHOLD, suggestions=suggestions)
-    api = start_api(settings, port=None, **GENEROUS_LIMITS)
-    try:
-        worker = start_worker(settings, FEEDLINE_WORKER_CLAIM_MIN_IDLE_MS="2000")
-    except BaseException:
-        api.stop()
-        raise
-    with running(api, worker):
-        yield Stack(settings, api, worker)
+    worker_env = {"FEEDLINE_WORKER_CLAIM_MIN_IDLE_MS": "2000"}
+    with running_stack(settings, api_env=GENEROUS_LIMITS, worker_env=worker_env) as stack:
+        api, worker = stack.api, stack.worker
+        yield stack
         assert api.alive(), f"the API died during the module:\n{api.output()[-4000:]}"
         assert worker.alive(), f"the worker died during the module:\n{worker.output()[-4000:]}"
         assert "Traceback" not in api.output(), api.output()[-4000:]

@@ -15,8 +15,8 @@ import pytest
 from api.graphql_view import negotiate_media_type
 from feedline.app import create_app
 from feedline.settings import Settings
-from tests.api.conftest import Stack
 from tests.api.gqlclient import PASSWORD, in_process, new_handle
+from tests.support.processes import Stack
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 REPO_ROOT = Path(__file__).resolve().parents[2]

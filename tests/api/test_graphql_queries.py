@@ -9,8 +9,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from tests.api.conftest import Stack
 from tests.api.gqlclient import Account, Gql, eventually, new_handle
+from tests.support.processes import Stack
 
 # test_newcomer_gets_suggested_entries needs trending suggestions; the feed checks here drop SUGGESTED entries,
 # which are only what no followed source holds (labelled by source), so a lost tweet is still missing.

@@ -17,8 +17,8 @@ from neo4j import AsyncDriver
 
 from graph.driver import DATABASE
 from resolvers.limits import MAX_DOCUMENT_BYTES
-from tests.api.conftest import Stack
 from tests.api.gqlclient import Account, Gql, WsClient, codes, eventually
+from tests.support.processes import Stack
 
 # Read-side state a query may legitimately fill or refresh (caches, counters, throttles, snapshots).
 VOLATILE = ("tw:", "u:", "rl:", "act:", "top:", "lock:", "trending")

@@ -14,8 +14,8 @@ import httpx
 import pytest
 
 from api.persisted import PersistedDocuments
-from tests.api.conftest import Stack
 from tests.api.gqlclient import Gql
+from tests.support.processes import Stack
 
 MANIFEST = Path(__file__).resolve().parents[2] / "frontend" / "src" / "gql" / "persisted-documents.json"
 

@@ -23,7 +23,6 @@ from websockets.uri import parse_uri
 
 from fanout.live import tweet_event
 from resolvers.live import SLOW_CLOSE_CODE, SLOW_CLOSE_REASON
-from tests.api.conftest import Stack
 from tests.api.gqlclient import (
     EVENT_TIMEOUT_S,
     LEGACY_WS,
@@ -34,6 +33,7 @@ from tests.api.gqlclient import (
     eventually,
     until_all,
 )
+from tests.support.processes import Stack
 
 
 async def live_subscription(

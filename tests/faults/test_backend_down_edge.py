@@ -18,7 +18,7 @@ from websockets.exceptions import ConnectionClosed
 
 from ops.services import ServicePlan, start_redis, stop_redis
 from tests.api.gqlclient import Gql, WsClient, codes, eventually
-from tests.faults.conftest import Stack
+from tests.support.processes import Stack
 
 ME = "{ viewer { id } }"
 

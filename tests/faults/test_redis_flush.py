@@ -10,8 +10,8 @@ from neo4j import AsyncDriver
 
 from fanout.client import open_redis
 from tests.api.gqlclient import Gql, eventually
-from tests.faults.conftest import Stack
 from tests.faults.load import Load, build_world, wait_feeds_match_oracle
+from tests.support.processes import Stack
 
 
 async def test_flushall_under_load_loses_no_post(stack: Stack, gql: Gql, neo4j: AsyncDriver) -> None:

@@ -14,8 +14,8 @@ from neo4j import AsyncDriver
 from graph.driver import DATABASE
 from ops.services import ServicePlan, start_redis, stop_redis
 from tests.api.gqlclient import Gql, eventually
-from tests.faults.conftest import Stack
 from tests.faults.load import POST, Load, build_world, wait_feeds_match_oracle
+from tests.support.processes import Stack
 
 
 async def tweets_in_graph(driver: AsyncDriver) -> set[int]:

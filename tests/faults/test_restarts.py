@@ -14,9 +14,9 @@ from neo4j import AsyncDriver
 
 from graph.driver import DATABASE
 from tests.api.gqlclient import GENEROUS_LIMITS, Account, Gql, WsClient, eventually
-from tests.faults.conftest import FAST_WORKER, Stack
+from tests.faults.conftest import FAST_WORKER
 from tests.faults.load import Load, build_world, wait_feeds_match_oracle
-from tests.support.processes import start_api, start_worker
+from tests.support.processes import Stack, start_api, start_worker
 
 EVENTS = "subscription($after: String) { homeTimelineEvents(after: $after) { kind tweetId cursor source } }"
 

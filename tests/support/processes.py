@@ -123,6 +123,35 @@ def start_worker(settings: Settings, *, name: str | None = None, **extra_env: st
     return proc
 
 
+@dataclass
+class Stack:
+    """An API process and a fan-out worker sharing one key prefix."""
+
+    settings: Settings
+    api: Proc
+    worker: Proc
+
+    @property
+    def base_url(self) -> str:
+        assert self.api.base_url is not None
+        return self.api.base_url
+
+
+@contextlib.contextmanager
+def running_stack(
+    settings: Settings, *, api_env: dict[str, str], worker_env: dict[str, str]
+) -> Iterator[Stack]:
+    """`feedline serve` (ready) and `feedline worker` (started) with ``settings``, stopped on exit."""
+    api = start_api(settings, port=None, **api_env)
+    try:
+        worker = start_worker(settings, **worker_env)
+    except BaseException:
+        api.stop()
+        raise
+    with running(api, worker):
+        yield Stack(settings, api, worker)
+
+
 @contextlib.contextmanager
 def running(*procs: Proc) -> Iterator[tuple[Proc, ...]]:
     """Stop ``procs`` on exit, whatever happens inside."""
