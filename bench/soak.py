@@ -313,7 +313,12 @@ async def run_soak(
                 worker.stop(signal.SIGKILL)
                 worker.start()
             elif kind == "flushall":
-                await redis.flushall()
+                # A connection of its own: a Redis restart earlier in the run may have killed a kept one.
+                flusher = open_redis(settings.redis_url)
+                try:
+                    await flusher.flushall()
+                finally:
+                    await flusher.aclose()
             elif kind == "redis-restart":
                 await asyncio.to_thread(stop_redis, plan)
                 await asyncio.sleep(1)
