@@ -16,7 +16,10 @@ from urllib.parse import urlsplit
 
 import redis.asyncio as aioredis
 from redis.asyncio.cluster import ClusterNode, RedisCluster
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
 from redis.cluster import REDIS_CLUSTER_HASH_SLOTS
+from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisClusterException
 
 CLUSTER_SCHEME = "redis+cluster"
@@ -125,8 +128,17 @@ def open_redis(url: str, *, max_connections: int | None = None, pool_timeout_s: 
         )
     if max_connections is None:
         return aioredis.Redis.from_url(url, decode_responses=False)
+    # One immediate retry on a broken connection: after a Redis restart the pool still holds connections to
+    # the old process, and redis-py's check when handing one out does not always see that it is closed (a
+    # pool built by hand gets no retry policy, unlike ``from_url``'s client). Without it the first request
+    # after a restart could fail with SERVICE_UNAVAILABLE although Redis was back. A refused reconnect still
+    # fails at once: the API's circuit, not retries, is what keeps an outage fast.
     pool = aioredis.BlockingConnectionPool.from_url(
-        url, max_connections=max_connections, timeout=pool_timeout_s
+        url,
+        max_connections=max_connections,
+        timeout=pool_timeout_s,
+        retry=Retry(NoBackoff(), 1),
+        retry_on_error=[RedisConnectionError],
     )
     return aioredis.Redis.from_pool(pool)
 

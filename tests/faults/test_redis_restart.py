@@ -11,6 +11,8 @@ import asyncio
 
 from neo4j import AsyncDriver
 
+from fanout.client import open_redis
+from feedline.settings import Settings
 from graph.driver import DATABASE
 from ops.services import ServicePlan, start_redis, stop_redis
 from tests.api.gqlclient import Gql, eventually
@@ -69,3 +71,25 @@ async def test_a_retried_post_with_the_same_idempotency_key_creates_one_tweet(
     ).json()
     assert other["data"]["postTweet"]["id"] != first["data"]["postTweet"]["id"]
     assert len(await tweets_in_graph(neo4j)) == 2
+
+
+async def test_a_pooled_client_answers_its_first_commands_after_a_restart(
+    test_settings: Settings, service_plan: ServicePlan
+) -> None:
+    """The API's pooled client, holding connections to the Redis process that was stopped, answers every
+    command once Redis is back: none fails on a connection to the old process (which was the first request
+    after an outage answering SERVICE_UNAVAILABLE although Redis was up)."""
+    client = open_redis(test_settings.redis_url, max_connections=64, pool_timeout_s=5)
+    try:
+        await asyncio.gather(*(client.ping() for _ in range(20)))  # 20 connections in the pool
+        await asyncio.to_thread(stop_redis, service_plan)
+        await asyncio.to_thread(start_redis, service_plan, lambda _: None)
+        failures = []
+        for _ in range(40):
+            try:
+                await client.get(f"{test_settings.key_prefix}absent")
+            except Exception as exc:
+                failures.append(repr(exc))
+        assert failures == []
+    finally:
+        await client.aclose()
