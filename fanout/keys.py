@@ -63,6 +63,15 @@ class Keys:
     def user(self, uid: int) -> str:
         return f"{self.prefix}u:{{{uid}}}"
 
+    def likes(self, uid: int) -> str:
+        """The tweets ``uid`` likes (8-byte ids, score 0) at or above a floor id, held as the score of the
+        empty member that marks the set as built (fanout/likes.py)."""
+        return f"{self.prefix}lk:{{{uid}}}"
+
+    def likes_version(self, uid: int) -> str:
+        """Counts ``uid``'s like and unlike writes, so a fill of ``likes`` that raced one is dropped."""
+        return f"{self.prefix}lkv:{{{uid}}}"
+
     def active(self, uid: int) -> str:
         """Throttle of the lastActiveAt write: exists while it is fresh (one hour; see FeedReader.view_state)."""
         return f"{self.prefix}act:{{{uid}}}"

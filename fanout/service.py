@@ -22,6 +22,7 @@ from fanout.derived import Derived
 from fanout.feed import FeedReader
 from fanout.jobs import DeleteJob, PostJob, outbox
 from fanout.keys import Keys
+from fanout.likes import ViewerLikes
 from fanout.live import CELEBS_CHANGED, tweet_event
 from fanout.pages import FeedEntry, FeedPage, Page
 from fanout.transitions import request_reconcile
@@ -46,6 +47,7 @@ class FeedService:
         self.caches = Caches(self.ctx)
         self.derived = Derived(self.ctx)
         self.reader = FeedReader(self.ctx, self.caches, self.derived)
+        self.likes = ViewerLikes(self.ctx)
 
     @property
     def stats(self) -> EngineStats:
@@ -129,22 +131,23 @@ class FeedService:
 
     async def like(self, user_id: int, tweet_id: int) -> TweetRecord:
         tweet = await self.ctx.tweets.like(user_id, tweet_id, now_ms())
-        await self._likes_changed(tweet)
+        await self._likes_changed(user_id, tweet, liked=True)
         return tweet
 
     async def unlike(self, user_id: int, tweet_id: int) -> TweetRecord:
         tweet = await self.ctx.tweets.unlike(user_id, tweet_id)
-        await self._likes_changed(tweet)
+        await self._likes_changed(user_id, tweet, liked=False)
         return tweet
 
-    async def _likes_changed(self, tweet: TweetRecord) -> None:
+    async def _likes_changed(self, user_id: int, tweet: TweetRecord, *, liked: bool) -> None:
         async with self.redis.pipeline(transaction=False) as pipe:
+            await self.likes.changed(user_id, tweet.id, liked, pipe)
             await self.caches.set_like_count(pipe, tweet.id, tweet.like_count)
             self.ctx.store.add_trending(pipe, tweet.id, to_ms(tweet.created_at), tweet.like_count)
             await self.ctx.store.execute(pipe)
 
     async def liked_flags(self, viewer_id: int, tweet_ids: Sequence[int]) -> set[int]:
-        return await self.ctx.tweets.liked(viewer_id, tweet_ids)
+        return await self.likes.flags(viewer_id, tweet_ids)
 
     async def trending(self, first: int) -> list[TweetRecord]:
         await self.derived.ensure_trending()

@@ -349,6 +349,19 @@ class TimelineStore:
     async def hset_if_exists(self, key: str, fields: list[Any], client: Any = None) -> int:
         return await self._call(fn.HSET_IF_EXISTS, [key], fields, client)
 
+    # --- the viewer likes cache (fanout/likes.py) -------------------------------------------------------
+    async def likes_change(self, uid: int, tweet_id: int, liked: bool, version_ttl: int, client: Any) -> None:
+        keys = [self.keys.likes(uid), self.keys.likes_version(uid)]
+        await self._call(
+            fn.LIKES_CHANGE, keys, ["+" if liked else "-", encode_id(tweet_id), version_ttl], client
+        )
+
+    async def likes_fill(self, uid: int, version: bytes | None, ttl: int, floor: int, ids: list[int]) -> bool:
+        """Write the built likes set unless a like or unlike of ``uid`` bumped the version since it was read."""
+        keys = [self.keys.likes(uid), self.keys.likes_version(uid)]
+        args = [version or b"", ttl, floor, *(encode_id(i) for i in ids)]
+        return bool(await self._call(fn.LIKES_FILL, keys, args, None))
+
     # --- trending ------------------------------------------------------------------------------------
     def add_trending(self, pipe: Any, tweet_id: int, created_ms: int, likes: int) -> None:
         key = self.keys.trending

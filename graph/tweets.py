@@ -74,6 +74,9 @@ _UNLIKE: LiteralString = (
     "CALL (u, t) { MATCH (u)-[r:LIKED]->(t) DELETE r SET t.likeCount = t.likeCount - 1 } "
     "RETURN t " + TWEET_FIELDS + " AS t"
 )
+_RECENT_LIKES: LiteralString = (
+    "MATCH (:User {id: $v})-[:LIKED]->(t:Tweet) WITH t.id AS id ORDER BY id DESC LIMIT $n RETURN id"
+)
 _LIKED: LiteralString = (
     "MATCH (v:User {id: $v}) UNWIND $ids AS tid MATCH (t:Tweet {id: tid}) "
     "WHERE EXISTS { (v)-[:LIKED]->(t) } RETURN t.id AS id"
@@ -216,6 +219,13 @@ class TweetRepo:
 
     async def unlike(self, user_id: int, tweet_id: int) -> TweetRecord:
         return await self._like_change(_UNLIKE, user_id, tweet_id, 0)
+
+    async def recent_likes(self, viewer_id: int, limit: int) -> list[int]:
+        """The ids of the (at most ``limit``) newest tweets the viewer likes, newest first."""
+        records, _, _ = await self.driver.execute_query(
+            _RECENT_LIKES, v=viewer_id, n=limit, database_=DATABASE, routing_="r"
+        )
+        return [r["id"] for r in records]
 
     async def liked(self, viewer_id: int, tweet_ids: Sequence[int]) -> set[int]:
         if not tweet_ids:
