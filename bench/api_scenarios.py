@@ -40,8 +40,8 @@ from feedline.settings import Settings
 from graph.pull import pull_home
 
 HOME_QUERY = (
-    "query H($n: Int) { homeTimeline(first: $n) "
-    "{ edges { cursor source node { id text likeCount author { handle } } } } }"
+    "query H($n: Int) { homeTimeline(first: $n) { edges { cursor source "
+    "node { id text likeCount viewerHasLiked author { handle displayName } } } } }"
 )
 TWEETS_PER_AUTHOR = 5
 ORDINARY_AUTHORS = 20
@@ -213,8 +213,9 @@ class HttpConn:
 class HttpPool:
     """Connections spread round-robin over the API processes; a request borrows an idle one."""
 
-    def __init__(self, base_urls: list[str]) -> None:
+    def __init__(self, base_urls: list[str], path: str = "/graphql") -> None:
         self.urls = base_urls
+        self.path = path
         self.idle: list[HttpConn] = []
         self.made = 0
 
@@ -225,7 +226,7 @@ class HttpPool:
             conn = HttpConn(self.urls[self.made % len(self.urls)])
             self.made += 1
         try:
-            result = await conn.post("/graphql", body, token)
+            result = await conn.post(self.path, body, token)
         except BaseException:
             conn.close()
             raise
@@ -553,6 +554,17 @@ async def run(
             )  # fmt: skip
         except Exception as error:  # the report says what failed instead of losing every other figure
             results["skipped"]["homeTimeline over HTTP"] = f"failed: {error!r}"[:500]
+        if 0 in world.viewers:
+            from bench.floors import home_vs_floor  # below: it builds on this module's HTTP client
+
+            try:
+                viewer = world.viewers[0]
+                results["home_floor"] = await home_vs_floor(
+                    processes.base_urls, processes.api_pids, settings.redis_url, prefix, viewer,
+                    world.tokens[viewer], clients=max(concurrencies), duration_s=duration_s, say=say,
+                )  # fmt: skip
+            except Exception as error:
+                results["skipped"]["homeTimeline vs its floor"] = f"failed: {error!r}"[:500]
         try:
             results["live"] = await live_latency(
                 processes.base_urls, world, subscribers=subscribers, posts=posts, timeout_s=60, say=say,

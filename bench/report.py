@@ -154,7 +154,9 @@ def render_markdown(results: dict[str, Any], plots: list[str]) -> str:
         "## Results (every timing against a ceiling or baseline from this run)",
         "",
     ]
-    lines += _fanout_section(results) + _reads_section(results) + _home_section(results)
+    lines += (
+        _fanout_section(results) + _reads_section(results) + _home_section(results) + _floor_section(results)
+    )
     lines += _live_section(results) + NOTES
     lines += _goals(results)
     if results.get("skipped"):
@@ -309,6 +311,43 @@ def _home_section(results: dict[str, Any]) -> list[str]:
     return lines
 
 
+def _floor_section(results: dict[str, Any]) -> list[str]:
+    f = results.get("home_floor")
+    if not f:
+        return []
+    fl, api = f["floor"], f["api"]
+    lines = [
+        "### homeTimeline against its floor (a bare handler doing the same reads)",
+        "",
+        f"The same page (20 entries: cursor, source, id, text, likeCount, viewerHasLiked, author handle and "
+        f"displayName; a viewer following 20 accounts, no celebrity) from `bench/floor.py`, a bare Starlette "
+        f"route on the same uvicorn/uvloop/httptools stack that reads the same Redis keys in three round trips "
+        f"and answers the same JSON (checked equal before timing) with orjson; {f['clients']} closed-loop clients "
+        f"each. Server CPU from /proc: the load generator's own CPU is not in it.",
+        "",
+        "| server | requests/s | server CPU ms/request | multiple of the floor |",
+        "|---|---|---|---|",
+        f"| bare handler (floor), 1 process | {_fmt(fl['requests_per_s'], 0)} | "
+        f"{_fmt(fl['server_cpu_ms_per_request'], 3)} | 1 |",
+        f"| GraphQL homeTimeline, {f['api_processes']} process(es) | {_fmt(api['requests_per_s'], 0)} | "
+        f"{_fmt(api['server_cpu_ms_per_request'], 3)} | **{_fmt(f['cpu_ratio'], 1)}x** |",
+        "",
+    ]
+    prof = api.get("profile") or {}
+    if prof.get("samples"):
+        lines += [
+            f"Where the API's time goes (py-spy, one API process under that load, {prof['samples']} samples; "
+            "share of the samples in the function and what it calls / in the function itself):",
+            "",
+            "| inclusive | function | | own | function |",
+            "|---|---|---|---|---|",
+        ]
+        for (fi, si), (fo, so) in zip(prof["inclusive"], prof["own"], strict=False):
+            lines.append(f"| {si:.1%} | `{fi}` | | {so:.1%} | `{fo}` |")
+        lines.append("")
+    return lines
+
+
 def _live_section(results: dict[str, Any]) -> list[str]:
     live = results.get("live")
     if not live:
@@ -348,7 +387,12 @@ def _goals(results: dict[str, Any]) -> list[str]:
     per_size = ", ".join(f"{r['followers']:,}: {_fmt(r['inserts_per_s'] / ceiling)}" for r in fan)
     live = results.get("live", {})
     rebuild = rd.get("rebuild", {})
+    floor = results.get("home_floor", {})
     rows = [
+        (
+            "homeTimeline server CPU per request ≤ 1.5x the bare handler's (warm)",
+            f"{_fmt(floor.get('cpu_ratio', nan), 1)}x" if floor else "n/a",
+        ),
         ("homeTimeline p99 at 64 concurrent clients ≤ 20 ms (closed loop, HTTP)", f"{_fmt(p99_64)} ms"),
         (
             f"homeTimeline ≥ 20x faster than pure pull at 400 follows (HTTP vs in-process pull_home, "

@@ -46,6 +46,13 @@ async def test_quick_bench_writes_report_with_sane_numbers(
         assert 0 < row["inserts_per_s"] < 2 * ceiling
     for row in saved["reads"]["rows"]:
         assert row["pull"]["count"] > 0 and row["engine"]["count"] > 0 and row["speedup_p50"] > 0
+    # The floor answered the API's page (checked inside the bench, else it is in skipped), both served load,
+    # and py-spy sampled the API process.
+    floor = saved["home_floor"]
+    for side in ("floor", "api"):
+        assert floor[side]["requests_per_s"] > 0 and floor[side]["server_cpu_ms_per_request"] > 0
+    assert floor["cpu_ratio"] > 0 and "against its floor" in report
+    assert floor["api"]["profile"]["samples"] > 0, floor["api"]["profile"]
     rebuild = saved["reads"]["rebuild"]
     assert rebuild["p50_ms"] > 0 and rebuild["first_page"] == 20 and rebuild["entries"] == 800
     assert 1 < saved["reads"]["memory"]["bytes_per_entry"] < 200
