@@ -150,7 +150,7 @@ async def _events(
                 return TimelineEvent(
                     kind=TimelineEventKind.NEW,
                     tweet_id=strawberry.ID(str(entry.tweet.id)),
-                    tweet=Tweet(record=entry.tweet),
+                    tweet=Tweet.of(entry.tweet),
                     cursor=cursors.resume(newest, position),
                     source=FeedSource(entry.source),
                 )
@@ -216,7 +216,7 @@ async def _events(
                 record = await _fresh_tweet(service, event.tweet_id)
                 if record is None:  # deleted before we got to it; its DELETED event follows
                     continue
-                tweet: Tweet | None = Tweet(record=record)
+                tweet: Tweet | None = Tweet.of(record)
                 newest = max(newest, event.tweet_id)
                 seq = max(seq, event.seq or 0)
             else:

@@ -32,13 +32,13 @@ class Loaders:
     def prime_user(self, record: UserRecord) -> User:
         """A user the engine just returned: later loads of it in this request need no engine call."""
         self.users.prime(record.id, record)
-        return User(record=record)
+        return User.of(record)
 
     async def user(self, user_id: int) -> User:
         record = await self.users.load(user_id)
         if record is None:
             raise NotFound("user not found")
-        return User(record=record)
+        return User.of(record)
 
     async def viewer_follows(self, user_id: int) -> bool:
         return (await self._follows_between(user_id))[0]

@@ -98,7 +98,7 @@ class Accounts:
         self.loaders.users.prime(
             record.id, record, force=True
         )  # replaces a load made earlier in this request
-        return User(record=record)
+        return User.of(record)
 
     async def _session(self, user: UserRecord) -> AuthPayload:
         return AuthPayload(token=await self.tokens.issue(user.id), user=self.loaders.prime_user(user))
@@ -119,7 +119,7 @@ class People:
         if viewer_id is None:
             return None
         record = await self.loaders.users.load(viewer_id)
-        return User(record=record) if record is not None else None
+        return User.of(record) if record is not None else None
 
     async def by_handle(self, handle: str) -> User | None:
         record = await self.service.user_by_handle(handle)
@@ -166,7 +166,7 @@ class Feeds:
             self.viewer.require(), count, after, "TOP" if order == FeedOrder.TOP else "LATEST"
         )
         edges = [
-            HomeTimelineEdge(cursor=e.cursor, node=Tweet(record=e.tweet), source=FeedSource(e.source))
+            HomeTimelineEdge(cursor=e.cursor, node=Tweet.of(e.tweet), source=FeedSource(e.source))
             for e in page.entries
         ]
         return HomeTimelineConnection(edges=edges, page_info=PageInfo.of(page))
@@ -174,16 +174,16 @@ class Feeds:
     async def by_author(self, author_id: int, first: int | None, after: str | None) -> TweetConnection:
         page = await self.service.author_tweets(author_id, check_first(first, 20), after)
         return TweetConnection(
-            edges=[TweetEdge(cursor=c, node=Tweet(record=t)) for t, c in page.items],
+            edges=[TweetEdge(cursor=c, node=Tweet.of(t)) for t, c in page.items],
             page_info=PageInfo.of(page),
         )
 
     async def trending(self, first: int | None) -> list[Tweet]:
-        return [Tweet(record=t) for t in await self.service.trending(check_first(first, 20))]
+        return [Tweet.of(t) for t in await self.service.trending(check_first(first, 20))]
 
     async def tweet(self, raw_id: str) -> Tweet | None:
         record = await self.loaders.tweets.load(parse_id(raw_id))
-        return Tweet(record=record) if record is not None else None
+        return Tweet.of(record) if record is not None else None
 
     async def events(self, after: str | None) -> AsyncIterator[TimelineEvent]:
         """The viewer's live home-timeline events, each resolved afresh (batched within the event)."""
@@ -207,7 +207,7 @@ class Writer:
     async def post_tweet(self, text: str) -> Tweet:
         viewer_id = self.viewer.require()
         await self.rate_limit("postTweet", str(viewer_id))
-        return Tweet(record=await self.service.post_tweet(viewer_id, text, self.idempotency_key))
+        return Tweet.of(await self.service.post_tweet(viewer_id, text, self.idempotency_key))
 
     async def delete_tweet(self, raw_id: str) -> strawberry.ID:
         """Only the author may delete; returns the id of the deleted tweet."""
@@ -221,7 +221,7 @@ class Writer:
         return self.loaders.prime_user(await self.service.unfollow(self.viewer.require(), handle))
 
     async def like(self, raw_id: str) -> Tweet:
-        return Tweet(record=await self.service.like(self.viewer.require(), parse_id(raw_id)))
+        return Tweet.of(await self.service.like(self.viewer.require(), parse_id(raw_id)))
 
     async def unlike(self, raw_id: str) -> Tweet:
-        return Tweet(record=await self.service.unlike(self.viewer.require(), parse_id(raw_id)))
+        return Tweet.of(await self.service.unlike(self.viewer.require(), parse_id(raw_id)))

@@ -52,39 +52,32 @@ class TimelineEventKind(Enum):
 
 @strawberry.type
 class User:
+    # The fields without logic are plain attributes, filled once by ``of``: strawberry resolves those by
+    # attribute access, where a method field goes through its whole resolver machinery (argument parsing,
+    # an Info object, extension wrappers) for every user of every page (issue 13's profile).
     record: strawberry.Private[UserRecord]
+    id: strawberry.ID
+    handle: str
+    display_name: str
+    bio: str | None
+    created_at: DateTime
+    follower_count: int
+    following_count: int
+    tweet_count: int
 
-    @strawberry.field
-    def id(self) -> strawberry.ID:
-        return strawberry.ID(str(self.record.id))
-
-    @strawberry.field
-    def handle(self) -> str:
-        return self.record.handle
-
-    @strawberry.field
-    def display_name(self) -> str:
-        return self.record.display_name
-
-    @strawberry.field
-    def bio(self) -> str | None:
-        return self.record.bio
-
-    @strawberry.field
-    def created_at(self) -> DateTime:
-        return DateTime(self.record.created_at)
-
-    @strawberry.field
-    def follower_count(self) -> int:
-        return self.record.follower_count
-
-    @strawberry.field
-    def following_count(self) -> int:
-        return self.record.following_count
-
-    @strawberry.field
-    def tweet_count(self) -> int:
-        return self.record.tweet_count
+    @classmethod
+    def of(cls, record: UserRecord) -> User:
+        return cls(
+            record=record,
+            id=strawberry.ID(str(record.id)),
+            handle=record.handle,
+            display_name=record.display_name,
+            bio=record.bio,
+            created_at=DateTime(record.created_at),
+            follower_count=record.follower_count,
+            following_count=record.following_count,
+            tweet_count=record.tweet_count,
+        )
 
     @strawberry.field(
         description="True when followerCount is at or above the server's celebrity threshold (fan-out on read)."
@@ -121,27 +114,26 @@ class User:
 
 @strawberry.type
 class Tweet:
+    # Plain attributes where there is no logic, as for User.
     record: strawberry.Private[TweetRecord]
+    id: strawberry.ID
+    text: str
+    created_at: DateTime
+    like_count: int
 
-    @strawberry.field
-    def id(self) -> strawberry.ID:
-        return strawberry.ID(str(self.record.id))
-
-    @strawberry.field
-    def text(self) -> str:
-        return self.record.text
-
-    @strawberry.field
-    def created_at(self) -> DateTime:
-        return DateTime(self.record.created_at)
+    @classmethod
+    def of(cls, record: TweetRecord) -> Tweet:
+        return cls(
+            record=record,
+            id=strawberry.ID(str(record.id)),
+            text=record.text,
+            created_at=DateTime(record.created_at),
+            like_count=record.like_count,
+        )
 
     @strawberry.field
     async def author(self, info: Info) -> User:
         return await info.context.loaders.user(self.record.author_id)
-
-    @strawberry.field
-    def like_count(self) -> int:
-        return self.record.like_count
 
     @strawberry.field(description="Whether the signed-in viewer has liked this tweet; false when anonymous.")
     async def viewer_has_liked(self, info: Info) -> bool:
