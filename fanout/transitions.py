@@ -22,9 +22,13 @@ from fanout.live import CELEBS_CHANGED
 RECONCILE_DEDUPE_S = 300
 
 
-async def request_reconcile(ctx: EngineContext, author_id: int, follower_count: int) -> bool:
-    """Queue a reconcile job if the count and the mode disagree (once per author while one is queued)."""
-    in_mode = bool(await ctx.redis.sismember(ctx.keys.celebrity_mode, str(author_id)))
+async def request_reconcile(
+    ctx: EngineContext, author_id: int, follower_count: int, *, in_mode: bool | None = None
+) -> bool:
+    """Queue a reconcile job if the count and the mode disagree (once per author while one is queued).
+    ``in_mode``: whether the author is in celebrity mode, when the caller has just read it."""
+    if in_mode is None:
+        in_mode = bool(await ctx.redis.sismember(ctx.keys.celebrity_mode, str(author_id)))
     if (follower_count >= ctx.config.celebrity_threshold) == in_mode:
         return False
     if not await ctx.redis.set(ctx.keys.reconcile_pending(author_id), b"1", nx=True, ex=RECONCILE_DEDUPE_S):

@@ -303,11 +303,15 @@ class FanoutWorker:
         return 1
 
     async def _is_celebrity(self, author_id: int) -> bool:
+        """Whether the author is fanned out on read: the mode (``celebmode``) decides. The follower count is
+        checked against it too (a crossing whose reconcile job was lost is caught up here), from the user
+        cache in Redis: a Neo4j read per message was most of a small fan-out's fixed cost (issue 13), and a
+        count at most the cache's TTL old only delays that safety net, never the switch itself."""
         ctx = self.ctx
         in_mode = bool(await ctx.redis.sismember(ctx.keys.celebrity_mode, str(author_id)))
-        author = await ctx.users.by_id(author_id)
+        author = (await self.caches.users([author_id])).get(author_id)
         if author is not None:
-            await request_reconcile(ctx, author_id, author.follower_count)
+            await request_reconcile(ctx, author_id, author.follower_count, in_mode=in_mode)
         return in_mode
 
     async def _walk(self, msg_id: str, author_id: int, tweet_id: int, remove: bool) -> bool:

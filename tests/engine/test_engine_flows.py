@@ -413,3 +413,31 @@ async def test_a_takeover_resumes_at_the_checkpoint(engine_factory: Factory, red
     )
     for f in fans:
         assert await svc.ctx.store.read_below(svc.keys.timeline(f.id), None, 5) == [tweet.id]
+
+
+async def test_fan_out_checks_the_author_count_from_the_cache_not_neo4j(engine: Engine) -> None:
+    """The per-message celebrity check reads the author's follower count from the user cache: once it is
+    warm, fanning out reads no user from Neo4j (issue 13: that read was most of a small fan-out's cost)."""
+    svc, worker = engine
+    author, fan = await users(svc, "author", "fan")
+    await svc.follow(fan.id, "author")
+    await svc.read_home(fan.id, 10, None)  # the fan's timeline exists: fan-out writes to it
+    await svc.post_tweet(author.id, "warms the cache")
+    await worker.drain()
+    reads: list[object] = []
+    repo = worker.ctx.users
+    real_by_id, real_by_ids = repo.by_id, repo.by_ids
+
+    async def by_id(uid: int) -> object:
+        reads.append(uid)
+        return await real_by_id(uid)
+
+    async def by_ids(ids: list[int]) -> object:
+        reads.append(ids)
+        return await real_by_ids(ids)
+
+    repo.by_id, repo.by_ids = by_id, by_ids  # type: ignore[method-assign,assignment]
+    posted = [(await svc.post_tweet(author.id, f"t{i}")).id for i in range(3)]
+    await worker.drain()
+    assert reads == []
+    assert (await feed_ids(svc, fan.id))[:3] == posted[::-1]
