@@ -215,4 +215,5 @@ def test_browser_suite(settings: Settings, neo4j: AsyncDriver, redis: Redis) -> 
         second_api.stop()
         control.close()
     shots = sorted(p.name for p in SCREENSHOTS.glob("*.png"))
-    assert len(shots) >= 8, f"expected the main screens as screenshots, got {shots}"
+    if not os.environ.get("FEEDLINE_E2E_GREP"):  # a chosen subset takes only its own screenshots, if any
+        assert len(shots) >= 8, f"expected the main screens as screenshots, got {shots}"
