@@ -80,9 +80,10 @@ class Keys:
         """A frozen TOP ranking (packed ids) so that TOP pages stay consistent while scores move."""
         return f"{self.prefix}top:{{{uid}}}:{snapshot}"
 
-    @property
-    def trending(self) -> str:
-        return f"{self.prefix}trending"
+    def trending(self, shard: int) -> str:
+        """One of the TRENDING_SHARDS parts of the trending set (fanout/store.py), a tweet's part chosen by its
+        id: on a cluster the per-post writes spread over the nodes instead of one hot key."""
+        return f"{self.prefix}trending:{{t{shard}}}"
 
     # --- the fan-out stream -----------------------------------------------------------------------------
     @property

@@ -42,6 +42,9 @@ MEMBER_LEN = _ID.size
 TOP_BOUND = b"(\xfe"  # exclusive upper bound below both markers
 SET_SENTINEL = b"-"  # member of every built id set (celebs:, fw:, trending) so an empty one still exists
 TRENDING_CAP = 1000
+# The trending set is split in parts by tweet id (Keys.trending): each part keeps its own best TRENDING_CAP,
+# so the merged best ``count`` of all parts is exactly the best ``count`` of one unsplit set.
+TRENDING_SHARDS = 4
 STREAM_MAXLEN = 1_000_000  # approximate cap of the fan-out stream
 # A follower's live log (Keys.live_log): the last LIVE_LOG_CAP live inserts with their positions, kept a day
 # (a client resuming later than that, or after more events, is replayed by id alone).
@@ -362,35 +365,56 @@ class TimelineStore:
         args = [version or b"", ttl, floor, *(encode_id(i) for i in ids)]
         return bool(await self._call(fn.LIKES_FILL, keys, args, None))
 
-    # --- trending ------------------------------------------------------------------------------------
+    # --- trending (split in TRENDING_SHARDS parts by tweet id) --------------------------------------
+    def trending_key(self, tweet_id: int) -> str:
+        return self.keys.trending(tweet_id % TRENDING_SHARDS)
+
     def add_trending(self, pipe: Any, tweet_id: int, created_ms: int, likes: int) -> None:
-        key = self.keys.trending
+        key = self.trending_key(tweet_id)
         pipe.zadd(key, {str(tweet_id): trending_score(created_ms, likes)})
         pipe.zremrangebyrank(key, 0, -(TRENDING_CAP + 2))  # the cap plus the sentinel
 
     def remove_trending(self, pipe: Any, tweet_id: int) -> None:
-        pipe.zrem(self.keys.trending, str(tweet_id))
+        pipe.zrem(self.trending_key(tweet_id), str(tweet_id))
 
     async def trending_exists(self) -> bool:
-        return bool(await self.redis.exists(self.keys.trending))
+        """Every part is built (a part lost alone, e.g. with its node's data, rebuilds the whole set)."""
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for shard in range(TRENDING_SHARDS):
+                pipe.exists(self.keys.trending(shard))
+            return all(await pipe.execute())
 
     async def fill_trending(self, rows: Iterable[tuple[int, int, int]], *, replace: bool = False) -> None:
-        """Build ``trending`` from (tweet id, created ms, likes) rows: the TRENDING_CAP best by score, and the
-        sentinel that marks it built. ``replace`` drops what was there first (a fresh seed)."""
+        """Build every part of ``trending`` from (tweet id, created ms, likes) rows: the TRENDING_CAP best by
+        score (the best of all parts together), and the sentinel that marks each part built. ``replace``
+        drops what was there first (a fresh seed)."""
         scored = sorted(((trending_score(ms, likes), tid) for tid, ms, likes in rows), reverse=True)
-        key = self.keys.trending
-        async with self.redis.pipeline(transaction=replace) as pipe:
-            if replace:
-                pipe.delete(key)
-            pipe.zadd(key, {SET_SENTINEL: float("inf")})  # marks "built"; filtered on read
-            if scored:
-                pipe.zadd(key, {str(tid): score for score, tid in scored[:TRENDING_CAP]})
-            await pipe.execute()
+        parts: list[dict[str, float]] = [{} for _ in range(TRENDING_SHARDS)]
+        for score, tid in scored[:TRENDING_CAP]:
+            parts[tid % TRENDING_SHARDS][str(tid)] = score
+        for shard, members in enumerate(parts):
+            key = self.keys.trending(shard)
+            # One part per transaction: a cluster's MULTI holds keys of one slot only.
+            async with self.redis.pipeline(transaction=replace) as pipe:
+                if replace:
+                    pipe.delete(key)
+                pipe.zadd(key, {SET_SENTINEL: float("inf")})  # marks "built"; filtered on read
+                if members:
+                    pipe.zadd(key, members)
+                await pipe.execute()
 
     async def trending_ids(self, count: int) -> list[int]:
-        """The ``count`` best trending ids, best first (fewer if the set is smaller)."""
-        members: list[bytes] = await self.redis.zrevrange(self.keys.trending, 0, count)  # type: ignore[assignment]
-        return [int(m) for m in members if m != SET_SENTINEL]
+        """The ``count`` best trending ids, best first (fewer if the set is smaller): the best ``count`` of
+        each part, merged."""
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for shard in range(TRENDING_SHARDS):
+                pipe.zrevrange(self.keys.trending(shard), 0, count, withscores=True)
+            replies: list[list[tuple[bytes, float]]] = await pipe.execute()
+        best = sorted(
+            ((score, int(member)) for reply in replies for member, score in reply if member != SET_SENTINEL),
+            reverse=True,
+        )
+        return [tid for _, tid in best[:count]]
 
     # --- the fan-out queue ---------------------------------------------------------------------------
     def enqueue(self, client: Any, job: jobs.Job) -> Any:

@@ -13,7 +13,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -35,7 +35,7 @@ class Settings(BaseSettings):
     redis_cluster: bool = Field(
         False,
         description="`feedline services up` starts a local Redis Cluster (3 primaries + 3 replicas) instead of "
-        "one server; point FEEDLINE_REDIS_URL at it with redis+cluster://127.0.0.1:6400,127.0.0.1:6401,...",
+        "one server, and Redis is that cluster unless FEEDLINE_REDIS_URL says otherwise.",
     )
     redis_cluster_base_port: int = Field(
         6400, description="First port of the local cluster's six nodes (cluster bus ports are 10000 higher)."
@@ -167,6 +167,16 @@ class Settings(BaseSettings):
     log_format: Literal["json", "text"] = Field(
         "json", description="Logs of `feedline serve`/`worker`: JSON lines (with the trace id) or plain text."
     )
+
+    @model_validator(mode="after")
+    def _local_cluster_url(self) -> Settings:
+        """FEEDLINE_REDIS_CLUSTER=true alone points every process at the local cluster `services up` starts
+        (its first three nodes seed the slot map, as ``ServicePlan.redis_url``), so `make run`, `serve`,
+        `worker` and `seed` need one setting; an explicit FEEDLINE_REDIS_URL always wins."""
+        if self.redis_cluster and "redis_url" not in self.model_fields_set:
+            ports = range(self.redis_cluster_base_port, self.redis_cluster_base_port + 3)
+            self.redis_url = "redis+cluster://" + ",".join(f"127.0.0.1:{port}" for port in ports)
+        return self
 
     def as_env(self) -> dict[str, str]:
         """These settings as FEEDLINE_* environment variables: a child process started with them (the demo's

@@ -47,10 +47,18 @@ def setup_tracing(
 
     instrumentor = RedisInstrumentor()
     if not instrumentor.is_instrumented_by_opentelemetry:
-        instrumentor.instrument(tracer_provider=_provider)
+        instrumentor.instrument(tracer_provider=_provider, response_hook=_mark_redis_span)
     telemetry.instrument_neo4j()
     telemetry.set_enabled(True)
     return _provider
+
+
+def _mark_redis_span(span: Any, instance: Any, response: Any) -> None:
+    """``db.system = redis`` on every Redis span: the instrumentation takes it from a connection pool, which
+    a cluster client has none of (one pool per node), so a cluster's spans would otherwise not say what they
+    are."""
+    if span.is_recording():
+        span.set_attribute("db.system", "redis")
 
 
 def shutdown_tracing() -> None:

@@ -18,12 +18,12 @@ from typing import Any
 
 import httpx
 import pytest
-import redis as sync_redis
 from starlette.applications import Starlette
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
 from feedline.settings import Settings
+from tests.support.redis_sync import open_sync_redis
 
 PASSWORD = "correct horse battery"
 EVENT_TIMEOUT_S = 10.0
@@ -297,8 +297,9 @@ def api_settings(test_settings: Settings, **update: Any) -> Settings:
 
 
 def delete_prefix(settings: Settings) -> None:
-    """Delete every Redis key under ``settings.key_prefix`` (teardown of a module's processes)."""
-    client = sync_redis.Redis.from_url(settings.redis_url)
+    """Delete every Redis key under ``settings.key_prefix`` (teardown of a module's processes); on a cluster
+    the scan visits every primary and the deletes are split per slot."""
+    client = open_sync_redis(settings.redis_url)
     try:
         keys = list(client.scan_iter(match=f"{settings.key_prefix}*", count=1000))
         for start in range(0, len(keys), 1000):

@@ -6,7 +6,6 @@ import json
 from collections.abc import Iterator
 
 import pytest
-import redis as sync_redis
 from starlette.testclient import TestClient
 from starlette.websockets import WebSocketDisconnect
 
@@ -14,6 +13,7 @@ from fanout.keys import Keys
 from feedline.app import create_app
 from feedline.settings import Settings
 from tests.api.gqlclient import new_handle
+from tests.support.redis_sync import open_sync_redis
 
 
 @pytest.fixture
@@ -83,7 +83,7 @@ def test_errors_never_carry_a_stack_trace(client: TestClient, settings: Settings
         'mutation($h: String!) { signUp(handle: $h, password: "long-enough-pw") { token user { id } } }',
         h=new_handle(),
     )["data"]["signUp"]
-    redis = sync_redis.Redis.from_url(settings.redis_url)
+    redis = open_sync_redis(settings.redis_url)
     try:
         redis.set(Keys(settings.key_prefix).timeline(int(signed["user"]["id"])), b"not a sorted set")
         body = gql(client, "{ homeTimeline { edges { cursor } } }", token=signed["token"])

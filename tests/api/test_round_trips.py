@@ -2,7 +2,9 @@
 
 Runs the real ASGI app in-process (httpx ASGITransport, lifespan entered by hand) against the real Redis
 and Neo4j, counting round trips where they leave the process: every Redis request written to a
-connection (one per command, one per pipeline) and every Cypher statement run in Neo4j.
+connection (one per command, one per pipeline) and every Cypher statement run in Neo4j. On a Redis Cluster
+a pipeline is one request per node it touches (sent at once), so the bounds there are a little higher; the
+check that matters, the same count at any page size, is the same.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from redis.asyncio.connection import AbstractConnection
 from feedline.app import create_app
 from feedline.settings import Settings
 from tests.api.gqlclient import Account, Gql, in_process
+from tests.conftest import REDIS_CLUSTER
 
 HOME = """
 query Home($n: Int) {
@@ -151,5 +154,7 @@ async def test_home_timeline_round_trips_do_not_grow_with_page_size(
     # Small and bounded: warm caches never touch Neo4j except for the follow-flag batch (viewerHasLiked
     # comes from the viewer's likes set in Redis, fanout/likes.py).
     warm, cold_trips = results[(20, False)], results[(20, True)]
-    assert warm.neo4j <= 1 and warm.redis <= 10, summary
-    assert cold_trips.neo4j <= 4 and cold_trips.redis <= 14, summary
+    # Measured on the 3-primary test cluster: 13 warm, 19 cold (each multi-node pipeline counts 2-3 times).
+    warm_redis, cold_redis = (14, 20) if REDIS_CLUSTER else (10, 14)
+    assert warm.neo4j <= 1 and warm.redis <= warm_redis, summary
+    assert cold_trips.neo4j <= 4 and cold_trips.redis <= cold_redis, summary

@@ -98,7 +98,7 @@ async def test_demo_seed_loads_a_consistent_graph(
     assert PasswordHasher().verify(records[0]["hash"], DEMO_PASSWORD)
     assert records[0]["celebs"] == 5
 
-    trending = await redis.zrevrange(Keys(settings.key_prefix).trending, 0, -1, withscores=True)
+    trending = await redis.zrevrange(Keys(settings.key_prefix).trending(0), 0, -1, withscores=True)
     assert trending and trending[0][1] >= trending[-1][1]
 
 

@@ -14,10 +14,13 @@ import redis.asyncio as aioredis
 from neo4j import AsyncDriver
 
 from api.hub import LiveHub
+from fanout.config import EngineConfig
 from fanout.live import cursor_for, decode_event
+from fanout.ranking import trending_score
 from fanout.service import FeedService
-from fanout.store import BUILT, encode_id
+from fanout.store import BUILT, TRENDING_CAP, TRENDING_SHARDS, TimelineStore, encode_id
 from fanout.worker import FanoutWorker
+from feedline.settings import Settings
 from graph.pull import pull_home
 from graph.records import UserRecord
 from tests.engine.conftest import Factory, PageBudget
@@ -259,6 +262,35 @@ async def test_caps_trim_timelines_and_author_lists(engine_factory: Factory, red
     assert await svc.ctx.store.read_below(svc.keys.author_tweets(author.id), None, 100) == ids[::-1][:7]
     assert await redis.zscore(svc.keys.timeline(viewer.id), BUILT) is not None  # markers are never trimmed
     assert await feed_ids(svc, viewer.id, page_size=2) == ids[::-1][:5]
+
+
+async def test_split_trending_ranks_as_one_set(redis: aioredis.Redis, settings: Settings) -> None:
+    """trending is split in parts by tweet id; the merged reads equal the ranking of one set kept to the cap,
+    after a fill, an add, a removal, and with a part lost (the set then reads as not built)."""
+    store = TimelineStore(redis, EngineConfig(key_prefix=settings.key_prefix))
+    rows = [(10_000 + i, 1_700_000_000_000 + (i * 7919) % 100_000, (i * 31) % 50) for i in range(1500)]
+    await store.fill_trending(rows)
+    oracle = {tid: trending_score(ms, likes) for tid, ms, likes in rows}
+
+    def best(count: int) -> list[int]:
+        kept = sorted(oracle.items(), key=lambda kv: (kv[1], kv[0]), reverse=True)[:TRENDING_CAP]
+        return [tid for tid, _ in kept[:count]]
+
+    assert await store.trending_exists()
+    assert await store.trending_ids(50) == best(50)
+    assert await store.trending_ids(5000) == best(5000)  # the cap, not more
+    assert len({store.trending_key(tid) for tid, _, _ in rows}) == TRENDING_SHARDS
+    top = best(1)[0]
+    async with redis.pipeline(transaction=False) as pipe:
+        store.add_trending(pipe, 99_999, 1_800_000_000_000, 1000)
+        store.remove_trending(pipe, top)
+        await pipe.execute()
+    oracle[99_999] = trending_score(1_800_000_000_000, 1000)
+    del oracle[top]
+    assert (await store.trending_ids(20))[0] == 99_999
+    assert top not in await store.trending_ids(TRENDING_CAP)
+    await redis.delete(settings.key_prefix + "trending:{t1}")
+    assert not await store.trending_exists()
 
 
 async def test_new_user_gets_trending_suggestions_then_their_follows(engine_factory: Factory) -> None:

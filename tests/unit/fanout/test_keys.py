@@ -32,7 +32,7 @@ def test_every_key_starts_with_the_prefix() -> None:
     keys = Keys(PREFIX)
     singles = [
         keys.celebrity_mode,
-        keys.trending,
+        keys.trending(0),
         keys.fanout_stream,
         keys.fanout_progress("1-0"),
         keys.tweet(5),

@@ -33,3 +33,26 @@ def test_child_env_replaces_inherited_feedline_variables(monkeypatch: pytest.Mon
     assert {k: v for k, v in env.items() if k.startswith("FEEDLINE_") and k != "FEEDLINE_PORT"} == {
         k: v for k, v in settings.as_env().items() if k != "FEEDLINE_PORT"
     }
+
+
+def test_the_cluster_setting_alone_points_redis_at_the_local_cluster(monkeypatch: pytest.MonkeyPatch) -> None:
+    from ops.services import ServicePlan
+
+    for name in ("FEEDLINE_REDIS_URL", "FEEDLINE_REDIS_CLUSTER_BASE_PORT"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("FEEDLINE_REDIS_CLUSTER", "true")
+    settings = Settings(_env_file=None)  # type: ignore[call-arg]
+    assert settings.redis_url == "redis+cluster://127.0.0.1:6400,127.0.0.1:6401,127.0.0.1:6402"
+    # The cluster `feedline services up` starts from the same settings is the one the URL names.
+    assert settings.redis_url == ServicePlan.from_settings(settings).redis_url
+    assert Settings(_env_file=None, redis_cluster_base_port=7000).redis_url.startswith(  # type: ignore[call-arg]
+        "redis+cluster://127.0.0.1:7000,"
+    )
+    # An explicit URL wins (a cluster of your own), and without the setting the single server stays.
+    explicit = "redis+cluster://10.0.0.5:7000"
+    assert Settings(_env_file=None, redis_url=explicit).redis_url == explicit  # type: ignore[call-arg]
+    monkeypatch.setenv("FEEDLINE_REDIS_URL", explicit)
+    assert Settings(_env_file=None).redis_url == explicit  # type: ignore[call-arg]
+    monkeypatch.delenv("FEEDLINE_REDIS_URL")
+    monkeypatch.delenv("FEEDLINE_REDIS_CLUSTER")
+    assert Settings(_env_file=None).redis_url == "redis://127.0.0.1:6390/0"  # type: ignore[call-arg]
