@@ -19,7 +19,7 @@ from fanout.cache import Caches
 from fanout.context import EngineContext, now_ms
 from fanout.derived import Derived, decode_id_set
 from fanout.pages import FeedEntry, FeedOrder, FeedPage, FeedSource, Page
-from fanout.ranking import trending_score
+from fanout.ranking import velocity
 from fanout.store import BUILDING, decode_ids
 from graph.convert import to_ms
 from graph.errors import BadInput
@@ -306,7 +306,8 @@ class FeedReader:
     async def _rank(self, viewer_id: int, snapshot: str) -> list[tuple[int, int, int, FeedSource]]:
         state = await self.view_state(viewer_id)
         window = await self.collect(state, None, TOP_WINDOW)
-        ranked = sorted(window, key=lambda e: (_score(e.tweet), e.position), reverse=True)
+        now = now_ms()
+        ranked = sorted(window, key=lambda e: (_score(e.tweet, now), e.position), reverse=True)
         rows = [(e.position, e.tweet.id, e.reposted_by or 0, e.source) for e in ranked]
         packed = b"".join(_TOP_ROW.pack(at, tid, by, _SOURCE_CODE[src]) for at, tid, by, src in rows)
         await self.ctx.redis.set(self.ctx.keys.top_snapshot(viewer_id, snapshot), packed, ex=TOP_SNAPSHOT_TTL)
@@ -346,5 +347,5 @@ class FeedReader:
         return FeedPage(entries, position < len(rows), end)
 
 
-def _score(tweet: TweetRecord) -> float:
-    return trending_score(to_ms(tweet.created_at), tweet.like_count)
+def _score(tweet: TweetRecord, now: int) -> float:
+    return velocity(to_ms(tweet.created_at), tweet.like_count + tweet.repost_count, now)

@@ -20,6 +20,7 @@ Two marker members sort above every id (first byte 0xfe / 0xff) and are never tr
 from __future__ import annotations
 
 import struct
+import time
 import weakref
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -32,7 +33,8 @@ from fanout import jobs
 from fanout.client import RedisClient, is_cluster
 from fanout.config import EngineConfig
 from fanout.keys import Keys
-from fanout.ranking import trending_score
+from fanout.ranking import engagement_from, trending_score, velocity
+from graph.ids import timestamp_ms
 from graph.telemetry import trace_fields
 
 BUILT = b"\xfe"
@@ -401,10 +403,22 @@ class TimelineStore:
                 pipe.zadd(key, {str(tid): score for score, tid in scored[:TRENDING_CAP]})
             await pipe.execute()
 
-    async def trending_ids(self, count: int) -> list[int]:
-        """The ``count`` best trending ids, best first (fewer if the set is smaller)."""
-        members: list[bytes] = await self.redis.zrevrange(self.keys.trending, 0, count)  # type: ignore[assignment]
-        return [int(m) for m in members if m != SET_SENTINEL]
+    async def trending_ids(self, count: int, now_ms: int | None = None) -> list[int]:
+        """The ``count`` best trending ids by engagement velocity now, best first (fewer if the set is
+        smaller); ties (no engagement yet) newest first. The set is small (TRENDING_CAP): it is read whole."""
+        rows: list[tuple[bytes, float]] = await self.redis.zrevrange(
+            self.keys.trending, 0, -1, withscores=True
+        )  # type: ignore[assignment]
+        now = int(time.time() * 1000) if now_ms is None else now_ms
+        ranked: list[tuple[float, int]] = []
+        for member, score in rows:
+            if member == SET_SENTINEL:
+                continue
+            tid = int(member)
+            created = timestamp_ms(tid)
+            ranked.append((velocity(created, engagement_from(score, created), now), tid))
+        ranked.sort(reverse=True)
+        return [tid for _, tid in ranked[:count]]
 
     # --- the fan-out queue ---------------------------------------------------------------------------
     def enqueue(self, client: Any, job: jobs.Job) -> Any:
