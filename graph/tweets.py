@@ -72,6 +72,7 @@ _REPOSTED: LiteralString = (
     "WHERE EXISTS { MATCH (v)-[:POSTED]->(r:Tweet)-[:REPOST_OF]->(t) WHERE NOT r.deleted } RETURN t.id AS id"
 )
 _CREATE: LiteralString = _CREATE_TWEET + "RETURN t " + TWEET_FIELDS + " AS t"
+_REPOST: LiteralString = _CREATE_REPOST + "RETURN t " + TWEET_FIELDS + " AS t"
 _REPOST_WITH_JOB: LiteralString = _CREATE_REPOST + CREATE_JOB + "RETURN t " + TWEET_FIELDS + " AS t"
 # The same with the post's fan-out job, in the same transaction (graph/outbox.py).
 _CREATE_WITH_JOB: LiteralString = _CREATE_TWEET + CREATE_JOB + "RETURN t " + TWEET_FIELDS + " AS t"
@@ -240,14 +241,14 @@ class TweetRepo:
         return int(r["original"]), int(r["author"]), bool(r["blocked"]), r["mine"]
 
     async def repost(
-        self, user_id: int, original_id: int, original_author: int, repost_id: int, job: OutboxJob
+        self, user_id: int, original_id: int, original_author: int, repost_id: int, job: OutboxJob | None
     ) -> TweetRecord | None:
-        """Create the repost (with its outbox ``job``), unless the user has one already (then None: reposts
+        """Create the repost (with its outbox ``job``; None: tools, the seed), unless the user has one already (then None: reposts
         are idempotent). Checked again inside the write transaction, which first locks the user's node, so two
         concurrent reposts create one."""
         params: dict[str, Any] = {
             "author": user_id, "original": original_id, "original_author": original_author,
-            "id": repost_id, "ms": timestamp_ms(repost_id), **job_params(job),
+            "id": repost_id, "ms": timestamp_ms(repost_id), **(job_params(job) if job is not None else {}),
         }  # fmt: skip
 
         async def work(tx: AsyncManagedTransaction) -> dict[str, Any] | None:
@@ -262,7 +263,7 @@ class TweetRepo:
             ).single()
             if mine is not None:
                 return None
-            record = await (await tx.run(_REPOST_WITH_JOB, params)).single()
+            record = await (await tx.run(_REPOST if job is None else _REPOST_WITH_JOB, params)).single()
             if record is None:
                 raise NotFound("no such tweet")
             return _tweet_row(record)
