@@ -20,7 +20,7 @@ from fanout.context import EngineContext, now_ms
 from fanout.derived import Derived, decode_id_set
 from fanout.pages import FeedEntry, FeedOrder, FeedPage, FeedSource, Page
 from fanout.ranking import velocity
-from fanout.store import BUILDING, decode_ids
+from fanout.store import BUILDING, SET_SENTINEL, decode_ids
 from graph.convert import to_ms
 from graph.errors import BadInput
 from graph.records import TweetRecord
@@ -158,9 +158,10 @@ class FeedReader:
 
         The rules of DESIGN.md §3, as graph/pull.py's ``pull_home`` applies them: nothing by a hidden account
         (``mu:``: muted, blocked, blocking); a reply only if the viewer is or follows the account replied to
-        (or it replies to its own author); a repost shows its original once, where it first appears (not when
-        the original reaches the viewer by itself, nor below an older repost the viewer sees), never from a
-        follow with showReposts false (``nr:``), nor of a deleted original or one by a hidden account."""
+        (or it replies to its own author, or it is the viewer's own); a repost shows its original once, where
+        it first appears (not when the original reaches the viewer by itself, nor below an older repost the
+        viewer sees), never from a follow with showReposts false (``nr:``), nor of a deleted original or one
+        by a hidden account."""
         tweets = await self.caches.tweets(ids)
         viewer, hidden = state.viewer_id, state.hidden
         originals = await self.caches.tweets(
@@ -180,7 +181,7 @@ class FeedReader:
 
         def replies_rule(t: TweetRecord) -> bool:
             rta = t.reply_to_author
-            return rta is None or rta == t.author_id or reaches(rta)
+            return rta is None or t.author_id == viewer or rta == t.author_id or reaches(rta)
 
         entries: list[FeedEntry] = []
         for tid in ids:
@@ -228,6 +229,15 @@ class FeedReader:
     async def live_entry(self, viewer_id: int, tweet: TweetRecord, source: FeedSource) -> FeedEntry | None:
         """The entry a live NEW event of ``tweet`` stands for under the feed's rules, or None when the
         viewer must not see it (muted, a reply they do not get, a repost of something they see already...)."""
+        if tweet.repost_of is None and tweet.reply_to_author is None:
+            # A plain tweet: only a mute or block can hide it (fan-out checked the follow). One SISMEMBER, not a
+            # whole view state: this runs once per event and subscriber.
+            key = self.ctx.keys.hidden(viewer_id)
+            flags = await self.ctx.redis.smismember(key, [SET_SENTINEL, str(tweet.author_id)])
+            hidden = (
+                bool(flags[1]) if flags[0] else tweet.author_id in await self.derived.build_hidden(viewer_id)
+            )
+            return None if hidden else FeedEntry(tweet, source, cursors.latest(tweet.id))
         state = await self.view_state(viewer_id)
         found = await self._classify(state, [tweet.id], {tweet.id})
         if not found:

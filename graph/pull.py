@@ -15,7 +15,8 @@ from graph.driver import DATABASE
 from graph.records import TweetRecord
 
 # The viewer's own tweets plus those of everyone they follow and do not mute, under the rules of DESIGN.md §3:
-# - a reply shows only if the viewer is, or follows, the account replied to (a reply to oneself always shows);
+# - a reply shows only if the viewer is, or follows, the account replied to (a reply to oneself always shows,
+#   and so do the viewer's own replies);
 # - a repost shows its original once, where it first appears: not when the original reaches the viewer by
 #   itself (its author is the viewer or followed, and it passes the replies rule), nor when an older live
 #   repost by someone whose reposts the viewer sees already shows it; never when the reposter's follow has
@@ -27,14 +28,14 @@ _PULL_HOME: LiteralString = (
     "CALL (v) { MATCH (v)-[f:FOLLOWS]->(a:User) WHERE NOT EXISTS { (v)-[:MUTES]->(a) } "
     "  RETURN a, coalesce(f.showReposts, true) AS sr UNION RETURN v AS a, true AS sr } "
     "MATCH (a)-[:POSTED]->(t:Tweet) WHERE t.id < $before AND NOT t.deleted "
-    "  AND (t.replyToAuthor IS NULL OR t.replyToAuthor = a.id OR t.replyToAuthor = v.id "
+    "  AND (t.replyToAuthor IS NULL OR a = v OR t.replyToAuthor = a.id OR t.replyToAuthor = v.id "
     "    OR EXISTS { (v)-[:FOLLOWS]->(:User {id: t.replyToAuthor}) }) "
     "  AND (t.repostOf IS NULL OR (sr AND EXISTS { "
     "    MATCH (t)-[:REPOST_OF]->(o:Tweet)<-[:POSTED]-(oa:User) "
     "    WHERE NOT o.deleted AND NOT EXISTS { (v)-[:MUTES|BLOCKS]->(oa) } "
     "      AND NOT EXISTS { (oa)-[:BLOCKS]->(v) } "
     "      AND NOT ((oa = v OR EXISTS { (v)-[:FOLLOWS]->(oa) }) "
-    "        AND (o.replyToAuthor IS NULL OR o.replyToAuthor = oa.id OR o.replyToAuthor = v.id "
+    "        AND (o.replyToAuthor IS NULL OR oa = v OR o.replyToAuthor = oa.id OR o.replyToAuthor = v.id "
     "          OR EXISTS { (v)-[:FOLLOWS]->(:User {id: o.replyToAuthor}) })) "
     "      AND NOT EXISTS { MATCH (o)<-[:REPOST_OF]-(r2:Tweet)<-[:POSTED]-(b:User) "
     "        WHERE r2.id < t.id AND NOT r2.deleted AND NOT EXISTS { (v)-[:MUTES]->(b) } "

@@ -198,6 +198,8 @@ async def test_a_block_removes_follows_both_ways_and_forbids_across_it(gql: Gql,
     theirs = await gql.post_tweet(blocked, "seen by the blocker until the block")
     mine = await gql.post_tweet(blocker, "the blocker's tweet")
     await eventually_home(gql, blocker, [(mine, None), (theirs, None)], "the follow's tweets")
+    answer = await reply(gql, blocker, "a reply before the block", theirs)
+    await eventually_home(gql, blocker, [(answer, None), (mine, None), (theirs, None)], "the own reply")
     ws, op = await live(gql, stack, blocker)
     try:
         flags = await relation(gql, "block", blocker, blocked)
@@ -220,7 +222,20 @@ async def test_a_block_removes_follows_both_ways_and_forbids_across_it(gql: Gql,
         "query($q: String!) { searchUsers(query: $q) { id } }", blocked.token, q=blocker.handle
     )
     assert search["searchUsers"] == []
-    assert await home_shows(gql, blocker) == [(mine, None)]
+    # The blocked account's tweets are gone from the blocker's home; the blocker's own reply stays (one's own
+    # tweets always show) but no longer shows what it replied to, and the blocked account does not see it
+    # among the replies.
+    assert await home_shows(gql, blocker) == [(answer, None), (mine, None)]
+    seen_reply = await gql.data(
+        "query($id: ID!) { tweet(id: $id) { inReplyTo { id } } }", blocker.token, id=answer
+    )
+    assert seen_reply["tweet"] == {"inReplyTo": None}
+    replies = await gql.data(
+        "query($id: ID!) { tweet(id: $id) { replyCount replies { edges { node { id } } } } }",
+        blocked.token,
+        id=theirs,
+    )
+    assert replies["tweet"] == {"replyCount": 1, "replies": {"edges": []}}
     # Unblocking does not restore the follows.
     assert (await relation(gql, "unblock", blocker, blocked))["viewerFollows"] is False
     assert (await gql.data(FOLLOW, blocked.token, h=blocker.handle, s=True))["follow"][
