@@ -129,7 +129,8 @@ _SUGGEST: LiteralString = (
     "  UNION "
     "  MATCH (s:User) WHERE s.followerCount > 0 AND s <> v AND NOT (v)-[:FOLLOWS]->(s) "
     "  WITH s ORDER BY s.followerCount DESC LIMIT $n RETURN s, 0 AS mutual } "
-    "WITH s AS u, max(mutual) AS mutual ORDER BY mutual DESC, u.followerCount DESC, u.id LIMIT $n "
+    "WITH v, s AS u, max(mutual) AS mutual WHERE NOT EXISTS { (v)-[:BLOCKS]-(u) } "
+    "WITH u, mutual ORDER BY mutual DESC, u.followerCount DESC, u.id LIMIT $n "
     "RETURN u " + USER_FIELDS + " AS u"
 )
 MAX_SINCE = (1 << 62) - 1
