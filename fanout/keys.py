@@ -61,6 +61,11 @@ class Keys:
         """Authors currently fanned out on read (switched by the worker after celebs: sets are updated)."""
         return f"{self.prefix}celebmode"
 
+    def celebs_early(self, uid: int) -> str:
+        """Some ``celebs:`` sets got ``uid`` by its follower count before it entered celebrity mode (a follow
+        that reached the threshold): if the count drops back before the switch, a reconcile takes them out."""
+        return f"{self.prefix}celebearly:{{{uid}}}"
+
     def reconcile_pending(self, uid: int) -> str:
         """Dedupe marker: a celebrity-status reconcile job for ``uid`` is queued."""
         return f"{self.prefix}reconcile:{{{uid}}}"

@@ -280,6 +280,8 @@ class FeedService:
             if celebrity:
                 await store.sadd_if_exists(keys.celebs(follower_id), str(a), client=pipe)
                 await store.publish_many([keys.live_timeline(follower_id)], CELEBS_CHANGED, pipe)
+                if not in_mode:  # ahead of the switch: a drop back before it must take this out again
+                    pipe.set(keys.celebs_early(a), b"1", ex=cfg.timeline_ttl_seconds)
             await store.execute(pipe)
         if not show_reposts:
             await self._set_no_reposts(follower_id, a, False)

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 from typing import Any
 
+import redis.asyncio as aioredis
 from neo4j import AsyncDriver
 
 from graph.driver import DATABASE
 from tests.api.gqlclient import Account, Gql, WsClient, eventually, new_handle
+from tests.api.test_subscriptions import make_celebrity
 from tests.support.processes import Stack
 
 REPLY = "mutation($t: String!, $r: ID) { postTweet(text: $t, inReplyTo: $r) { id inReplyTo { id } } }"
@@ -308,3 +310,30 @@ async def test_bad_input_of_the_new_mutations_gets_its_code_and_writes_nothing(
     for name in ("block", "block", "mute", "mute"):
         await relation(gql, name, me, other)
     assert await _count(neo4j, edges) == before_edges + 2
+
+
+async def test_a_muted_celebritys_posts_and_replies_are_filtered_from_live_events(
+    gql: Gql, stack: Stack, redis_client: aioredis.Redis
+) -> None:
+    """Celebrities are not fanned out: their live events reach every follower's subscription, which applies the
+    mute and the replies rule itself (and the read merge does the same)."""
+    viewer, celeb, friend, stranger = [await gql.sign_up() for _ in range(4)]
+    await gql.follow(viewer, celeb)
+    await gql.follow(viewer, friend)
+    await make_celebrity(gql, redis_client, stack, celeb)
+    top = await gql.post_tweet(stranger, "someone the viewer does not follow")
+    ws, op = await live(gql, stack, viewer)
+    try:
+        to_stranger = await reply(gql, celeb, "a celebrity's reply to a stranger", top)
+        shown = await gql.post_tweet(celeb, "a celebrity's post")
+        events = await ws.events_until(op, lambda e: e["tweetId"] == shown)
+        assert events[-1]["source"] == "CELEBRITY"
+        assert to_stranger not in {e["tweetId"] for e in events}
+        await relation(gql, "mute", viewer, celeb)
+        hidden = await gql.post_tweet(celeb, "while muted")
+        marker = await gql.post_tweet(friend, "from a friend")
+        events = await ws.events_until(op, lambda e: e["tweetId"] == marker)
+        assert hidden not in {e["tweetId"] for e in events}
+        assert {shown, hidden, to_stranger}.isdisjoint(t for t, _ in await home_shows(gql, viewer))
+    finally:
+        await ws.close()

@@ -438,3 +438,17 @@ async def test_a_fixed_program_exercises_replies_reposts_mutes_and_blocks(
     assert outcome.reposts == 2
     assert outcome.relations == 4
     assert outcome.checks == 9
+
+
+async def test_a_follow_to_the_threshold_undone_before_the_switch_leaves_no_celebrity_behind(
+    neo4j: AsyncDriver, redis: aioredis.Redis
+) -> None:
+    """Found by this oracle (hypothesis seed 11) once blocks removed follows: user0's follow brings user3 to the
+    threshold and puts user3 in user0's celebs: set at once; user1 leaves before the switch job runs, which
+    then found nothing to switch and left user0 labelling user3's tweets CELEBRITY. The job now takes such
+    early entries out."""
+    ops: list[tuple[Any, ...]] = [
+        ("follow", 1, 3), ("read", 0), ("follow", 0, 3), ("unfollow", 1, 0), ("post", 3), ("check",),
+        ("follow", 2, 3), ("read", 2), ("block", 2, 3), ("follow", 4, 3), ("post", 3),
+    ]  # fmt: skip
+    await run_program(ops, neo4j, redis, threshold=2, suggestions=0, max_checks=5)
