@@ -139,6 +139,11 @@ async def run_bench(
                 driver, redis, f"{prefix}fo:", sizes.fanout_followers, sizes.fanout_posts, say
             )
             await _clear_prefix(redis, f"{prefix}fo:")
+            say("fan-out rules (mutes, replies) per insert")
+            results["fanout_rules"] = await fanout_scenario.measure_rules(
+                redis, f"{prefix}fr:", followers=1000 if quick else 5000
+            )
+            await _clear_prefix(redis, f"{prefix}fr:")
         if "api" in only:
             await api_scenarios.run(
                 settings,

@@ -22,7 +22,7 @@ from redis.asyncio import Redis
 from bench.world import World
 from fanout.config import EngineConfig
 from fanout.service import FeedService
-from fanout.store import BUILT, encode_id
+from fanout.store import BUILT, TimelineStore, encode_id
 from fanout.worker import DEFAULT_PAGE_SIZE, FanoutWorker
 
 WARM_ENTRIES = 10  # entries already in each follower's timeline (plus the BUILT marker)
@@ -103,5 +103,73 @@ async def measure(
     return {
         "source": "real engine: FeedService.post_tweet + FanoutWorker.drain (fanout/worker.py, fanout/store.py)",
         "page_size": DEFAULT_PAGE_SIZE,
+        "rows": rows,
+    }
+
+
+RULE_VARIANTS = (
+    ("no sets (evicted mu:/fw:)", False, False),
+    ("post, mu: + fw: present", True, False),
+    ("reply, mu: + fw: present", True, True),
+)
+
+
+async def measure_rules(
+    redis: Redis, key_prefix: str, followers: int = 5000, rounds: int = 5
+) -> dict[str, Any]:
+    """Per-insert cost of the fan-out rules (issue 14) in the page function alone: the same pages of warm
+    timelines written with the follower's ``mu:`` and ``fw:`` sets absent (the rules read two missing keys),
+    present for a post (one SISMEMBER on ``mu:``), and present for a reply (plus the ``fw:`` lookup of the
+    replies rule). Each follower's sets hold 50 members, like a user who follows and mutes a few dozen
+    accounts. Median of ``rounds`` walks of DEFAULT_PAGE_SIZE pages; every insert is new (a fresh tweet id)."""
+    config = EngineConfig(key_prefix=key_prefix)
+    store = TimelineStore(redis, config)
+    keys = store.keys
+    ids = list(range(1, followers + 1))
+    author, replied_to = 10**9, 10**9 + 1
+    members = [str(10**8 + i) for i in range(49)]
+    # One range of followers per variant, set up once; the rounds then alternate between the variants so that
+    # a busy machine's drift spreads over all of them alike.
+    ranges = [[v * followers + i for i in ids] for v in range(len(RULE_VARIANTS))]
+    for (_, with_sets, _), group in zip(RULE_VARIANTS, ranges, strict=True):
+        for start in range(0, followers, 1000):
+            async with redis.pipeline(transaction=False) as pipe:
+                for f in group[start : start + 1000]:
+                    pipe.delete(keys.timeline(f), keys.hidden(f), keys.followees(f))
+                    pipe.zadd(keys.timeline(f), {BUILT: 0.0})
+                    if with_sets:
+                        pipe.sadd(keys.hidden(f), "-", *members)
+                        pipe.sadd(keys.followees(f), "-", str(replied_to), *members)
+                await pipe.execute()
+    samples: list[list[float]] = [[] for _ in RULE_VARIANTS]
+    tweet = 10**12
+    for _ in range(rounds):
+        for v, ((name, _, reply), group) in enumerate(zip(RULE_VARIANTS, ranges, strict=True)):
+            tweet += 1
+            t0 = time.perf_counter()
+            inserted = 0
+            for start in range(0, followers, DEFAULT_PAGE_SIZE):
+                inserted += await store.fan_in(
+                    group[start : start + DEFAULT_PAGE_SIZE],
+                    tweet,
+                    author_id=author,
+                    reply_to_author=replied_to if reply else None,
+                )
+            samples[v].append(time.perf_counter() - t0)
+            assert inserted == followers, (name, inserted)
+    rows = []
+    for (name, _, _), times in zip(RULE_VARIANTS, samples, strict=True):
+        times.sort()
+        median = times[len(times) // 2]
+        rows.append(
+            {
+                "variant": name,
+                "followers": followers,
+                "median_s": median,
+                "us_per_insert": median / followers * 1e6,
+            }
+        )
+    return {
+        "source": "TimelineStore.fan_in (fl_fan_in), pages of DEFAULT_PAGE_SIZE, warm timelines",
         "rows": rows,
     }

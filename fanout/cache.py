@@ -24,18 +24,35 @@ Row = list[bytes | None]
 _MISS = object()  # a row that is not cached at all
 
 
+def _opt(value: int | None) -> int | str:
+    return "" if value is None else value
+
+
 def _tweet_hash(t: TweetRecord) -> list[Any]:
-    return ["a", t.author_id, "x", t.text, "c", to_ms(t.created_at), "l", t.like_count, "d", int(t.deleted)]
+    fields: list[Any] = ["a", t.author_id, "x", t.text, "c", to_ms(t.created_at), "l", t.like_count]
+    fields += ["d", int(t.deleted), "rt", _opt(t.reply_to), "ra", _opt(t.reply_to_author)]
+    fields += ["ro", _opt(t.repost_of), "oa", _opt(t.repost_of_author), "rc", t.reply_count]
+    return [*fields, "pc", t.repost_count]
+
+
+def _id_or_none(raw: bytes | None) -> int | None:
+    return int(raw) if raw else None
 
 
 def _tweet_from(tid: int, row: Row) -> TweetRecord | object | None:
     """The cached tweet; None when hidden (deleted, or a bare tombstone); _MISS when not cached."""
-    a, x, c, likes, d = row
+    a, x, c, likes, d, rt, ra, ro, oa, rc, pc = row
     if d is None:
         return _MISS
     if d != b"0" or a is None or x is None or c is None:
         return None
-    return TweetRecord(tid, int(a), x.decode(), from_ms(int(c)), int(likes or 0), deleted=False)
+    if rt is None:
+        return _MISS  # cached before replies and reposts existed: read it again
+    return TweetRecord(
+        tid, int(a), x.decode(), from_ms(int(c)), int(likes or 0), deleted=False,
+        reply_to=_id_or_none(rt), reply_to_author=_id_or_none(ra), repost_of=_id_or_none(ro),
+        repost_of_author=_id_or_none(oa), reply_count=int(rc or 0), repost_count=int(pc or 0),
+    )  # fmt: skip
 
 
 def _user_hash(u: UserRecord) -> list[Any]:
@@ -100,7 +117,7 @@ class Caches:
     def __init__(self, ctx: EngineContext) -> None:
         self.ctx = ctx
         self._tweets: _HashCache[TweetRecord] = _HashCache(
-            ctx.keys.tweet, (b"a", b"x", b"c", b"l", b"d"), TWEET_TTL, _tweet_hash, _tweet_from,
+            ctx.keys.tweet, (b"a", b"x", b"c", b"l", b"d", b"rt", b"ra", b"ro", b"oa", b"rc", b"pc"), TWEET_TTL, _tweet_hash, _tweet_from,
             ctx.tweets.by_ids, lambda t: not t.deleted,
         )  # fmt: skip
         self._users: _HashCache[UserRecord] = _HashCache(
@@ -128,3 +145,8 @@ class Caches:
     async def set_like_count(self, pipe: Any, tweet_id: int, likes: int) -> None:
         """Update the like count of a cached tweet (never creates an entry)."""
         await self.ctx.store.hset_if_exists(self.ctx.keys.tweet(tweet_id), ["l", likes], client=pipe)
+
+    async def set_counts(self, pipe: Any, tweet: TweetRecord) -> None:
+        """Update the reply and repost counts of a cached tweet (never creates an entry)."""
+        fields = ["rc", tweet.reply_count, "pc", tweet.repost_count]
+        await self.ctx.store.hset_if_exists(self.ctx.keys.tweet(tweet.id), fields, client=pipe)

@@ -114,6 +114,27 @@ class Derived:
             await pipe.execute()
         self.ctx.stats.followees_rebuilds += 1
 
+    async def build_hidden(self, uid: int) -> set[int]:
+        """(Re)write ``mu:{uid}`` from the graph: accounts ``uid`` mutes or blocks or is blocked by."""
+        ids = await self.ctx.follows.hidden_ids(uid)
+        await self._write_set(self.ctx.keys.hidden(uid), ids, replace=True)
+        return set(ids)
+
+    async def build_no_reposts(self, uid: int) -> set[int]:
+        """(Re)write ``nr:{uid}`` from the graph: followees whose reposts ``uid`` does not want."""
+        ids = await self.ctx.follows.no_repost_ids(uid)
+        await self._write_set(self.ctx.keys.no_reposts(uid), ids, replace=True)
+        return set(ids)
+
+    async def _write_set(self, key: str, ids: list[int], *, replace: bool) -> None:
+        # MULTI: a reader never sees the set deleted and not yet refilled (it would rebuild it once more).
+        async with self.ctx.redis.pipeline(transaction=replace) as pipe:
+            if replace:
+                pipe.delete(key)
+            pipe.sadd(key, SET_SENTINEL, *[str(i) for i in ids])
+            pipe.expire(key, self.ctx.config.timeline_ttl_seconds)
+            await pipe.execute()
+
     async def follows_which(self, uid: int, author_ids: list[int]) -> set[int]:
         """Which of ``author_ids`` ``uid`` follows (from fw:, rebuilt if missing)."""
         if not author_ids:

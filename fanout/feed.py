@@ -19,8 +19,8 @@ from fanout.cache import Caches
 from fanout.context import EngineContext, now_ms
 from fanout.derived import Derived, decode_id_set
 from fanout.pages import FeedEntry, FeedOrder, FeedPage, FeedSource, Page
-from fanout.ranking import trending_score
-from fanout.store import BUILDING, decode_ids
+from fanout.ranking import velocity
+from fanout.store import BUILDING, SET_SENTINEL, decode_ids
 from graph.convert import to_ms
 from graph.errors import BadInput
 from graph.records import TweetRecord
@@ -32,7 +32,7 @@ ACTIVE_EVERY_S = 3600
 TOP_SNAPSHOT_TTL = 600
 _SOURCE_CODE: dict[FeedSource, int] = {"TIMELINE": 0, "CELEBRITY": 1, "SUGGESTED": 2}
 _CODE_SOURCE: dict[int, FeedSource] = {v: k for k, v in _SOURCE_CODE.items()}
-_TOP_ROW = struct.Struct(">QB")
+_TOP_ROW = struct.Struct(">QQQB")  # position, original, reposter (0: none), source
 
 
 @dataclass(frozen=True)
@@ -42,6 +42,8 @@ class ViewState:
     viewer_id: int
     celebs: set[int]
     suggest: list[int]  # trending tweet ids (empty unless the viewer is a newcomer)
+    hidden: frozenset[int] = frozenset()  # mu:: muted, blocked or blocking accounts
+    no_reposts: frozenset[int] = frozenset()  # nr:: followees whose reposts the viewer does not want
 
 
 class FeedReader:
@@ -61,10 +63,14 @@ class FeedReader:
                 pipe.zcard(tl)
                 pipe.smembers(keys.celebs(viewer_id))
                 pipe.scard(keys.followees(viewer_id))
+                pipe.smembers(keys.hidden(viewer_id))
+                pipe.smembers(keys.no_reposts(viewer_id))
                 # Reading is activity: push the eviction of this viewer's state back.
                 pipe.expire(tl, ttl)
                 pipe.expire(keys.celebs(viewer_id), ttl)
                 pipe.expire(keys.followees(viewer_id), ttl)
+                pipe.expire(keys.hidden(viewer_id), ttl)
+                pipe.expire(keys.no_reposts(viewer_id), ttl)
                 # ... and of the user: lastActiveAt in Neo4j is written at most once an hour (SET NX EX).
                 pipe.set(keys.active(viewer_id), b"1", nx=True, ex=ACTIVE_EVERY_S)
                 (
@@ -73,16 +79,22 @@ class FeedReader:
                     size,
                     celeb_members,
                     follow_count,
+                    hidden_members,
+                    no_repost_members,
                     *_,
                     first_this_hour,
                 ) = await pipe.execute()
             if first_this_hour:
                 await self.ctx.users.touch(viewer_id, now_ms())
-            if exists and building is None:
+            if exists and building is None and hidden_members and no_repost_members:
                 break
-            # An evicted user lost all three keys together (same TTL): rebuild them concurrently, not in
-            # turn (three independent Neo4j queries; the re-read below then finds the sets present).
+            # An evicted user lost all these keys together (same TTL): rebuild them concurrently, not in
+            # turn (independent Neo4j queries; the re-read below then finds the sets present).
             rebuilds: list[Awaitable[object]] = [self.derived.ensure_timeline(viewer_id)]
+            if not hidden_members:
+                rebuilds.append(self.derived.build_hidden(viewer_id))
+            if not no_repost_members:
+                rebuilds.append(self.derived.build_no_reposts(viewer_id))
             if not celeb_members:
                 rebuilds.append(self.derived.build_celebs(viewer_id))
             if not follow_count:
@@ -92,6 +104,14 @@ class FeedReader:
         if not follow_count:
             await self.derived.build_followees(viewer_id)
             follow_count = await self.ctx.redis.scard(keys.followees(viewer_id))
+        hidden = (
+            decode_id_set(hidden_members) if hidden_members else await self.derived.build_hidden(viewer_id)
+        )
+        no_reposts = (
+            decode_id_set(no_repost_members)
+            if no_repost_members
+            else await self.derived.build_no_reposts(viewer_id)
+        )
         suggest: list[int] = []
         # Newcomers (few follows, a short timeline) get trending suggestions (EngineConfig; 0 = none).
         cfg = self.ctx.config
@@ -99,7 +119,7 @@ class FeedReader:
         if newcomer and cfg.suggestions > 0:
             await self.derived.ensure_trending()
             suggest = await self.ctx.store.trending_ids(cfg.suggestions)
-        return ViewState(viewer_id, celebs, suggest)
+        return ViewState(viewer_id, celebs, suggest, frozenset(hidden), frozenset(no_reposts))
 
     # --- candidate collection ---------------------------------------------------------------------------
     async def _source_ranges(
@@ -134,19 +154,47 @@ class FeedReader:
 
         ``stored``: the ids read from the timeline or a followed celebrity's author list; any other id came
         from trending only and is SUGGESTED whoever wrote it (a followed author's tweet that fan-out or a
-        backfill lost must not pass for a TIMELINE entry)."""
+        backfill lost must not pass for a TIMELINE entry).
+
+        The rules of DESIGN.md §3, as graph/pull.py's ``pull_home`` applies them: nothing by a hidden account
+        (``mu:``: muted, blocked, blocking); a reply only if the viewer is or follows the account replied to
+        (or it replies to its own author, or it is the viewer's own); a repost shows its original once, where
+        it first appears (not when the original reaches the viewer by itself, nor below an older repost the
+        viewer sees), never from a follow with showReposts false (``nr:``), nor of a deleted original or one
+        by a hidden account."""
         tweets = await self.caches.tweets(ids)
-        viewer = state.viewer_id
-        unknown = sorted({t.author_id for i, t in tweets.items() if i in stored} - state.celebs - {viewer})
-        followed = await self.derived.follows_which(viewer, unknown)
+        viewer, hidden = state.viewer_id, state.hidden
+        originals = await self.caches.tweets(
+            sorted({t.repost_of for i, t in tweets.items() if i in stored and t.repost_of is not None})
+        )
+        reposts = await self.ctx.tweets.reposts_of(sorted(originals)) if originals else {}
+        people = {t.author_id for i, t in tweets.items() if i in stored}
+        for t in [*tweets.values(), *originals.values()]:
+            people |= {t.author_id} | ({t.reply_to_author} if t.reply_to_author is not None else set())
+        people |= {b for rows in reposts.values() for _, b in rows}
+        followed = state.celebs | await self.derived.follows_which(
+            viewer, sorted(people - state.celebs - {viewer})
+        )
+
+        def reaches(who: int) -> bool:
+            return who == viewer or who in followed
+
+        def replies_rule(t: TweetRecord) -> bool:
+            rta = t.reply_to_author
+            return rta is None or t.author_id == viewer or rta == t.author_id or reaches(rta)
+
         entries: list[FeedEntry] = []
         for tid in ids:
             tweet = tweets.get(tid)
             if tweet is None:
                 continue  # deleted or unknown
             author = tweet.author_id
+            if author in hidden:
+                continue  # muted, blocked or blocking: also what was stored before
             source: FeedSource
             if tid not in stored:
+                if tweet.repost_of is not None:
+                    continue
                 source = "SUGGESTED"  # only trending had it
             elif author in state.celebs and author != viewer:
                 source = "CELEBRITY"
@@ -154,8 +202,48 @@ class FeedReader:
                 source = "TIMELINE"
             else:
                 continue  # unfollowed since it was fanned out
-            entries.append(FeedEntry(tweet, source, cursors.latest(tid)))
+            if source != "SUGGESTED" and not replies_rule(tweet):
+                continue
+            if tweet.repost_of is None:
+                entries.append(FeedEntry(tweet, source, cursors.latest(tid)))
+                continue
+            original = originals.get(tweet.repost_of)
+            if author != viewer and author in state.no_reposts:
+                continue  # followed with showReposts: false
+            if original is None or original.author_id in hidden:
+                continue  # the original is deleted, or by a hidden account
+            if reaches(original.author_id) and replies_rule(original):
+                continue  # the original is in the feed by itself
+            older = [
+                r
+                for r, b in reposts.get(original.id, [])
+                if r < tid
+                and b not in hidden
+                and (b == viewer or (b in followed and b not in state.no_reposts))
+            ]
+            if older:
+                continue  # an older repost shows it already
+            entries.append(FeedEntry(original, source, cursors.latest(tid), reposted_by=author, at=tid))
         return entries
+
+    async def live_entry(self, viewer_id: int, tweet: TweetRecord, source: FeedSource) -> FeedEntry | None:
+        """The entry a live NEW event of ``tweet`` stands for under the feed's rules, or None when the
+        viewer must not see it (muted, a reply they do not get, a repost of something they see already...)."""
+        if tweet.repost_of is None and tweet.reply_to_author is None:
+            # A plain tweet: only a mute or block can hide it (fan-out checked the follow). One SISMEMBER, not a
+            # whole view state: this runs once per event and subscriber.
+            key = self.ctx.keys.hidden(viewer_id)
+            flags = await self.ctx.redis.smismember(key, [SET_SENTINEL, str(tweet.author_id)])
+            hidden = (
+                bool(flags[1]) if flags[0] else tweet.author_id in await self.derived.build_hidden(viewer_id)
+            )
+            return None if hidden else FeedEntry(tweet, source, cursors.latest(tweet.id))
+        state = await self.view_state(viewer_id)
+        found = await self._classify(state, [tweet.id], {tweet.id})
+        if not found:
+            return None
+        entry = found[0]
+        return FeedEntry(entry.tweet, source, entry.cursor, entry.reposted_by, entry.at)
 
     async def collect(self, state: ViewState, before: int | None, want: int) -> list[FeedEntry]:
         """Up to ``want`` visible entries with id < before, newest first."""
@@ -225,12 +313,13 @@ class FeedReader:
         return await self._classify(state, ordered, set(ordered))
 
     # --- TOP --------------------------------------------------------------------------------------------
-    async def _rank(self, viewer_id: int, snapshot: str) -> list[tuple[int, FeedSource]]:
+    async def _rank(self, viewer_id: int, snapshot: str) -> list[tuple[int, int, int, FeedSource]]:
         state = await self.view_state(viewer_id)
         window = await self.collect(state, None, TOP_WINDOW)
-        ranked = sorted(window, key=lambda e: (_score(e.tweet), e.tweet.id), reverse=True)
-        rows = [(e.tweet.id, e.source) for e in ranked]
-        packed = b"".join(_TOP_ROW.pack(tid, _SOURCE_CODE[src]) for tid, src in rows)
+        now = now_ms()
+        ranked = sorted(window, key=lambda e: (_score(e.tweet, now), e.position), reverse=True)
+        rows = [(e.position, e.tweet.id, e.reposted_by or 0, e.source) for e in ranked]
+        packed = b"".join(_TOP_ROW.pack(at, tid, by, _SOURCE_CODE[src]) for at, tid, by, src in rows)
         await self.ctx.redis.set(self.ctx.keys.top_snapshot(viewer_id, snapshot), packed, ex=TOP_SNAPSHOT_TTL)
         return rows
 
@@ -244,25 +333,29 @@ class FeedReader:
             if packed is None:  # expired: rank again under the same name and carry on from the offset
                 rows = await self._rank(viewer_id, snapshot)
             else:
+                size = _TOP_ROW.size
                 rows = [
-                    (tid, _CODE_SOURCE[code])
-                    for tid, code in (_TOP_ROW.unpack_from(packed, i) for i in range(0, len(packed), 9))
+                    (at, tid, by, _CODE_SOURCE[code])
+                    for at, tid, by, code in (
+                        _TOP_ROW.unpack_from(packed, i) for i in range(0, len(packed), size)
+                    )
                 ]
         entries: list[FeedEntry] = []
         position = offset
         while len(entries) < first and position < len(rows):
             chunk = rows[position : position + first - len(entries) + 4]
-            tweets = await self.caches.tweets([tid for tid, _ in chunk])
-            for tid, source in chunk:
+            tweets = await self.caches.tweets([tid for _, tid, _, _ in chunk])
+            for at, tid, by, source in chunk:
                 position += 1
                 tweet = tweets.get(tid)
                 if tweet is not None:
-                    entries.append(FeedEntry(tweet, source, cursors.top(snapshot, position)))
+                    entry = FeedEntry(tweet, source, cursors.top(snapshot, position), by or None, at)
+                    entries.append(entry)
                     if len(entries) == first:
                         break
         end = entries[-1].cursor if entries else after
         return FeedPage(entries, position < len(rows), end)
 
 
-def _score(tweet: TweetRecord) -> float:
-    return trending_score(to_ms(tweet.created_at), tweet.like_count)
+def _score(tweet: TweetRecord, now: int) -> float:
+    return velocity(to_ms(tweet.created_at), tweet.like_count + tweet.repost_count, now)

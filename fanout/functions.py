@@ -38,26 +38,35 @@ ENQUEUE_ONCE = "fl_enqueue_once"
 PUBLISH = "fl_publish"
 LIKES_CHANGE = "fl_likes_change"
 LIKES_FILL = "fl_likes_fill"
+PURGE = "fl_purge"
 
 LIBRARY = r"""#!lua name=feedline
 
--- keys: (timeline, live log) of each follower of one slot group of a page, side by side. args: member, keep
--- (cap + markers), live payload ('' = none), live channel prefix, key prefix length, live log keep, live log
--- TTL. Skips timelines that do not exist (cold users); re-adding a member is a no-op (a redelivered message
--- writes nothing and publishes nothing). TTL untouched: it measures the owner's inactivity and is refreshed
--- by reads. Each published insert gets the next position of the follower's live log (``seq``: microseconds
--- of Redis TIME, raised past the log's last one so it only grows, even across a FLUSHALL), carried in the
--- event: a late insert (an older id fanned out after newer ones) is found again by a client resuming from a
--- later id (fanout/store.py: LIVE_LOG_CAP).
+-- keys: (timeline, live log, hidden set mu:, followee set fw:) of each follower of one slot group of a page,
+-- side by side (one follower's keys share its hash tag: one slot). args: member, keep (cap + markers), live
+-- payload ('' = none), live channel prefix, key prefix length, live log keep, live log TTL, author id, the
+-- author replied to ('' = not a reply). Skips timelines that do not exist (cold users), followers who mute or
+-- block the author or are blocked by them (mu:), and, for a reply, followers who neither are nor follow the
+-- account replied to (fw:; the replies rule, DESIGN.md §3; a reply to oneself always goes in). A missing mu:
+-- or fw: skips nothing: the read path applies the same rules. Re-adding a member is a no-op (a redelivered
+-- message writes nothing and publishes nothing). TTL untouched: it measures the owner's inactivity and is
+-- refreshed by reads. Each published insert gets the next position of the follower's live log (``seq``:
+-- microseconds of Redis TIME, raised past the log's last one so it only grows, even across a FLUSHALL),
+-- carried in the event: a late insert (an older id fanned out after newer ones) is found again by a client
+-- resuming from a later id (fanout/store.py: LIVE_LOG_CAP).
 local function fl_fan_in(keys, args)
   local m, keep, payload, lp, plen = args[1], tonumber(args[2]), args[3], args[4], tonumber(args[5])
-  local lkeep, lttl = tonumber(args[6]), tonumber(args[7])
+  local lkeep, lttl, author, rta = tonumber(args[6]), tonumber(args[7]), args[8], args[9]
   local added = 0
   local now = nil
-  for i = 1, #keys, 2 do
-    local k, log = keys[i], keys[i + 1]
+  for i = 1, #keys, 4 do
+    local k, log, mu, fw = keys[i], keys[i + 1], keys[i + 2], keys[i + 3]
     local card = redis.call('ZCARD', k)
-    if card > 0 and redis.call('ZADD', k, 0, m) == 1 then
+    local skip = card == 0 or redis.call('SISMEMBER', mu, author) == 1
+    if not skip and rta ~= '' and rta ~= author and string.match(k, '{(%d+)}$') ~= rta then
+      skip = redis.call('SISMEMBER', fw, rta) == 0 and redis.call('EXISTS', fw) == 1
+    end
+    if not skip and redis.call('ZADD', k, 0, m) == 1 then
       added = added + 1
       if card >= keep then redis.call('ZREMRANGEBYRANK', k, 0, card - keep) end
       if payload ~= '' then
@@ -94,6 +103,19 @@ local function fl_fan_out_remove(keys, args)
   end
   return removed
 end
+
+-- keys[1]: a timeline. args: its live channel, then (member, DELETED payload) pairs. Removes the members and
+-- publishes a DELETED event for each one that was there (unfollow, block: an open client drops them).
+redis.register_function('fl_purge', function(keys, args)
+  local removed = 0
+  for i = 2, #args, 2 do
+    if redis.call('ZREM', keys[1], args[i]) == 1 then
+      removed = removed + 1
+      redis.call('SPUBLISH', args[1], args[i + 1])
+    end
+  end
+  return removed
+end)
 
 -- keys[1]: one sorted set. args: keep, then members. Adds only if the key exists; -1 if it does not.
 redis.register_function('fl_merge_if_exists', function(keys, args)

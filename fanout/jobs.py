@@ -19,18 +19,23 @@ from graph.outbox import OutboxJob
 
 @dataclass(frozen=True)
 class PostJob:
-    """Insert a new tweet into the author's followers' timelines (or publish once for a celebrity)."""
+    """Insert a new tweet into the author's followers' timelines (or publish once for a celebrity). A reply
+    names the author replied to (the fan-out's replies rule), a repost its original (for live events)."""
 
     tweet_id: int
     author_id: int
+    reply_to_author: int | None = None
+    original: int | None = None
 
 
 @dataclass(frozen=True)
 class DeleteJob:
-    """Remove a deleted tweet from the author's followers' timelines (DELETED live events)."""
+    """Remove a deleted tweet from the author's followers' timelines (DELETED live events); an unrepost names
+    the original its repost showed."""
 
     tweet_id: int
     author_id: int
+    original: int | None = None
 
 
 @dataclass(frozen=True)
@@ -50,19 +55,37 @@ class UnknownJob(ValueError):
 def encode(job: Job) -> dict[str, str]:
     """The stream fields of ``job`` (XADD)."""
     if isinstance(job, PostJob):
-        return {"kind": "post", "tweet": str(job.tweet_id), "author": str(job.author_id)}
+        fields = {"kind": "post", "tweet": str(job.tweet_id), "author": str(job.author_id)}
+        if job.reply_to_author is not None:
+            fields["rta"] = str(job.reply_to_author)
+        if job.original is not None:
+            fields["orig"] = str(job.original)
+        return fields
     if isinstance(job, DeleteJob):
-        return {"kind": "delete", "tweet": str(job.tweet_id), "author": str(job.author_id)}
+        fields = {"kind": "delete", "tweet": str(job.tweet_id), "author": str(job.author_id)}
+        if job.original is not None:
+            fields["orig"] = str(job.original)
+        return fields
     return {"kind": "celeb", "author": str(job.author_id)}
+
+
+def _optional(fields: Mapping[bytes, bytes], name: bytes) -> int | None:
+    raw = fields.get(name)
+    return None if raw is None else int(raw)
 
 
 def decode(fields: Mapping[bytes, bytes]) -> Job:
     """The job of a stream message. UnknownJob for an unknown kind; ValueError (or KeyError) when malformed."""
     kind = fields.get(b"kind", b"").decode()
     if kind == "post":
-        return PostJob(int(fields[b"tweet"]), int(fields[b"author"]))
+        return PostJob(
+            int(fields[b"tweet"]),
+            int(fields[b"author"]),
+            _optional(fields, b"rta"),
+            _optional(fields, b"orig"),
+        )
     if kind == "delete":
-        return DeleteJob(int(fields[b"tweet"]), int(fields[b"author"]))
+        return DeleteJob(int(fields[b"tweet"]), int(fields[b"author"]), _optional(fields, b"orig"))
     if kind == "celeb":
         return CelebJob(int(fields[b"author"]))
     raise UnknownJob(kind)

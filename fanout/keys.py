@@ -47,10 +47,24 @@ class Keys:
         """Everyone ``uid`` follows (plus the sentinel): the read-time filter for unfollowed authors."""
         return f"{self.prefix}fw:{{{uid}}}"
 
+    def hidden(self, uid: int) -> str:
+        """Accounts ``uid`` mutes or blocks or is blocked by (plus the sentinel): fan-out skips their posts
+        for ``uid`` and reads, live events included, filter them out (DESIGN.md's ``mu:{uid}``)."""
+        return f"{self.prefix}mu:{{{uid}}}"
+
+    def no_reposts(self, uid: int) -> str:
+        """Followees whose reposts ``uid`` does not want (showReposts: false), plus the sentinel."""
+        return f"{self.prefix}nr:{{{uid}}}"
+
     @property
     def celebrity_mode(self) -> str:
         """Authors currently fanned out on read (switched by the worker after celebs: sets are updated)."""
         return f"{self.prefix}celebmode"
+
+    def celebs_early(self, uid: int) -> str:
+        """Some ``celebs:`` sets got ``uid`` by its follower count before it entered celebrity mode (a follow
+        that reached the threshold): if the count drops back before the switch, a reconcile takes them out."""
+        return f"{self.prefix}celebearly:{{{uid}}}"
 
     def reconcile_pending(self, uid: int) -> str:
         """Dedupe marker: a celebrity-status reconcile job for ``uid`` is queued."""

@@ -20,23 +20,31 @@ class LiveEvent:
     author_id: int | None = None
     source: LiveSource | None = None
     seq: int | None = None  # the event's position in the follower's live log (fan-out inserts only)
+    original: int | None = None  # a repost's original (the tweet its feed entry shows)
 
 
 def encode_event(event: LiveEvent) -> bytes:
     if event.kind == "CELEBS_CHANGED":
         return orjson.dumps({"kind": event.kind})
-    return orjson.dumps(
-        {
-            "kind": event.kind,
-            "tweet_id": str(event.tweet_id),
-            "author_id": str(event.author_id),
-            "source": event.source,
-        }
-    )
+    raw = {
+        "kind": event.kind,
+        "tweet_id": str(event.tweet_id),
+        "author_id": str(event.author_id),
+        "source": event.source,
+    }
+    if event.original is not None:
+        raw["original"] = str(event.original)
+    return orjson.dumps(raw)
 
 
-def tweet_event(kind: Literal["NEW", "DELETED"], tweet_id: int, author_id: int, source: LiveSource) -> bytes:
-    return encode_event(LiveEvent(kind, tweet_id, author_id, source))
+def tweet_event(
+    kind: Literal["NEW", "DELETED"],
+    tweet_id: int,
+    author_id: int,
+    source: LiveSource,
+    original: int | None = None,
+) -> bytes:
+    return encode_event(LiveEvent(kind, tweet_id, author_id, source, original=original))
 
 
 CELEBS_CHANGED = encode_event(LiveEvent("CELEBS_CHANGED"))
@@ -58,7 +66,11 @@ def decode_event(data: bytes | str) -> LiveEvent:
     seq = raw.get("seq")
     if seq is not None and (not isinstance(seq, int) or seq < 0):
         raise ValueError("not a live event")
-    return LiveEvent(kind, int(raw["tweet_id"]), int(raw["author_id"]), raw["source"], seq)
+    original = raw.get("original")
+    return LiveEvent(
+        kind, int(raw["tweet_id"]), int(raw["author_id"]), raw["source"], seq,
+        None if original is None else int(original),
+    )  # fmt: skip
 
 
 def cursor_for(tweet_id: int) -> str:

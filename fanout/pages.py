@@ -15,9 +15,19 @@ T = TypeVar("T")
 
 @dataclass(frozen=True)
 class FeedEntry:
+    """One home-feed entry. ``tweet`` is always an original; a repost shows it with ``reposted_by`` (the
+    reposter's id), and the entry then stands at the repost's own id (``at``), which its cursor encodes."""
+
     tweet: TweetRecord
     source: FeedSource
     cursor: str
+    reposted_by: int | None = None
+    at: int | None = None
+
+    @property
+    def position(self) -> int:
+        """The id the entry stands at in the feed (the repost's for a repost, else the tweet's)."""
+        return self.tweet.id if self.at is None else self.at
 
 
 @dataclass(frozen=True)

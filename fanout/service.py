@@ -7,6 +7,8 @@ through the timeline store (fanout/store.py) and the caches; fan-out jobs are en
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import uuid
 from collections.abc import Sequence
 from typing import Literal
@@ -18,16 +20,16 @@ from fanout.cache import Caches
 from fanout.client import RedisClient
 from fanout.config import EngineConfig
 from fanout.context import EngineContext, EngineStats, now_ms
-from fanout.derived import Derived
+from fanout.derived import Derived, decode_id_set
 from fanout.feed import FeedReader
 from fanout.jobs import DeleteJob, PostJob, outbox
 from fanout.keys import Keys
 from fanout.likes import ViewerLikes
 from fanout.live import CELEBS_CHANGED, tweet_event
-from fanout.pages import FeedEntry, FeedPage, Page
+from fanout.pages import FeedEntry, FeedPage, FeedSource, Page
 from fanout.transitions import request_reconcile
 from graph.convert import to_ms
-from graph.errors import BadInput
+from graph.errors import BadInput, Forbidden, NotFound
 from graph.records import TweetRecord, UserRecord
 
 __all__ = ["EngineConfig", "FeedService"]
@@ -89,34 +91,132 @@ class FeedService:
     async def tweets_by_ids(self, ids: Sequence[int]) -> dict[int, TweetRecord]:
         return await self.caches.tweets(ids)
 
-    async def post_tweet(self, author_id: int, text: str, idempotency_key: str | None = None) -> TweetRecord:
+    async def post_tweet(
+        self, author_id: int, text: str, idempotency_key: str | None = None, reply_to: int | None = None
+    ) -> TweetRecord:
         """The tweet and its fan-out job are committed together (the outbox); queueing the job here is the fast
         path, and the worker's relay queues it if this process or Redis fails before it does. A retry with the
-        same ``idempotency_key`` returns the first attempt's tweet and creates nothing."""
+        same ``idempotency_key`` returns the first attempt's tweet and creates nothing. ``reply_to``: a reply
+        (NotFound / Forbidden as TweetRepo.post; the job names the author replied to, for the replies rule)."""
         tweet_id, job_id = self.ctx.ids.next_id(), self.ctx.ids.next_id()
-        job = PostJob(tweet_id, author_id)
+        reply_to_author = None
+        if reply_to is not None:
+            parent = (await self.ctx.tweets.by_ids([reply_to])).get(reply_to)
+            if parent is None or parent.deleted or parent.repost_of is not None:
+                raise NotFound("the tweet replied to does not exist or is deleted")
+            reply_to_author = parent.author_id  # an author never changes: the transaction re-checks the rest
+        job = PostJob(tweet_id, author_id, reply_to_author)
         tweet, created = await self.ctx.tweets.post(
-            author_id, text, tweet_id=tweet_id, job=outbox(job_id, job), idempotency_key=idempotency_key
+            author_id,
+            text,
+            tweet_id=tweet_id,
+            job=outbox(job_id, job),
+            idempotency_key=idempotency_key,
+            reply_to=reply_to,
         )
         if not created:
             return tweet  # a retry: the first attempt's job is in the outbox (relayed if not queued)
-        keys, store = self.keys, self.ctx.store
+        await self._own_post(tweet, job_id, job, engagement=0, refresh=reply_to)
+        return tweet
+
+    async def _own_post(
+        self, tweet: TweetRecord, job_id: int, job: PostJob, *, engagement: int | None, refresh: int | None
+    ) -> None:
+        """What the API does right after a post or repost commits: the author's own lists, trending (an
+        original), the job on the stream, the author's own live event; ``refresh``: a tweet whose cached
+        counters changed (the one replied to or reposted)."""
+        keys, store, author_id = self.keys, self.ctx.store, tweet.author_id
         async with self.redis.pipeline(transaction=False) as pipe:
             await store.add_own_tweet(pipe, author_id, tweet.id)  # first reply: the author list's
-            store.add_trending(pipe, tweet.id, to_ms(tweet.created_at), 0)
+            if engagement is not None:
+                store.add_trending(pipe, tweet.id, to_ms(tweet.created_at), engagement)
             pipe.delete(keys.user(author_id))
+            if refresh is not None:
+                pipe.delete(keys.tweet(refresh))  # refilled from Neo4j with the new counts
             await store.enqueue_once(job_id, job, client=pipe)
-            event = tweet_event("NEW", tweet.id, author_id, "TIMELINE")
+            event = tweet_event("NEW", tweet.id, author_id, "TIMELINE", job.original)
             await store.publish_many([keys.live_timeline(author_id)], event, pipe)
             author_list_added, *_ = await store.execute(pipe)
         await self.caches.put_tweet(tweet)
         if int(author_list_added) < 0:  # the author list was evicted: rebuild (includes this tweet)
             await self.derived.rebuild_author_list(author_id)
+
+    async def repost(self, user_id: int, tweet_id: int) -> TweetRecord:
+        """Repost the original of ``tweet_id`` (idempotent); returns the original. Forbidden across a block."""
+        original_id, original_author, blocked, mine = await self.ctx.tweets.repost_target(user_id, tweet_id)
+        if blocked:
+            raise Forbidden("a block stands between you and the author")
+        if mine is None:
+            repost_id, job_id = self.ctx.ids.next_id(), self.ctx.ids.next_id()
+            job = PostJob(repost_id, user_id, None, original_id)
+            created = await self.ctx.tweets.repost(
+                user_id, original_id, original_author, repost_id, outbox(job_id, job)
+            )
+            if created is not None:
+                await self._own_post(created, job_id, job, engagement=None, refresh=original_id)
+                await self._engagement_changed(original_id)
+        return await self._fresh(original_id)
+
+    async def unrepost(self, user_id: int, tweet_id: int) -> TweetRecord:
+        """Delete the user's repost of the original of ``tweet_id`` (idempotent); returns the original."""
+        original_id, _, _, mine = await self.ctx.tweets.repost_target(user_id, tweet_id)
+        if mine is not None:
+            with contextlib.suppress(NotFound):  # a concurrent unrepost deleted it first
+                await self.delete_tweet(user_id, int(mine), original=original_id)
+            await self.redis.delete(self.keys.tweet(original_id))
+            await self._engagement_changed(original_id)
+        return await self._fresh(original_id)
+
+    async def _fresh(self, tweet_id: int) -> TweetRecord:
+        tweet = (await self.ctx.tweets.by_ids([tweet_id])).get(tweet_id)
+        if tweet is None or tweet.deleted:
+            raise NotFound("no such tweet")
         return tweet
 
-    async def delete_tweet(self, actor_id: int, tweet_id: int) -> None:
+    async def _engagement_changed(self, tweet_id: int) -> None:
+        tweet = await self._fresh(tweet_id)
+        async with self.redis.pipeline(transaction=False) as pipe:
+            await self.caches.set_counts(pipe, tweet)
+            await self.caches.set_like_count(pipe, tweet.id, tweet.like_count)
+            engagement = tweet.like_count + tweet.repost_count
+            self.ctx.store.add_trending(pipe, tweet.id, to_ms(tweet.created_at), engagement)
+            await self.ctx.store.execute(pipe)
+
+    async def replies(
+        self, viewer_id: int | None, tweet_id: int, first: int, after: str | None
+    ) -> Page[TweetRecord]:
+        """Direct replies, oldest first, without those by accounts the viewer mutes or blocks or is blocked by."""
+        after_id = cursors.parse_author(after) if after is not None else 0
+        hidden = sorted(await self.hidden_from(viewer_id)) if viewer_id is not None else []
+        tweets = await self.ctx.tweets.replies(tweet_id, after_id, first + 1, hidden)
+        items = [(t, cursors.author(t.id)) for t in tweets[:first]]
+        return Page(items, len(tweets) > first, items[-1][1] if items else after, None)
+
+    async def hidden_from(self, viewer_id: int) -> set[int]:
+        """Accounts the viewer mutes or blocks or is blocked by (``mu:``, rebuilt if missing)."""
+        members = await self.redis.smembers(self.keys.hidden(viewer_id))
+        return decode_id_set(members) if members else await self.derived.build_hidden(viewer_id)
+
+    async def blocked_among(self, viewer_id: int, other_ids: Sequence[int]) -> set[int]:
+        """Those of ``other_ids`` the viewer blocks or is blocked by (hidden from each other's profiles and
+        search results)."""
+        return await self.ctx.follows.blocked_among(viewer_id, other_ids)
+
+    async def reposted_flags(self, viewer_id: int, tweet_ids: Sequence[int]) -> set[int]:
+        return await self.ctx.tweets.reposted(viewer_id, tweet_ids)
+
+    async def relation_flags(
+        self, viewer_id: int, other_ids: Sequence[int]
+    ) -> dict[int, tuple[bool, bool, bool]]:
+        return await self.ctx.follows.relation_flags(viewer_id, other_ids)
+
+    async def delete_tweet(self, actor_id: int, tweet_id: int, original: int | None = None) -> None:
+        """Soft-delete a tweet (``original``: it is a repost of that tweet, named in its DELETED events)."""
         job_id = self.ctx.ids.next_id()
-        job = DeleteJob(tweet_id, actor_id)  # only the author may delete: the actor is the author
+        if original is None:
+            found = (await self.ctx.tweets.by_ids([tweet_id])).get(tweet_id)
+            original = found.repost_of if found is not None else None
+        job = DeleteJob(tweet_id, actor_id, original)  # only the author may delete: the actor is the author
         author_id = await self.ctx.tweets.soft_delete(actor_id, tweet_id, outbox(job_id, job))
         keys, store = self.keys, self.ctx.store
         async with self.redis.pipeline(transaction=False) as pipe:
@@ -125,7 +225,7 @@ class FeedService:
             store.remove_trending(pipe, tweet_id)
             pipe.delete(keys.user(author_id))
             await store.enqueue_once(job_id, job, client=pipe)
-            event = tweet_event("DELETED", tweet_id, author_id, "TIMELINE")
+            event = tweet_event("DELETED", tweet_id, author_id, "TIMELINE", original)
             await store.publish_many([keys.live_timeline(author_id)], event, pipe)
             await store.execute(pipe)
 
@@ -143,7 +243,8 @@ class FeedService:
         async with self.redis.pipeline(transaction=False) as pipe:
             await self.likes.changed(user_id, tweet.id, liked, pipe)
             await self.caches.set_like_count(pipe, tweet.id, tweet.like_count)
-            self.ctx.store.add_trending(pipe, tweet.id, to_ms(tweet.created_at), tweet.like_count)
+            engagement = tweet.like_count + tweet.repost_count
+            self.ctx.store.add_trending(pipe, tweet.id, to_ms(tweet.created_at), engagement)
             await self.ctx.store.execute(pipe)
 
     async def liked_flags(self, viewer_id: int, tweet_ids: Sequence[int]) -> set[int]:
@@ -163,12 +264,15 @@ class FeedService:
         return Page(items, len(tweets) > first, items[-1][1] if items else after, total)
 
     # --- follows ----------------------------------------------------------------------------------------
-    async def follow(self, follower_id: int, followee_handle: str) -> UserRecord:
-        change = await self.ctx.follows.follow(follower_id, followee_handle, now_ms())
+    async def follow(self, follower_id: int, followee_handle: str, show_reposts: bool = True) -> UserRecord:
+        """Idempotent; also sets whether the followee's reposts show (``nr:``). Forbidden across a block."""
+        change = await self.ctx.follows.follow(follower_id, followee_handle, now_ms(), show_reposts)
         followee = change.followee
+        keys, cfg, store, a = self.keys, self.config, self.ctx.store, followee.id
+        if change.was_showing is not None and change.was_showing != show_reposts:
+            await self._set_no_reposts(follower_id, a, show_reposts)
         if not change.changed:
             return followee
-        keys, cfg, store, a = self.keys, self.config, self.ctx.store, followee.id
         in_mode = bool(await self.redis.sismember(keys.celebrity_mode, str(a)))
         celebrity = in_mode or followee.follower_count >= cfg.celebrity_threshold
         async with self.redis.pipeline(transaction=False) as pipe:
@@ -179,35 +283,106 @@ class FeedService:
             if celebrity:
                 await store.sadd_if_exists(keys.celebs(follower_id), str(a), client=pipe)
                 await store.publish_many([keys.live_timeline(follower_id)], CELEBS_CHANGED, pipe)
+                if not in_mode:  # ahead of the switch: a drop back before it must take this out again
+                    pipe.set(keys.celebs_early(a), b"1", ex=cfg.timeline_ttl_seconds)
             await store.execute(pipe)
+        if not show_reposts:
+            await self._set_no_reposts(follower_id, a, False)
         if not in_mode:
             # Fanned out on write: merge the followee's recent tweets into the follower's timeline now.
             recent = await self.derived.author_recent_ids(a, cfg.timeline_cap)
             await store.backfill([follower_id], recent)
+        # Replies to the followee by accounts the follower follows were skipped by fan-out (the replies rule:
+        # the follower did not follow the account replied to); they belong in the timeline now.
+        replies = await self.ctx.tweets.replies_to_by_followees(follower_id, a, cfg.timeline_cap)
+        await store.backfill([follower_id], replies)
         await request_reconcile(self.ctx, a, followee.follower_count)
         return followee
 
+    async def _set_no_reposts(self, follower_id: int, followee_id: int, show: bool) -> None:
+        key = self.keys.no_reposts(follower_id)
+        if show:
+            await self.redis.srem(key, str(followee_id))
+        else:
+            await self.ctx.store.sadd_if_exists(key, str(followee_id))
+
     async def unfollow(self, follower_id: int, followee_handle: str) -> UserRecord:
         change = await self.ctx.follows.unfollow(follower_id, followee_handle)
-        followee = change.followee
-        if not change.changed:
-            return followee
+        if change.changed:
+            await self._follow_removed(follower_id, change.followee)
+        return change.followee
+
+    async def _follow_removed(self, follower_id: int, followee: UserRecord) -> None:
+        """Redis after a follow was deleted (unfollow, block): the sets, and the followee's entries purged
+        from the follower's timeline with a DELETED live event for each (an open client drops them)."""
         keys, store, a = self.keys, self.ctx.store, followee.id
         async with self.redis.pipeline(transaction=False) as pipe:
             pipe.delete(keys.user(follower_id))
             pipe.delete(keys.user(a))
             pipe.srem(keys.followees(follower_id), str(a))
             pipe.srem(keys.celebs(follower_id), str(a))
+            pipe.srem(keys.no_reposts(follower_id), str(a))
             store.queue_oldest(pipe, follower_id)
-            _, _, _, left_celebs, oldest = await pipe.execute()
+            _, _, _, left_celebs, _, oldest = await pipe.execute()
         if left_celebs:
             await store.publish_many([keys.live_timeline(follower_id)], CELEBS_CHANGED)
-        min_id = store.oldest_id(oldest)
-        if min_id is not None:
-            # Purge the followee's tweets that can be in the timeline (ids at or above its oldest entry).
-            await store.purge(follower_id, await self.ctx.tweets.ids_since(a, min_id, PURGE_LIMIT))
+        await self._purge_author(follower_id, a, store.oldest_id(oldest))
         await request_reconcile(self.ctx, a, followee.follower_count)
-        return followee
+
+    async def _purge_author(self, uid: int, author_id: int, min_id: int | None) -> None:
+        """Take the author's tweets that can be in ``uid``'s timeline (ids at or above its oldest entry ``min_id``)
+        out of it, publishing a DELETED live event for each one that was there."""
+        if min_id is None:
+            return
+        rows = await self.ctx.tweets.ids_since(author_id, min_id, PURGE_LIMIT)
+        events = [(tid, tweet_event("DELETED", tid, author_id, "TIMELINE", orig)) for tid, orig in rows]
+        await self.ctx.store.purge(uid, events)
+
+    # --- mutes and blocks -------------------------------------------------------------------------------
+    async def mute(self, user_id: int, handle: str) -> UserRecord:
+        change = await self.ctx.follows.mute(user_id, handle, now_ms())
+        if change.changed:
+            await self.derived.build_hidden(user_id)  # fan-out skips them and reads filter them from now on
+            # What is stored leaves too, with DELETED events so that an open client drops it at once (reads
+            # filter it anyway; unmute brings it back).
+            async with self.redis.pipeline(transaction=False) as pipe:
+                self.ctx.store.queue_oldest(pipe, user_id)
+                (oldest,) = await pipe.execute()
+            await self._purge_author(user_id, change.other.id, self.ctx.store.oldest_id(oldest))
+        return change.other
+
+    async def unmute(self, user_id: int, handle: str) -> UserRecord:
+        change = await self.ctx.follows.unmute(user_id, handle)
+        if change.changed:
+            hidden = await self.derived.build_hidden(user_id)
+            other = change.other.id
+            in_mode = bool(await self.redis.sismember(self.keys.celebrity_mode, str(other)))
+            if other not in hidden and not in_mode and await self.derived.follows_which(user_id, [other]):
+                # Fan-out skipped their posts meanwhile (and the mute purged the stored ones): bring them back.
+                recent = await self.derived.author_recent_ids(other, self.config.timeline_cap)
+                await self.ctx.store.backfill([user_id], recent)
+        return change.other
+
+    async def block(self, user_id: int, handle: str) -> UserRecord:
+        change = await self.ctx.follows.block(user_id, handle, now_ms())
+        other = change.other
+        if change.changed:
+            await asyncio.gather(self.derived.build_hidden(user_id), self.derived.build_hidden(other.id))
+            me = (await self.ctx.users.by_ids([user_id])).get(user_id)
+            if change.dropped:
+                await self._follow_removed(user_id, other)
+            if change.lost and me is not None:
+                await self._follow_removed(other.id, me)
+            return (await self.ctx.users.by_ids([other.id])).get(other.id, other)
+        return other
+
+    async def unblock(self, user_id: int, handle: str) -> UserRecord:
+        change = await self.ctx.follows.unblock(user_id, handle)
+        if change.changed:
+            await asyncio.gather(
+                self.derived.build_hidden(user_id), self.derived.build_hidden(change.other.id)
+            )
+        return change.other
 
     async def followers(self, user_id: int, first: int, after: str | None) -> Page[UserRecord]:
         rows, total = await self.ctx.follows.followers_page(
@@ -280,3 +455,7 @@ class FeedService:
 
     async def replay_live_inserts(self, viewer_id: int, ids: list[int]) -> list[FeedEntry]:
         return await self.reader.replay_live_inserts(viewer_id, ids)
+
+    async def live_entry(self, viewer_id: int, tweet: TweetRecord, source: FeedSource) -> FeedEntry | None:
+        """The feed entry a live NEW event stands for, or None when the feed's rules hide it from the viewer."""
+        return await self.reader.live_entry(viewer_id, tweet, source)

@@ -20,6 +20,7 @@ Two marker members sort above every id (first byte 0xfe / 0xff) and are never tr
 from __future__ import annotations
 
 import struct
+import time
 import weakref
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -32,7 +33,8 @@ from fanout import jobs
 from fanout.client import RedisClient, is_cluster
 from fanout.config import EngineConfig
 from fanout.keys import Keys
-from fanout.ranking import trending_score
+from fanout.ranking import engagement_from, trending_score, velocity
+from graph.ids import timestamp_ms
 from graph.telemetry import trace_fields
 
 BUILT = b"\xfe"
@@ -209,20 +211,42 @@ class TimelineStore:
         # Lua derives a follower's live channel from its timeline key (see Keys.live_prefix).
         return [live_payload, self.keys.live_prefix, len(self.keys.prefix)]
 
-    async def fan_in(self, follower_ids: Sequence[int], tweet_id: int, *, live_payload: bytes = b"") -> int:
+    async def fan_in(
+        self,
+        follower_ids: Sequence[int],
+        tweet_id: int,
+        *,
+        live_payload: bytes = b"",
+        author_id: int = 0,
+        reply_to_author: int | None = None,
+    ) -> int:
         """Insert one tweet into every existing timeline of the page, trimmed to the cap, and publish
         ``live_payload`` to each follower it was new to; returns the inserts once every slot group of the
-        page has answered. Cold followers are skipped."""
+        page has answered. Cold followers are skipped, and so are those who must not get it: they mute or
+        block ``author_id`` or are blocked by them (``mu:``), or it replies to ``reply_to_author`` whom they
+        neither are nor follow (``fw:``; the replies rule)."""
         if not follower_ids:
             return 0
-        # Each follower's timeline and live log, side by side (one slot: both carry the follower's hash tag).
-        keys = [k for f in follower_ids for k in (self.keys.timeline(f), self.keys.live_log(f))]
+        # Each follower's timeline, live log and the two sets the rules read, side by side (one slot: all
+        # carry the follower's hash tag), so the rules cost no round trip of their own.
+        keys = [
+            k
+            for f in follower_ids
+            for k in (
+                self.keys.timeline(f),
+                self.keys.live_log(f),
+                self.keys.hidden(f),
+                self.keys.followees(f),
+            )
+        ]
         args = [
             encode_id(tweet_id),
             self.timeline_cap + 1,
             *self._live_args(live_payload),
             LIVE_LOG_CAP,
             LIVE_LOG_TTL_S,
+            str(author_id),
+            "" if reply_to_author is None else str(reply_to_author),
         ]
         return await self._page_call(fn.FAN_IN, keys, args)
 
@@ -336,10 +360,15 @@ class TimelineStore:
         ids = decode_ids(reply)
         return ids[0] if ids else None
 
-    async def purge(self, uid: int, tweet_ids: Sequence[int]) -> None:
-        """Remove ids from a timeline (unfollow)."""
-        if tweet_ids:
-            await self.redis.zrem(self.keys.timeline(uid), *[encode_id(t) for t in tweet_ids])
+    async def purge(self, uid: int, tweets: Sequence[tuple[int, bytes]]) -> int:
+        """Remove (tweet id, DELETED payload) entries from a timeline (unfollow, block), publishing the payload
+        of each one that was there on the owner's live channel; returns the removals."""
+        if not tweets:
+            return 0
+        args: list[Any] = [self.keys.live_timeline(uid)]
+        for tid, payload in tweets:
+            args += [encode_id(tid), payload]
+        return await self._call(fn.PURGE, [self.keys.timeline(uid)], args, None)
 
     # --- sets and caches that are only updated once built ---------------------------------------------
     async def sadd_if_exists(self, key: str, member: str, client: Any = None) -> int:
@@ -403,18 +432,24 @@ class TimelineStore:
                     pipe.zadd(key, members)
                 await pipe.execute()
 
-    async def trending_ids(self, count: int) -> list[int]:
-        """The ``count`` best trending ids, best first (fewer if the set is smaller): the best ``count`` of
-        each part, merged."""
+    async def trending_ids(self, count: int, now_ms: int | None = None) -> list[int]:
+        """The ``count`` best trending ids by engagement velocity now, best first (fewer if the set is
+        smaller); ties (no engagement yet) newest first. Every part is small (TRENDING_CAP in all): read whole,
+        merged, ranked at this moment."""
         async with self.redis.pipeline(transaction=False) as pipe:
             for shard in range(TRENDING_SHARDS):
-                pipe.zrevrange(self.keys.trending(shard), 0, count, withscores=True)
+                pipe.zrevrange(self.keys.trending(shard), 0, -1, withscores=True)
             replies: list[list[tuple[bytes, float]]] = await pipe.execute()
-        best = sorted(
-            ((score, int(member)) for reply in replies for member, score in reply if member != SET_SENTINEL),
-            reverse=True,
-        )
-        return [tid for _, tid in best[:count]]
+        now = int(time.time() * 1000) if now_ms is None else now_ms
+        ranked: list[tuple[float, int]] = []
+        for member, score in (row for reply in replies for row in reply):
+            if member == SET_SENTINEL:
+                continue
+            tid = int(member)
+            created = timestamp_ms(tid)
+            ranked.append((velocity(created, engagement_from(score, created), now), tid))
+        ranked.sort(reverse=True)
+        return [tid for _, tid in ranked[:count]]
 
     # --- the fan-out queue ---------------------------------------------------------------------------
     def enqueue(self, client: Any, job: jobs.Job) -> Any:

@@ -30,7 +30,10 @@ async def request_reconcile(
     if in_mode is None:
         in_mode = bool(await ctx.redis.sismember(ctx.keys.celebrity_mode, str(author_id)))
     if (follower_count >= ctx.config.celebrity_threshold) == in_mode:
-        return False
+        # Agreeing, unless followers' celebs: sets got the author ahead of a switch that will not come now.
+        below = not in_mode and follower_count < ctx.config.celebrity_threshold
+        if not (below and await ctx.redis.exists(ctx.keys.celebs_early(author_id))):
+            return False
     if not await ctx.redis.set(ctx.keys.reconcile_pending(author_id), b"1", nx=True, ex=RECONCILE_DEDUPE_S):
         return False
     await ctx.store.enqueue(ctx.redis, CelebJob(author_id))
@@ -60,8 +63,22 @@ async def reconcile(ctx: EngineContext, derived: Derived, author_id: int, page_s
         want = author.follower_count >= cfg.celebrity_threshold
         in_mode = bool(await ctx.redis.sismember(keys.celebrity_mode, str(author_id)))
         if want == in_mode:
+            if not want and await ctx.redis.delete(keys.celebs_early(author_id)):
+                # A follow put the author in followers' celebs: sets by its count, which dropped back before
+                # the switch up (main's bug: those followers kept the author as a celebrity, labels and
+                # merges included). Fan-out never stopped, so their timelines are complete: only the sets.
+                async for page in ctx.follows.follower_id_pages(author_id, page_size):
+                    async with ctx.redis.pipeline(transaction=False) as pipe:
+                        for f in page:
+                            pipe.srem(keys.celebs(f), str(author_id))
+                        await ctx.store.publish_many(
+                            [keys.live_timeline(f) for f in page], CELEBS_CHANGED, pipe
+                        )
+                        await ctx.store.execute(pipe)
+                outcome = "cleaned"
             break
         if want:
+            await ctx.redis.delete(keys.celebs_early(author_id))  # the switch comes: those entries are right
             async for page in ctx.follows.follower_id_pages(author_id, page_size):
                 async with ctx.redis.pipeline(transaction=False) as pipe:
                     for f in page:

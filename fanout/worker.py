@@ -283,9 +283,15 @@ class FanoutWorker:
         try:
             job = decode(fields)
             if isinstance(job, PostJob):
-                finished = await self.fan_post(mid, job.tweet_id, job.author_id)
+                finished = await self.fan_post(
+                    mid,
+                    job.tweet_id,
+                    job.author_id,
+                    reply_to_author=job.reply_to_author,
+                    original=job.original,
+                )
             elif isinstance(job, DeleteJob):
-                finished = await self.fan_delete(mid, job.tweet_id, job.author_id)
+                finished = await self.fan_delete(mid, job.tweet_id, job.author_id, original=job.original)
             elif isinstance(job, CelebJob):
                 await reconcile(self.ctx, self.derived, job.author_id, self.page_size)
         except UnknownJob:
@@ -314,13 +320,21 @@ class FanoutWorker:
             await request_reconcile(ctx, author_id, author.follower_count, in_mode=in_mode)
         return in_mode
 
-    async def _walk(self, msg_id: str, author_id: int, tweet_id: int, remove: bool) -> bool:
+    async def _walk(
+        self,
+        msg_id: str,
+        author_id: int,
+        tweet_id: int,
+        remove: bool,
+        reply_to_author: int | None = None,
+        original: int | None = None,
+    ) -> bool:
         """Apply one insert/removal to every follower page; False if stopped before the end."""
         ctx, store = self.ctx, self.ctx.store
         progress_key = ctx.keys.fanout_progress(msg_id)
         checkpoint = await ctx.redis.get(progress_key)
         after = int(checkpoint) if checkpoint else -1
-        payload = tweet_event("DELETED" if remove else "NEW", tweet_id, author_id, "TIMELINE")
+        payload = tweet_event("DELETED" if remove else "NEW", tweet_id, author_id, "TIMELINE", original)
         # Neo4j paging overlaps the Redis writes: a producer task reads pages ahead into a small queue while
         # the current page is written. Writes stay strictly in order, one page in flight, so the checkpoint
         # never runs ahead of a page that is not fully written.
@@ -336,8 +350,16 @@ class FanoutWorker:
                 # The checkpoint is written only once every slot group of the page has answered: on a
                 # cluster the groups go to several nodes at once, and a checkpoint sent with them could
                 # land before a group that then fails (its inserts lost on resume).
-                write = store.fan_out_remove if remove else store.fan_in
-                changed = await write(page, tweet_id, live_payload=payload)
+                if remove:
+                    changed = await store.fan_out_remove(page, tweet_id, live_payload=payload)
+                else:
+                    changed = await store.fan_in(
+                        page,
+                        tweet_id,
+                        live_payload=payload,
+                        author_id=author_id,
+                        reply_to_author=reply_to_author,
+                    )
                 await ctx.redis.set(progress_key, page[-1], ex=PROGRESS_TTL_S)
                 if not remove:
                     ctx.stats.fanout_inserts += int(changed)
@@ -373,20 +395,31 @@ class FanoutWorker:
                 await store.add_own_tweet(pipe, author_id, tweet_id)
             await store.execute(pipe)
 
-    async def fan_post(self, msg_id: str, tweet_id: int, author_id: int) -> bool:
+    async def fan_post(
+        self,
+        msg_id: str,
+        tweet_id: int,
+        author_id: int,
+        *,
+        reply_to_author: int | None = None,
+        original: int | None = None,
+    ) -> bool:
         await self._own_lists(author_id, tweet_id, remove=False)
         if await self._is_celebrity(author_id):
-            await self.ctx.store.publish_many(
-                [self.ctx.keys.live_author(author_id)], tweet_event("NEW", tweet_id, author_id, "CELEBRITY")
-            )
+            # The rules are applied by each subscriber's reader (resolvers/live.py) and by the read merge.
+            event = tweet_event("NEW", tweet_id, author_id, "CELEBRITY", original)
+            await self.ctx.store.publish_many([self.ctx.keys.live_author(author_id)], event)
             return True
-        return await self._walk(msg_id, author_id, tweet_id, remove=False)
+        return await self._walk(msg_id, author_id, tweet_id, False, reply_to_author, original)
 
-    async def fan_delete(self, msg_id: str, tweet_id: int, author_id: int) -> bool:
+    async def fan_delete(
+        self, msg_id: str, tweet_id: int, author_id: int, *, original: int | None = None
+    ) -> bool:
         await self._own_lists(author_id, tweet_id, remove=True)
         await self.ctx.store.publish_many(
-            [self.ctx.keys.live_author(author_id)], tweet_event("DELETED", tweet_id, author_id, "CELEBRITY")
+            [self.ctx.keys.live_author(author_id)],
+            tweet_event("DELETED", tweet_id, author_id, "CELEBRITY", original),
         )
         if await self._is_celebrity(author_id):
             return True
-        return await self._walk(msg_id, author_id, tweet_id, remove=True)
+        return await self._walk(msg_id, author_id, tweet_id, True, None, original)

@@ -13,7 +13,9 @@ USER_FIELDS: LiteralString = (
     ".followerCount, .followingCount, .tweetCount}"
 )
 TWEET_FIELDS: LiteralString = (
-    "{.id, author: a.id, .text, createdAt: t.createdAt.epochMillis, .likeCount, .deleted}"
+    "{.id, author: a.id, .text, createdAt: t.createdAt.epochMillis, .likeCount, .deleted, .replyTo, "
+    ".replyToAuthor, .repostOf, .repostOfAuthor, replyCount: coalesce(t.replyCount, 0), "
+    "repostCount: coalesce(t.repostCount, 0)}"
 )
 
 
@@ -46,4 +48,14 @@ def tweet_from(row: dict[str, Any]) -> TweetRecord:
         created_at=from_ms(int(row["createdAt"])),
         like_count=int(row.get("likeCount") or 0),
         deleted=bool(row.get("deleted")),
+        reply_to=_opt_int(row.get("replyTo")),
+        reply_to_author=_opt_int(row.get("replyToAuthor")),
+        repost_of=_opt_int(row.get("repostOf")),
+        repost_of_author=_opt_int(row.get("repostOfAuthor")),
+        reply_count=int(row.get("replyCount") or 0),
+        repost_count=int(row.get("repostCount") or 0),
     )
+
+
+def _opt_int(value: Any) -> int | None:
+    return None if value is None else int(value)

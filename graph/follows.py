@@ -10,25 +10,81 @@ from neo4j import READ_ACCESS, AsyncDriver, Record
 
 from graph.convert import USER_FIELDS, user_from
 from graph.driver import DATABASE, write_single
-from graph.errors import BadInput, NotFound
+from graph.errors import BadInput, Forbidden, NotFound
 from graph.records import UserRecord
 
 # MERGE locks both nodes, so two concurrent follows of the same pair create one edge and count once.
+# ``showReposts`` is set on every follow (a follow of an account already followed only changes it); nothing is
+# written across a block (either way) or to oneself. ``wasShowing``: the setting before (null: not following).
 _FOLLOW: LiteralString = (
     "MATCH (f:User {id: $f}) MATCH (u:User {handleLower: toLower($h)}) "
-    "WITH f, u, u.followerCount AS before "
-    "CALL (f, u) { WITH f, u WHERE f <> u "
+    "WITH f, u, u.followerCount AS before, EXISTS { (f)-[:BLOCKS]-(u) } AS blocked "
+    "OPTIONAL MATCH (f)-[old:FOLLOWS]->(u) "
+    "WITH f, u, before, blocked, CASE WHEN old IS NULL THEN null ELSE coalesce(old.showReposts, true) END "
+    "  AS wasShowing "
+    "CALL (f, u, blocked) { WITH f, u, blocked WHERE f <> u AND NOT blocked "
     "  MERGE (f)-[r:FOLLOWS]->(u) "
     "  ON CREATE SET r.since = datetime({epochMillis: $ms}), "
-    "    f.followingCount = f.followingCount + 1, u.followerCount = u.followerCount + 1 } "
-    "RETURN u " + USER_FIELDS + " AS u, before, f.id = u.id AS self"
+    "    f.followingCount = f.followingCount + 1, u.followerCount = u.followerCount + 1 "
+    "  SET r.showReposts = $sr } "
+    "RETURN u " + USER_FIELDS + " AS u, before, f.id = u.id AS self, blocked, wasShowing"
 )
 _UNFOLLOW: LiteralString = (
     "MATCH (f:User {id: $f}) MATCH (u:User {handleLower: toLower($h)}) "
     "WITH f, u, u.followerCount AS before "
     "CALL (f, u) { WITH f, u MATCH (f)-[r:FOLLOWS]->(u) DELETE r "
     "  SET f.followingCount = f.followingCount - 1, u.followerCount = u.followerCount - 1 } "
-    "RETURN u " + USER_FIELDS + " AS u, before, f.id = u.id AS self"
+    "RETURN u " + USER_FIELDS + " AS u, before, f.id = u.id AS self, false AS blocked, null AS wasShowing"
+)
+# Mutes and blocks: MERGE / DELETE of the edge, idempotent; ``changed`` says whether it was written. A block
+# also deletes the follows both ways with their counters, in the same transaction.
+_MUTE: LiteralString = (
+    "MATCH (f:User {id: $f}) MATCH (u:User {handleLower: toLower($h)}) WHERE f <> u "
+    "WITH f, u, EXISTS { (f)-[:MUTES]->(u) } AS had "
+    "MERGE (f)-[m:MUTES]->(u) ON CREATE SET m.since = datetime({epochMillis: $ms}) "
+    "RETURN u " + USER_FIELDS + " AS u, NOT had AS changed, false AS dropped, false AS lost"
+)
+_UNMUTE: LiteralString = (
+    "MATCH (f:User {id: $f}) MATCH (u:User {handleLower: toLower($h)}) WHERE f <> u "
+    "OPTIONAL MATCH (f)-[m:MUTES]->(u) DELETE m "
+    "RETURN u " + USER_FIELDS + " AS u, m IS NOT NULL AS changed, false AS dropped, false AS lost"
+)
+_BLOCK: LiteralString = (
+    "MATCH (f:User {id: $f}) MATCH (u:User {handleLower: toLower($h)}) WHERE f <> u "
+    "WITH f, u, EXISTS { (f)-[:BLOCKS]->(u) } AS had "
+    "MERGE (f)-[b:BLOCKS]->(u) ON CREATE SET b.since = datetime({epochMillis: $ms}) "
+    "WITH f, u, had "
+    "OPTIONAL MATCH (f)-[out:FOLLOWS]->(u) "
+    "FOREACH (r IN CASE WHEN out IS NULL THEN [] ELSE [out] END | DELETE r "
+    "  SET f.followingCount = f.followingCount - 1, u.followerCount = u.followerCount - 1) "
+    "WITH f, u, had, out IS NOT NULL AS dropped "
+    "OPTIONAL MATCH (u)-[inc:FOLLOWS]->(f) "
+    "FOREACH (r IN CASE WHEN inc IS NULL THEN [] ELSE [inc] END | DELETE r "
+    "  SET u.followingCount = u.followingCount - 1, f.followerCount = f.followerCount - 1) "
+    "RETURN u " + USER_FIELDS + " AS u, NOT had AS changed, dropped, inc IS NOT NULL AS lost"
+)
+_UNBLOCK: LiteralString = (
+    "MATCH (f:User {id: $f}) MATCH (u:User {handleLower: toLower($h)}) WHERE f <> u "
+    "OPTIONAL MATCH (f)-[b:BLOCKS]->(u) DELETE b "
+    "RETURN u " + USER_FIELDS + " AS u, b IS NOT NULL AS changed, false AS dropped, false AS lost"
+)
+# Whom ``uid`` must not see in feeds: muted, blocked, or blocking them (the content of ``mu:{uid}``).
+_HIDDEN_IDS: LiteralString = (
+    "MATCH (v:User {id: $u}) "
+    "RETURN [(v)-[:MUTES|BLOCKS]->(o:User) | o.id] + [(o:User)-[:BLOCKS]->(v) | o.id] AS ids"
+)
+_NO_REPOST_IDS: LiteralString = (
+    "MATCH (:User {id: $u})-[r:FOLLOWS]->(o:User) WHERE r.showReposts = false RETURN collect(o.id) AS ids"
+)
+_BLOCKED_AMONG: LiteralString = (
+    "MATCH (v:User {id: $v}) UNWIND $ids AS oid MATCH (o:User {id: oid}) "
+    "WHERE EXISTS { (v)-[:BLOCKS]-(o) } RETURN o.id AS id"
+)
+_RELATION_FLAGS: LiteralString = (
+    "MATCH (v:User {id: $v}) UNWIND $ids AS oid MATCH (o:User {id: oid}) "
+    "OPTIONAL MATCH (v)-[f:FOLLOWS]->(o) "
+    "RETURN oid AS id, EXISTS { (v)-[:MUTES]->(o) } AS mutes, EXISTS { (v)-[:BLOCKS]->(o) } AS blocks, "
+    "  coalesce(f.showReposts, true) AS showsReposts"
 )
 _EXISTS: LiteralString = "MATCH (u:User {id: $id}) RETURN u.id AS id"
 # All follower ids above the checkpoint, sorted once and cut into pages server side: one record per page,
@@ -73,7 +129,8 @@ _SUGGEST: LiteralString = (
     "  UNION "
     "  MATCH (s:User) WHERE s.followerCount > 0 AND s <> v AND NOT (v)-[:FOLLOWS]->(s) "
     "  WITH s ORDER BY s.followerCount DESC LIMIT $n RETURN s, 0 AS mutual } "
-    "WITH s AS u, max(mutual) AS mutual ORDER BY mutual DESC, u.followerCount DESC, u.id LIMIT $n "
+    "WITH v, s AS u, max(mutual) AS mutual WHERE NOT EXISTS { (v)-[:BLOCKS]-(u) } "
+    "WITH u, mutual ORDER BY mutual DESC, u.followerCount DESC, u.id LIMIT $n "
     "RETURN u " + USER_FIELDS + " AS u"
 )
 MAX_SINCE = (1 << 62) - 1
@@ -85,36 +142,130 @@ class FollowChange:
 
     followee: UserRecord
     changed: bool
+    # A follow: whether it showed the followee's reposts before (None: there was no follow).
+    was_showing: bool | None = None
+
+
+@dataclass(frozen=True)
+class RelationChange:
+    """The other user after a mute/unmute/block/unblock; whether the edge changed; for a block, whether it
+    removed the blocker's follow of them (``dropped``) and their follow of the blocker (``lost``)."""
+
+    other: UserRecord
+    changed: bool
+    dropped: bool = False
+    lost: bool = False
 
 
 def _change_row(record: Record) -> dict[str, Any]:
     if record["self"]:
         # Nothing was written (the subquery skipped f = u); roll back anyway to be explicit.
         raise BadInput("cannot follow yourself")
-    return {"u": dict(record["u"]), "before": record["before"]}
+    if record["blocked"]:
+        raise Forbidden("a block stands between you and this account")
+    return {"u": dict(record["u"]), "before": record["before"], "was": record["wasShowing"]}
+
+
+def _relation_row(record: Record) -> dict[str, Any]:
+    return {k: record[k] for k in ("u", "changed", "dropped", "lost")}
 
 
 class FollowRepo:
     def __init__(self, driver: AsyncDriver) -> None:
         self.driver = driver
 
-    async def _change(self, query: LiteralString, follower_id: int, handle: str, ms: int) -> FollowChange:
+    async def _change(
+        self, query: LiteralString, follower_id: int, handle: str, ms: int, show_reposts: bool = True
+    ) -> FollowChange:
         if not isinstance(handle, str) or not handle:
             raise BadInput("handle missing")
-        row = await write_single(self.driver, query, _change_row, f=follower_id, h=handle, ms=ms)
+        row = await write_single(
+            self.driver, query, _change_row, f=follower_id, h=handle, ms=ms, sr=show_reposts
+        )
         if row is None:
             if await self._exists(follower_id):
                 raise NotFound(f"no user @{handle}")
             raise NotFound("unknown follower")
         followee = user_from(row["u"])
-        return FollowChange(followee, followee.follower_count != int(row["before"] or 0))
+        return FollowChange(followee, followee.follower_count != int(row["before"] or 0), row["was"])
+
+    async def _relation(self, query: LiteralString, user_id: int, handle: str, ms: int) -> RelationChange:
+        if not isinstance(handle, str) or not handle:
+            raise BadInput("handle missing")
+        row = await write_single(self.driver, query, _relation_row, f=user_id, h=handle, ms=ms)
+        if row is None:
+            other = await self._by_handle_id(handle)
+            if other is None:
+                raise NotFound(f"no user @{handle}")
+            if other == user_id:
+                raise BadInput("cannot do this to yourself")
+            raise NotFound("unknown user")
+        return RelationChange(
+            user_from(row["u"]), bool(row["changed"]), bool(row["dropped"]), bool(row["lost"])
+        )
+
+    async def _by_handle_id(self, handle: str) -> int | None:
+        records, _, _ = await self.driver.execute_query(
+            "MATCH (u:User {handleLower: toLower($h)}) RETURN u.id AS id", h=handle, database_=DATABASE,
+            routing_="r",
+        )  # fmt: skip
+        return int(records[0]["id"]) if records else None
+
+    async def mute(self, user_id: int, handle: str, now_ms: int) -> RelationChange:
+        return await self._relation(_MUTE, user_id, handle, now_ms)
+
+    async def unmute(self, user_id: int, handle: str) -> RelationChange:
+        return await self._relation(_UNMUTE, user_id, handle, 0)
+
+    async def block(self, user_id: int, handle: str, now_ms: int) -> RelationChange:
+        return await self._relation(_BLOCK, user_id, handle, now_ms)
+
+    async def unblock(self, user_id: int, handle: str) -> RelationChange:
+        return await self._relation(_UNBLOCK, user_id, handle, 0)
+
+    async def hidden_ids(self, user_id: int) -> list[int]:
+        """Accounts ``user_id`` mutes or blocks or is blocked by."""
+        records, _, _ = await self.driver.execute_query(
+            _HIDDEN_IDS, u=user_id, database_=DATABASE, routing_="r"
+        )
+        return sorted(set(records[0]["ids"])) if records else []
+
+    async def no_repost_ids(self, user_id: int) -> list[int]:
+        """Followees whose reposts ``user_id`` does not want in their home (showReposts: false)."""
+        records, _, _ = await self.driver.execute_query(
+            _NO_REPOST_IDS, u=user_id, database_=DATABASE, routing_="r"
+        )
+        return list(records[0]["ids"]) if records else []
+
+    async def blocked_among(self, viewer_id: int, other_ids: Sequence[int]) -> set[int]:
+        """Those of ``other_ids`` with a block between them and the viewer (either way)."""
+        if not other_ids:
+            return set()
+        records, _, _ = await self.driver.execute_query(
+            _BLOCKED_AMONG, v=viewer_id, ids=list(dict.fromkeys(other_ids)), database_=DATABASE, routing_="r"
+        )
+        return {r["id"] for r in records}
+
+    async def relation_flags(
+        self, viewer_id: int, other_ids: Sequence[int]
+    ) -> dict[int, tuple[bool, bool, bool]]:
+        """Per other user: (viewer mutes them, viewer blocks them, viewer's home shows their reposts)."""
+        if not other_ids:
+            return {}
+        records, _, _ = await self.driver.execute_query(
+            _RELATION_FLAGS, v=viewer_id, ids=list(dict.fromkeys(other_ids)), database_=DATABASE,
+            routing_="r",
+        )  # fmt: skip
+        return {r["id"]: (bool(r["mutes"]), bool(r["blocks"]), bool(r["showsReposts"])) for r in records}
 
     async def _exists(self, uid: int) -> bool:
         records, _, _ = await self.driver.execute_query(_EXISTS, id=uid, database_=DATABASE, routing_="r")
         return bool(records)
 
-    async def follow(self, follower_id: int, followee_handle: str, now_ms: int) -> FollowChange:
-        return await self._change(_FOLLOW, follower_id, followee_handle, now_ms)
+    async def follow(
+        self, follower_id: int, followee_handle: str, now_ms: int, show_reposts: bool = True
+    ) -> FollowChange:
+        return await self._change(_FOLLOW, follower_id, followee_handle, now_ms, show_reposts)
 
     async def unfollow(self, follower_id: int, followee_handle: str, now_ms: int = 0) -> FollowChange:
         return await self._change(_UNFOLLOW, follower_id, followee_handle, now_ms)

@@ -26,3 +26,12 @@ class TweetRecord:
     created_at: datetime
     like_count: int
     deleted: bool = False
+    # A reply: the tweet replied to and its author (the author is copied onto the reply so that the replies
+    # rule needs no second lookup in fan-out, reads or the pull oracle).
+    reply_to: int | None = None
+    reply_to_author: int | None = None
+    # A repost (its own tweet, empty text): the original and its author.
+    repost_of: int | None = None
+    repost_of_author: int | None = None
+    reply_count: int = 0
+    repost_count: int = 0

@@ -25,6 +25,8 @@ SCHEMA_STATEMENTS: tuple[LiteralString, ...] = (
     "CREATE INDEX user_follower_count IF NOT EXISTS FOR (u:User) ON (u.followerCount)",
     "CREATE INDEX user_display_name IF NOT EXISTS FOR (u:User) ON (u.displayNameLower)",
     "CREATE INDEX tweet_created IF NOT EXISTS FOR (t:Tweet) ON (t.createdAt)",
+    # Replies to an account (a follow backfills those by the follower's followees: fanout/service.py).
+    "CREATE INDEX tweet_reply_to_author IF NOT EXISTS FOR (t:Tweet) ON (t.replyToAuthor)",
 )
 
 

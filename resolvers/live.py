@@ -139,13 +139,13 @@ async def _events(
                 viewer_id, sorted((t for t in missed if t < since), key=missed.__getitem__)
             )
             unsent = {t: p for t, p in missed.items() if t > since}
-            unsent.update((e.tweet.id, missed[e.tweet.id]) for e in late)
+            unsent.update((e.position, missed[e.position]) for e in late)
             above = sorted(t for t in unsent if t > since)
             top = max(missed.values(), default=seq)
 
             def replayed_event(entry: FeedEntry) -> TimelineEvent:
-                replayed.add(entry.tweet.id)
-                unsent.pop(entry.tweet.id, None)
+                replayed.add(entry.position)
+                unsent.pop(entry.position, None)
                 position = min(unsent.values()) - 1 if unsent else top
                 return TimelineEvent(
                     kind=TimelineEventKind.NEW,
@@ -153,6 +153,7 @@ async def _events(
                     tweet=Tweet.of(entry.tweet),
                     cursor=cursors.resume(newest, position),
                     source=FeedSource(entry.source),
+                    reposted_by_id=entry.reposted_by,
                 )
 
             for entry in late:
@@ -161,7 +162,7 @@ async def _events(
             while cursor is not None:
                 entries = await service.replay(viewer_id, cursor, REPLAY_BATCH)
                 for entry in entries:
-                    tid = entry.tweet.id
+                    tid = entry.position
                     if entry.source == "SUGGESTED":
                         continue  # trending suggestions are never live events: a resume must not send them either
                     if tid in log and tid not in missed:
@@ -216,17 +217,24 @@ async def _events(
                 record = await _fresh_tweet(service, event.tweet_id)
                 if record is None:  # deleted before we got to it; its DELETED event follows
                     continue
-                tweet: Tweet | None = Tweet.of(record)
+                # The feed's rules, as a read applies them: mutes and blocks, the replies rule, reposts shown
+                # once (the entry shows the original, with who reposted it).
+                found = await service.live_entry(viewer_id, record, event.source or "TIMELINE")
                 newest = max(newest, event.tweet_id)
                 seq = max(seq, event.seq or 0)
+                if found is None:
+                    continue
+                tweet: Tweet | None = Tweet.of(found.tweet)
+                shown, reposted_by = found.tweet.id, found.reposted_by
             else:
-                tweet = None
+                tweet, shown, reposted_by = None, event.original or event.tweet_id, None
             yield TimelineEvent(
                 kind=TimelineEventKind(event.kind),
-                tweet_id=strawberry.ID(str(event.tweet_id)),
+                tweet_id=strawberry.ID(str(shown)),
                 tweet=tweet,
                 cursor=cursors.resume(newest, seq) if newest else cursor_for(event.tweet_id),
                 source=FeedSource(event.source or "TIMELINE"),
+                reposted_by_id=reposted_by,
             )
 
 

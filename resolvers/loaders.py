@@ -21,12 +21,21 @@ class Loaders:
         self.tweets = DataLoader(self._load_tweets)
         self._follow_flags = DataLoader(self._load_follow_flags)
         self._liked = DataLoader(self._load_liked)
+        self._reposted = DataLoader(self._load_reposted)
+        self._relations = DataLoader(self._load_relations)
 
     def clear(self) -> None:
         """Forget what the loaders cached. A websocket connection keeps one context for its whole life: without
         this its events and operations would show users and flags as they were when first loaded (and the
         caches would grow for as long as the connection lives)."""
-        for loader in (self.users, self.tweets, self._follow_flags, self._liked):
+        for loader in (
+            self.users,
+            self.tweets,
+            self._follow_flags,
+            self._liked,
+            self._reposted,
+            self._relations,
+        ):
             loader.clear_all()
 
     def prime_user(self, record: UserRecord) -> User:
@@ -51,6 +60,18 @@ class Loaders:
             return False
         return await self._liked.load(tweet_id)
 
+    async def viewer_has_reposted(self, tweet_id: int) -> bool:
+        if self._viewer.id is None:
+            return False
+        return await self._reposted.load(tweet_id)
+
+    async def relation(self, user_id: int) -> tuple[bool, bool, bool]:
+        """(viewer mutes, viewer blocks, viewer's home shows their reposts); (False, False, True) when
+        anonymous or the user is the viewer."""
+        if self._viewer.id is None or user_id == self._viewer.id:
+            return False, False, True
+        return await self._relations.load(user_id)
+
     async def _follows_between(self, user_id: int) -> tuple[bool, bool]:
         """(viewer follows user, user follows viewer); both false when anonymous or the user is the viewer."""
         if self._viewer.id is None or user_id == self._viewer.id:
@@ -70,6 +91,14 @@ class Loaders:
         viewer_id = self._viewer.require()
         follows, followed_by = await self._service.follow_flags(viewer_id, list(ids))
         return [(i in follows, i in followed_by) for i in ids]
+
+    async def _load_reposted(self, ids: Sequence[int]) -> list[bool]:
+        reposted = await self._service.reposted_flags(self._viewer.require(), list(ids))
+        return [i in reposted for i in ids]
+
+    async def _load_relations(self, ids: Sequence[int]) -> list[tuple[bool, bool, bool]]:
+        flags = await self._service.relation_flags(self._viewer.require(), list(ids))
+        return [flags.get(i, (False, False, True)) for i in ids]
 
     async def _load_liked(self, ids: Sequence[int]) -> list[bool]:
         viewer_id = self._viewer.require()

@@ -110,21 +110,72 @@ class Mutation:
     ) -> User:
         return await info.context.accounts.update_profile(_given(display_name), _given(bio))
 
-    @strawberry.mutation
-    async def post_tweet(self, info: Info, text: str) -> Tweet:
-        return await info.context.writer.post_tweet(text)
+    @strawberry.mutation(
+        description=(
+            "With `inReplyTo`, a reply: NOT_FOUND when that tweet does not exist or is deleted, FORBIDDEN when its "
+            "author\nblocks the viewer or is blocked by them. A reply reaches a follower's home only if the "
+            "follower also follows\nthe account replied to (or is it); a reply to oneself (a thread) always does."
+        )
+    )
+    async def post_tweet(
+        self, info: Info, text: str, in_reply_to: strawberry.ID | None = strawberry.UNSET
+    ) -> Tweet:
+        return await info.context.writer.post_tweet(text, in_reply_to or None)
+
+    @strawberry.mutation(
+        description=(
+            "Idempotent. Reposting a repost reposts its original. Returns the original tweet. FORBIDDEN across a "
+            "block."
+        )
+    )
+    async def repost(self, info: Info, id: strawberry.ID) -> Tweet:
+        return await info.context.writer.repost(id)
+
+    @strawberry.mutation(description="Idempotent. Returns the original tweet.")
+    async def unrepost(self, info: Info, id: strawberry.ID) -> Tweet:
+        return await info.context.writer.unrepost(id)
 
     @strawberry.mutation(description="Only the author may delete. Returns the id of the deleted tweet.")
     async def delete_tweet(self, info: Info, id: strawberry.ID) -> strawberry.ID:
         return await info.context.writer.delete_tweet(id)
 
-    @strawberry.mutation(description="Idempotent. Returns the followed user.")
-    async def follow(self, info: Info, handle: str) -> User:
-        return await info.context.writer.follow(handle)
+    @strawberry.mutation(
+        description=(
+            "Idempotent; also sets whether this account's reposts show in the viewer's home. FORBIDDEN across a "
+            "block."
+        )
+    )
+    async def follow(self, info: Info, handle: str, show_reposts: bool | None = True) -> User:
+        return await info.context.writer.follow(handle, show_reposts is not False)
 
     @strawberry.mutation(description="Idempotent. Returns the unfollowed user.")
     async def unfollow(self, info: Info, handle: str) -> User:
         return await info.context.writer.unfollow(handle)
+
+    @strawberry.mutation(
+        description=(
+            "Idempotent. Hides the user's posts and reposts from the viewer's feeds at once, without unfollowing."
+        )
+    )
+    async def mute(self, info: Info, handle: str) -> User:
+        return await info.context.writer.mute(handle)
+
+    @strawberry.mutation(description="Idempotent.")
+    async def unmute(self, info: Info, handle: str) -> User:
+        return await info.context.writer.unmute(handle)
+
+    @strawberry.mutation(
+        description=(
+            "Idempotent. Also removes follows both ways; neither account then sees the other's posts, replies or "
+            "profile tweets."
+        )
+    )
+    async def block(self, info: Info, handle: str) -> User:
+        return await info.context.writer.block(handle)
+
+    @strawberry.mutation(description="Idempotent. Follows removed by the block are not restored.")
+    async def unblock(self, info: Info, handle: str) -> User:
+        return await info.context.writer.unblock(handle)
 
     @strawberry.mutation(description="Idempotent.")
     async def like_tweet(self, info: Info, id: strawberry.ID) -> Tweet:

@@ -137,6 +137,10 @@ class People:
 
     async def search(self, query: str, first: int | None) -> list[User]:
         found = await self.service.search_users(query, check_first(first, 10))
+        viewer_id = self.viewer.optional()
+        if viewer_id is not None and found:  # a block hides each account from the other
+            blocked = await self.service.blocked_among(viewer_id, [u.id for u in found])
+            found = [u for u in found if u.id not in blocked]
         return [self.loaders.prime_user(u) for u in found]
 
     async def suggested(self, first: int | None) -> list[User]:
@@ -170,13 +174,23 @@ class Feeds:
             self.viewer.require(), count, after, "TOP" if order == FeedOrder.TOP else "LATEST"
         )
         edges = [
-            HomeTimelineEdge(cursor=e.cursor, node=Tweet.of(e.tweet), source=FeedSource(e.source))
+            HomeTimelineEdge(
+                cursor=e.cursor,
+                node=Tweet.of(e.tweet),
+                source=FeedSource(e.source),
+                reposted_by_id=e.reposted_by,
+            )
             for e in page.entries
         ]
         return HomeTimelineConnection(edges=edges, page_info=PageInfo.of(page))
 
     async def by_author(self, author_id: int, first: int | None, after: str | None) -> TweetConnection:
-        page = await self.service.author_tweets(author_id, check_first(first, 20), after)
+        count = check_first(first, 20)
+        viewer_id = self.viewer.optional()
+        if viewer_id is not None and await self.service.blocked_among(viewer_id, [author_id]):
+            # A block hides each account's tweets from the other's view of their profile.
+            return TweetConnection(edges=[], page_info=PageInfo(has_next_page=False, end_cursor=after))
+        page = await self.service.author_tweets(author_id, count, after)
         return TweetConnection(
             edges=[TweetEdge(cursor=c, node=Tweet.of(t)) for t, c in page.items],
             page_info=PageInfo.of(page),
@@ -184,6 +198,23 @@ class Feeds:
 
     async def trending(self, first: int | None) -> list[Tweet]:
         return [Tweet.of(t) for t in await self.service.trending(check_first(first, 20))]
+
+    async def visible_tweet(self, tweet_id: int) -> Tweet | None:
+        """A tweet unless it is deleted, a repost wrapper, or by an account hidden from the viewer."""
+        record = await self.loaders.tweets.load(tweet_id)
+        if record is None or record.repost_of is not None:
+            return None
+        viewer_id = self.viewer.optional()
+        if viewer_id is not None and record.author_id in await self.service.hidden_from(viewer_id):
+            return None
+        return Tweet.of(record)
+
+    async def replies(self, tweet_id: int, first: int | None, after: str | None) -> TweetConnection:
+        page = await self.service.replies(self.viewer.optional(), tweet_id, check_first(first, 20), after)
+        return TweetConnection(
+            edges=[TweetEdge(cursor=c, node=Tweet.of(t)) for t, c in page.items],
+            page_info=PageInfo.of(page),
+        )
 
     async def tweet(self, raw_id: str) -> Tweet | None:
         record = await self.loaders.tweets.load(parse_id(raw_id))
@@ -208,18 +239,42 @@ class Writer:
     # The request's `Idempotency-Key` header: a retried postTweet with the same key creates nothing twice.
     idempotency_key: str | None = None
 
-    async def post_tweet(self, text: str) -> Tweet:
+    async def post_tweet(self, text: str, in_reply_to: str | None = None) -> Tweet:
         viewer_id = self.viewer.require()
+        reply_to = parse_id(in_reply_to) if in_reply_to is not None else None
         await self.rate_limit("postTweet", str(viewer_id))
-        return Tweet.of(await self.service.post_tweet(viewer_id, text, self.idempotency_key))
+        return Tweet.of(
+            await self.service.post_tweet(viewer_id, text, self.idempotency_key, reply_to=reply_to)
+        )
+
+    async def repost(self, raw_id: str) -> Tweet:
+        viewer_id = self.viewer.require()
+        tweet_id = parse_id(raw_id)
+        await self.rate_limit("postTweet", str(viewer_id))  # a repost is a post: the same budget
+        return Tweet.of(await self.service.repost(viewer_id, tweet_id))
+
+    async def unrepost(self, raw_id: str) -> Tweet:
+        return Tweet.of(await self.service.unrepost(self.viewer.require(), parse_id(raw_id)))
+
+    async def mute(self, handle: str) -> User:
+        return self.loaders.prime_user(await self.service.mute(self.viewer.require(), handle))
+
+    async def unmute(self, handle: str) -> User:
+        return self.loaders.prime_user(await self.service.unmute(self.viewer.require(), handle))
+
+    async def block(self, handle: str) -> User:
+        return self.loaders.prime_user(await self.service.block(self.viewer.require(), handle))
+
+    async def unblock(self, handle: str) -> User:
+        return self.loaders.prime_user(await self.service.unblock(self.viewer.require(), handle))
 
     async def delete_tweet(self, raw_id: str) -> strawberry.ID:
         """Only the author may delete; returns the id of the deleted tweet."""
         await self.service.delete_tweet(self.viewer.require(), parse_id(raw_id))
         return strawberry.ID(raw_id)
 
-    async def follow(self, handle: str) -> User:
-        return self.loaders.prime_user(await self.service.follow(self.viewer.require(), handle))
+    async def follow(self, handle: str, show_reposts: bool = True) -> User:
+        return self.loaders.prime_user(await self.service.follow(self.viewer.require(), handle, show_reposts))
 
     async def unfollow(self, handle: str) -> User:
         return self.loaders.prime_user(await self.service.unfollow(self.viewer.require(), handle))

@@ -115,6 +115,28 @@ class User:
     ) -> UserConnection:
         return await info.context.people.following(self.record.id, first, cursor_arg(after))
 
+    @strawberry.field(
+        description=(
+            "Whether the signed-in viewer mutes this user (their posts and reposts are hidden from the "
+            "viewer's feeds)."
+        )
+    )
+    async def viewer_mutes(self, info: Info) -> bool:
+        return (await info.context.loaders.relation(self.record.id))[0]
+
+    @strawberry.field(description="Whether the signed-in viewer blocks this user.")
+    async def viewer_blocks(self, info: Info) -> bool:
+        return (await info.context.loaders.relation(self.record.id))[1]
+
+    @strawberry.field(
+        description=(
+            "Whether the viewer's home feed shows this user's reposts (a setting of the follow; true when "
+            "not following)."
+        )
+    )
+    async def viewer_shows_reposts(self, info: Info) -> bool:
+        return (await info.context.loaders.relation(self.record.id))[2]
+
 
 @strawberry.type
 class Tweet:
@@ -124,6 +146,8 @@ class Tweet:
     text: str
     created_at: DateTime
     like_count: int
+    reply_count: int
+    repost_count: int
 
     @classmethod
     def of(cls, record: TweetRecord) -> Tweet:
@@ -133,6 +157,8 @@ class Tweet:
             text=record.text,
             created_at=DateTime(record.created_at),
             like_count=record.like_count,
+            reply_count=record.reply_count,
+            repost_count=record.repost_count,
         )
 
     @strawberry.field
@@ -142,6 +168,34 @@ class Tweet:
     @strawberry.field(description="Whether the signed-in viewer has liked this tweet; false when anonymous.")
     async def viewer_has_liked(self, info: Info) -> bool:
         return await info.context.loaders.viewer_has_liked(self.record.id)
+
+    @strawberry.field(
+        description=(
+            "The tweet this one replies to; null for a top-level tweet, or when that tweet is deleted or "
+            "hidden from the viewer."
+        )
+    )
+    async def in_reply_to(self, info: Info) -> Tweet | None:
+        if self.record.reply_to is None:
+            return None
+        return await info.context.feeds.visible_tweet(self.record.reply_to)
+
+    @strawberry.field(
+        description="Whether the signed-in viewer has reposted this tweet; false when anonymous."
+    )
+    async def viewer_has_reposted(self, info: Info) -> bool:
+        return await info.context.loaders.viewer_has_reposted(self.record.id)
+
+    @strawberry.field(
+        description=(
+            "Direct replies, oldest first, without those by accounts the viewer mutes or blocks or is "
+            "blocked by."
+        )
+    )
+    async def replies(
+        self, info: Info, first: int | None = 20, after: str | None = strawberry.UNSET
+    ) -> TweetConnection:
+        return await info.context.feeds.replies(self.record.id, first, cursor_arg(after))
 
 
 @strawberry.type
@@ -172,8 +226,19 @@ class UserConnection:
 @strawberry.type
 class HomeTimelineEdge:
     cursor: str
-    node: Tweet
+    node: Tweet = strawberry.field(description="Always an original tweet (never a repost wrapper).")
     source: FeedSource
+    reposted_by_id: strawberry.Private[int | None] = None
+
+    @strawberry.field(
+        description=(
+            "Who reposted `node` into this feed; null when it arrived as an original. Each original appears once."
+        )
+    )
+    async def reposted_by(self, info: Info) -> User | None:
+        if self.reposted_by_id is None:
+            return None
+        return await info.context.loaders.user(self.reposted_by_id)
 
 
 @strawberry.type
@@ -206,3 +271,10 @@ class TimelineEvent:
     tweet: Tweet | None = strawberry.field(description="The hydrated tweet for NEW events; null for DELETED.")
     cursor: str = strawberry.field(description="Pass as `after` when resubscribing to resume without gaps.")
     source: FeedSource
+    reposted_by_id: strawberry.Private[int | None] = None
+
+    @strawberry.field(description="Who reposted the tweet into the viewer's feed; null for an original.")
+    async def reposted_by(self, info: Info) -> User | None:
+        if self.reposted_by_id is None:
+            return None
+        return await info.context.loaders.user(self.reposted_by_id)

@@ -4,6 +4,7 @@ the loaders)."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import time
 from typing import Any
 
@@ -12,6 +13,7 @@ from redis.asyncio import Redis
 
 from fanout.client import open_redis
 from seed.load import graph_is_empty, hash_password, import_applies, load, populate_redis, seed_by_import
+from seed.social import add_conversations
 from seed.world import DEMO_HANDLE, DEMO_PASSWORD, Progress, SeedResult, generate, resolve_plan
 
 
@@ -42,9 +44,17 @@ async def seed(
     seconds.update(
         await load(driver, world, password_hash=password_hash or hash_password(), progress=progress)
     )
+    added = 0
+    if preset == "demo":
+        # Some users reply, repost, mute and block, so that these features show on the demo's first login.
+        t1 = time.perf_counter()
+        social = await add_conversations(driver, seed=seed, viewer_handle=DEMO_HANDLE)
+        added = social.replies + social.reposts
+        seconds["conversations"] = time.perf_counter() - t1
     if redis is not None:
         await populate_redis(redis, world, key_prefix=key_prefix)
-    return SeedResult.of(world, seconds)
+    result = SeedResult.of(world, seconds)
+    return dataclasses.replace(result, tweets=result.tweets + added)
 
 
 def run_seed_cli(

@@ -63,7 +63,8 @@ async def test_demo_seed_loads_a_consistent_graph(
         RETURN count(u) AS users,
                sum(CASE WHEN u.followerCount = COUNT { (u)<-[:FOLLOWS]-() } THEN 0 ELSE 1 END) AS bad_followers,
                sum(CASE WHEN u.followingCount = COUNT { (u)-[:FOLLOWS]->() } THEN 0 ELSE 1 END) AS bad_following,
-               sum(CASE WHEN u.tweetCount = COUNT { (u)-[:POSTED]->() } THEN 0 ELSE 1 END) AS bad_tweets,
+               sum(CASE WHEN u.tweetCount = COUNT { (u)-[:POSTED]->(t) WHERE t.repostOf IS NULL } THEN 0 ELSE 1 END)
+                 AS bad_tweets,
                sum(CASE WHEN u.handleLower = toLower(u.handle) THEN 0 ELSE 1 END) AS bad_handles,
                sum(CASE WHEN u.followerCount >= 50 THEN 1 ELSE 0 END) AS celebrities
         """,
@@ -97,6 +98,27 @@ async def test_demo_seed_loads_a_consistent_graph(
     )
     assert PasswordHasher().verify(records[0]["hash"], DEMO_PASSWORD)
     assert records[0]["celebs"] == 5
+
+    # Conversations show on the demo's first login: replies (threads too) and reposts among whom demo follows,
+    # a mute and a block by demo, and others muting and blocking; counters agree with the edges.
+    records, _, _ = await neo4j.execute_query(
+        """
+        MATCH (d:User {handleLower: 'demo'})
+        RETURN COUNT { (d)-[:FOLLOWS]->(:User)-[:POSTED]->(:Tweet)-[:REPLY_TO]->(:Tweet)<-[:POSTED]-(:User)<-[:FOLLOWS]-(d) }
+                 AS replies,
+               COUNT { (d)-[:FOLLOWS]->(a:User)-[:POSTED]->(:Tweet)-[:REPLY_TO]->(:Tweet)<-[:POSTED]-(a) } AS threads,
+               COUNT { (d)-[:FOLLOWS]->(:User)-[:POSTED]->(:Tweet)-[:REPOST_OF]->(:Tweet) } AS reposts,
+               COUNT { (d)-[:MUTES]->() } AS mutes, COUNT { (d)-[:BLOCKS]->() } AS blocks,
+               COUNT { ()-[:MUTES|BLOCKS]->() } AS relations,
+               COUNT { MATCH (t:Tweet) WHERE t.replyCount <> COUNT { (t)<-[:REPLY_TO]-() }
+                 OR t.repostCount <> COUNT { (t)<-[:REPOST_OF]-() } } AS bad_counts
+        """,
+        database_=DATABASE,
+    )
+    row = records[0]
+    assert row["replies"] > 0 and row["threads"] > 0 and row["reposts"] > 0, dict(row)
+    assert (row["mutes"], row["blocks"], row["bad_counts"]) == (1, 1, 0), dict(row)
+    assert row["relations"] > 2
 
     trending = await redis.zrevrange(Keys(settings.key_prefix).trending(0), 0, -1, withscores=True)
     assert trending and trending[0][1] >= trending[-1][1]

@@ -13,7 +13,16 @@ def _as_read(fields: dict[str, str]) -> dict[bytes, bytes]:
 
 
 @pytest.mark.parametrize(
-    "job", [PostJob(2**53 - 1, 7), DeleteJob(123, 2**52), CelebJob(42)], ids=["post", "delete", "celeb"]
+    "job",
+    [
+        PostJob(2**53 - 1, 7),
+        PostJob(5, 7, reply_to_author=9),
+        PostJob(6, 7, original=4),
+        DeleteJob(123, 2**52),
+        DeleteJob(6, 7, original=4),
+        CelebJob(42),
+    ],
+    ids=["post", "reply", "repost", "delete", "unrepost", "celeb"],
 )
 def test_round_trip(job: Job) -> None:
     assert decode(_as_read(encode(job))) == job
@@ -24,6 +33,9 @@ def test_wire_format_is_stable() -> None:
     assert encode(PostJob(1, 2)) == {"kind": "post", "tweet": "1", "author": "2"}
     assert encode(DeleteJob(1, 2)) == {"kind": "delete", "tweet": "1", "author": "2"}
     assert encode(CelebJob(3)) == {"kind": "celeb", "author": "3"}
+    # Replies and reposts add fields; a message without them (an older release's) is a plain post.
+    assert encode(PostJob(1, 2, 3, None)) == {"kind": "post", "tweet": "1", "author": "2", "rta": "3"}
+    assert encode(DeleteJob(1, 2, 4)) == {"kind": "delete", "tweet": "1", "author": "2", "orig": "4"}
 
 
 def test_unknown_kind() -> None:

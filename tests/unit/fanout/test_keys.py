@@ -19,6 +19,8 @@ def _per_user(keys: Keys, uid: int) -> list[str]:
         keys.timeline_lock(uid),
         keys.celebs(uid),
         keys.followees(uid),
+        keys.hidden(uid),
+        keys.no_reposts(uid),
         keys.reconcile_pending(uid),
         keys.user(uid),
         keys.active(uid),

@@ -12,6 +12,7 @@ def test_round_trips() -> None:
     for event in (
         LiveEvent("NEW", 2**53 - 1, 7, "TIMELINE"),
         LiveEvent("DELETED", 5, 2**52, "CELEBRITY"),
+        LiveEvent("NEW", 6, 7, "TIMELINE", original=3),  # a repost: the original its entry shows
         LiveEvent("CELEBS_CHANGED"),
     ):
         assert decode_event(encode_event(event)) == event

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from fanout.ranking import MS_PER_HOUR, trending_score
+from fanout.ranking import MS_PER_HOUR, engagement_from, trending_score, velocity
 
 NOW = 1_750_000_000_000
 
@@ -29,3 +29,20 @@ def test_likes_buy_hours_of_freshness() -> None:
     assert trending_score(NOW - 12 * MS_PER_HOUR, 300) > trending_score(NOW, 0)
     assert trending_score(NOW - 24 * MS_PER_HOUR, 300) < trending_score(NOW, 0)
     assert trending_score(NOW - 30 * 24 * MS_PER_HOUR, 3) < trending_score(NOW, 0)
+
+
+def test_a_fresh_post_without_engagement_never_outranks_a_popular_one() -> None:
+    assert velocity(NOW, 0, NOW) == 0.0
+    assert velocity(NOW - 20 * MS_PER_HOUR, 30, NOW) > velocity(NOW - 60_000, 0, NOW)
+
+
+def test_velocity_is_engagement_per_hour_and_decays_with_age() -> None:
+    assert velocity(NOW - MS_PER_HOUR, 10, NOW) > velocity(NOW - 10 * MS_PER_HOUR, 10, NOW)
+    # The same engagement gathered faster ranks higher; more engagement at the same age ranks higher.
+    assert velocity(NOW - 2 * MS_PER_HOUR, 40, NOW) > velocity(NOW - 2 * MS_PER_HOUR, 39, NOW)
+    assert velocity(NOW - 2 * MS_PER_HOUR, 4, NOW) == pytest.approx(4 / (2 + 2) ** 1.5)
+
+
+@pytest.mark.parametrize("engagement", [0, 1, 3, 17, 1000, 123_456])
+def test_the_stored_score_encodes_the_engagement_exactly(engagement: int) -> None:
+    assert engagement_from(trending_score(NOW, engagement), NOW) == engagement
