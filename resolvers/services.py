@@ -101,11 +101,7 @@ class Accounts:
         return User.of(record)
 
     async def _session(self, user: UserRecord) -> AuthPayload:
-        token = await self.tokens.issue(user.id)
-        # The rest of this operation runs as the signed-in user (AuthPayload.query: the first screen comes
-        # with the sign-in), as the client's next request, carrying the token, would.
-        self.viewer.sign_in(user.id, token)
-        return AuthPayload(token=token, user=self.loaders.prime_user(user))
+        return AuthPayload(token=await self.tokens.issue(user.id), user=self.loaders.prime_user(user))
 
 
 @dataclass(frozen=True)

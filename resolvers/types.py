@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from enum import Enum
-from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
@@ -12,9 +11,6 @@ from graph.records import TweetRecord, UserRecord
 from resolvers.info import Info
 from resolvers.limits import cursor_arg
 from resolvers.scalars import DateTime
-
-if TYPE_CHECKING:
-    from resolvers.schema import Query
 
 
 @strawberry.type
@@ -251,17 +247,6 @@ class HomeTimelineConnection:
 class AuthPayload:
     token: str
     user: User
-
-    @strawberry.field(
-        description=(
-            "The root query as the signed-in user: a client fetches its first screen (e.g. homeTimeline) in the "
-            "same round trip as signing in."
-        )
-    )
-    def query(self) -> Annotated[Query, strawberry.lazy("resolvers.schema")]:
-        from resolvers.schema import Query  # the root type sits above the types it uses
-
-        return Query()
 
 
 @strawberry.type

@@ -42,17 +42,7 @@ export const SignUpMutation = graphql(`
 
 export const LogInMutation = graphql(`
   mutation LogIn($handle: String!, $password: String!) {
-    logIn(handle: $handle, password: $password) {
-      token
-      user { id handle displayName }
-      # The first page of the feed in the same round trip: the cache files it as the Home query's answer.
-      query {
-        homeTimeline(first: 20, after: null) {
-          edges { cursor source node { id ...TweetFields } }
-          pageInfo { hasNextPage endCursor }
-        }
-      }
-    }
+    logIn(handle: $handle, password: $password) { token user { id handle displayName } }
   }
 `);
 

@@ -11,7 +11,7 @@ from neo4j import AsyncDriver
 from auth.passwords import needs_rehash
 from feedline.settings import Settings
 from graph.driver import DATABASE
-from tests.api.gqlclient import PASSWORD, Gql, api_settings, codes, delete_prefix, eventually, new_handle
+from tests.api.gqlclient import PASSWORD, Gql, api_settings, delete_prefix, new_handle
 from tests.support.processes import Proc, running, start_api
 
 SIGN_UP = (
@@ -91,45 +91,6 @@ async def test_log_in_and_log_out_revokes_only_that_token(gql: Gql) -> None:
     assert await gql.codes("{ viewer { id } }", logged_in["token"]) == ["UNAUTHENTICATED"]
     assert await gql.codes("mutation { logOut }", logged_in["token"]) == ["UNAUTHENTICATED"]
     assert await gql.data("{ viewer { id } }", me.token) == {"viewer": {"id": me.id}}  # other token lives
-
-
-async def test_log_in_brings_the_first_screen_as_the_signed_in_user(gql: Gql) -> None:
-    """AuthPayload.query: the feed (viewer flags included) comes with the sign-in, in one round trip, and is
-    the one the next request with the token would get."""
-    me, author = await gql.sign_up(), await gql.sign_up()
-    await gql.follow(me, author)
-    first, second = await gql.post_tweet(author, "one"), await gql.post_tweet(author, "two")
-    await gql.data(LIKE, me.token, id=first)
-    page = "homeTimeline(first: 5) { edges { node { id viewerHasLiked author { handle viewerFollows } } } }"
-
-    async def feed(data: dict[str, object]) -> list[dict[str, object]]:
-        return [e["node"] for e in data["homeTimeline"]["edges"]]  # type: ignore[index]
-
-    async def settled() -> bool:
-        return len(await feed(await gql.data("{ " + page + " }", me.token))) == 2
-
-    await eventually(settled, within=15, what="both tweets fanned out")
-    signed_in = (
-        await gql.data(
-            "mutation($h: String!, $p: String!) { logIn(handle: $h, password: $p) "
-            "{ token query { viewer { id } " + page + " } } }",
-            h=me.handle,
-            p=PASSWORD,
-        )
-    )["logIn"]
-    assert signed_in["query"]["viewer"] == {"id": me.id}
-    nodes = await feed(signed_in["query"])
-    assert [n["id"] for n in nodes] == [second, first]
-    assert [n["viewerHasLiked"] for n in nodes] == [False, True]
-    assert all(n["author"] == {"handle": author.handle, "viewerFollows": True} for n in nodes)
-    assert nodes == await feed(await gql.data("{ " + page + " }", signed_in["token"]))
-    # A wrong password answers nothing of anyone's.
-    body = await gql.body(
-        "mutation($h: String!, $p: String!) { logIn(handle: $h, password: $p) { query { viewer { id } } } }",
-        h=me.handle,
-        p="wrong password",
-    )
-    assert codes(body) == ["UNAUTHENTICATED"] and body.get("data") is None
 
 
 async def test_post_tweet_limits_and_counts(gql: Gql) -> None:

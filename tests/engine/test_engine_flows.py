@@ -16,11 +16,12 @@ from neo4j import AsyncDriver
 from api.hub import LiveHub
 from fanout.config import EngineConfig
 from fanout.live import cursor_for, decode_event
-from fanout.ranking import trending_score
+from fanout.ranking import engagement_from, trending_score, velocity
 from fanout.service import FeedService
 from fanout.store import BUILT, TRENDING_CAP, TRENDING_SHARDS, TimelineStore, encode_id
 from fanout.worker import FanoutWorker
 from feedline.settings import Settings
+from graph.ids import min_id_at, timestamp_ms
 from graph.pull import pull_home
 from graph.records import UserRecord
 from tests.engine.conftest import Factory, PageBudget
@@ -265,30 +266,44 @@ async def test_caps_trim_timelines_and_author_lists(engine_factory: Factory, red
 
 
 async def test_split_trending_ranks_as_one_set(redis: aioredis.Redis, settings: Settings) -> None:
-    """trending is split in parts by tweet id; the merged reads equal the ranking of one set kept to the cap,
-    after a fill, an add, a removal, and with a part lost (the set then reads as not built)."""
+    """trending is split in parts by tweet id; the merged reads equal the ranking of one set kept to the cap
+    (by engagement velocity at the moment of the read), after a fill, an add, a removal, and with a part lost
+    (the set then reads as not built)."""
     store = TimelineStore(redis, EngineConfig(key_prefix=settings.key_prefix))
-    rows = [(10_000 + i, 1_700_000_000_000 + (i * 7919) % 100_000, (i * 31) % 50) for i in range(1500)]
+    start = 1_750_000_000_000
+    # Real snowflakes (the velocity reads a tweet's age from its id), a few per millisecond.
+    rows = [(min_id_at(start + (i * 7919) % 100_000) + i % 4, start + (i * 7919) % 100_000, (i * 31) % 50)
+            for i in range(1500)]  # fmt: skip
     await store.fill_trending(rows)
     oracle = {tid: trending_score(ms, likes) for tid, ms, likes in rows}
+    now = start + 3_600_000
 
     def best(count: int) -> list[int]:
         kept = sorted(oracle.items(), key=lambda kv: (kv[1], kv[0]), reverse=True)[:TRENDING_CAP]
-        return [tid for tid, _ in kept[:count]]
+        ranked = sorted(
+            (
+                (velocity(timestamp_ms(t), engagement_from(score, timestamp_ms(t)), now), t)
+                for t, score in kept
+            ),
+            reverse=True,
+        )
+        return [tid for _, tid in ranked[:count]]
 
     assert await store.trending_exists()
-    assert await store.trending_ids(50) == best(50)
-    assert await store.trending_ids(5000) == best(5000)  # the cap, not more
+    assert await store.trending_ids(50, now) == best(50)
+    assert await store.trending_ids(5000, now) == best(5000)  # the cap, not more
     assert len({store.trending_key(tid) for tid, _, _ in rows}) == TRENDING_SHARDS
     top = best(1)[0]
+    fresh = min_id_at(now - 60_000)
     async with redis.pipeline(transaction=False) as pipe:
-        store.add_trending(pipe, 99_999, 1_800_000_000_000, 1000)
+        store.add_trending(pipe, fresh, now - 60_000, 1000)
         store.remove_trending(pipe, top)
         await pipe.execute()
-    oracle[99_999] = trending_score(1_800_000_000_000, 1000)
+    oracle[fresh] = trending_score(now - 60_000, 1000)
     del oracle[top]
-    assert (await store.trending_ids(20))[0] == 99_999
-    assert top not in await store.trending_ids(TRENDING_CAP)
+    assert (await store.trending_ids(20, now))[0] == fresh
+    assert top not in await store.trending_ids(TRENDING_CAP, now)
+    assert await store.trending_ids(TRENDING_CAP, now) == best(TRENDING_CAP)
     await redis.delete(settings.key_prefix + "trending:{t1}")
     assert not await store.trending_exists()
 

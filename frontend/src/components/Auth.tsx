@@ -4,7 +4,7 @@ import { useClient, useMutation } from "urql";
 import { setToken, sessionExpired } from "../client";
 import { errorMessage } from "../lib/errors";
 import { LogInMutation, SignUpMutation } from "../operations";
-import { firstPageCached, prefetchHome } from "./Home";
+import { prefetchHome } from "./Home";
 
 const HANDLE_PATTERN = "[A-Za-z0-9_]{3,15}";
 
@@ -26,11 +26,9 @@ export function AuthForm({ mode, onSignedIn }: { mode: "signup" | "login"; onSig
       : await logIn({ handle: handle.trim(), password });
     const payload = r.data && ("signUp" in r.data ? r.data.signUp : r.data.logIn);
     if (payload) {
-      // No page load: the viewer is already in the cache (see cache.ts). A log-in brought the first page of
-      // the feed with it (LogIn's `query` field); after a sign-up the feed query starts at once.
+      // No page load: the viewer is already in the cache (see cache.ts), so the feed query starts at once.
       setToken(payload.token);
-      if (signingUp) prefetchHome(client);
-      else firstPageCached();
+      prefetchHome(client);
       onSignedIn?.();
       navigate("/", { replace: true });
     }

@@ -23,10 +23,6 @@ export function prefetchHome(client: Client): void {
   prefetchedAt = Date.now();
   void client.query(HomeQuery, { first: PAGE_SIZE, after: null }, { requestPolicy: "network-only" }).toPromise();
 }
-/** The first page came with the log-in (LogIn's `query` field) and is in the cache: the feed reads it there. */
-export function firstPageCached(): void {
-  prefetchedAt = Date.now();
-}
 function takePrefetch(): boolean {
   const fresh = Date.now() - prefetchedAt < PREFETCH_FRESH_MS;
   prefetchedAt = 0;

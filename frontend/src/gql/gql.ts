@@ -20,7 +20,7 @@ type Documents = {
     "\n  query Home($first: Int, $after: String) {\n    homeTimeline(first: $first, after: $after) {\n      edges { cursor source node { id ...TweetFields } }\n      pageInfo { hasNextPage endCursor }\n    }\n  }\n": typeof types.HomeDocument,
     "\n  subscription TimelineEvents($after: String) {\n    homeTimelineEvents(after: $after) { kind tweetId cursor source tweet { id ...TweetFields } }\n  }\n": typeof types.TimelineEventsDocument,
     "\n  mutation SignUp($handle: String!, $password: String!, $displayName: String) {\n    signUp(handle: $handle, password: $password, displayName: $displayName) { token user { id handle displayName } }\n  }\n": typeof types.SignUpDocument,
-    "\n  mutation LogIn($handle: String!, $password: String!) {\n    logIn(handle: $handle, password: $password) {\n      token\n      user { id handle displayName }\n      # The first page of the feed in the same round trip: the cache files it as the Home query's answer.\n      query {\n        homeTimeline(first: 20, after: null) {\n          edges { cursor source node { id ...TweetFields } }\n          pageInfo { hasNextPage endCursor }\n        }\n      }\n    }\n  }\n": typeof types.LogInDocument,
+    "\n  mutation LogIn($handle: String!, $password: String!) {\n    logIn(handle: $handle, password: $password) { token user { id handle displayName } }\n  }\n": typeof types.LogInDocument,
     "\n  mutation LogOut { logOut }\n": typeof types.LogOutDocument,
     "\n  mutation PostTweet($text: String!) { postTweet(text: $text) { id ...TweetFields } }\n": typeof types.PostTweetDocument,
     "\n  mutation DeleteTweet($id: ID!) { deleteTweet(id: $id) }\n": typeof types.DeleteTweetDocument,
@@ -43,7 +43,7 @@ const documents: Documents = {
     "\n  query Home($first: Int, $after: String) {\n    homeTimeline(first: $first, after: $after) {\n      edges { cursor source node { id ...TweetFields } }\n      pageInfo { hasNextPage endCursor }\n    }\n  }\n": types.HomeDocument,
     "\n  subscription TimelineEvents($after: String) {\n    homeTimelineEvents(after: $after) { kind tweetId cursor source tweet { id ...TweetFields } }\n  }\n": types.TimelineEventsDocument,
     "\n  mutation SignUp($handle: String!, $password: String!, $displayName: String) {\n    signUp(handle: $handle, password: $password, displayName: $displayName) { token user { id handle displayName } }\n  }\n": types.SignUpDocument,
-    "\n  mutation LogIn($handle: String!, $password: String!) {\n    logIn(handle: $handle, password: $password) {\n      token\n      user { id handle displayName }\n      # The first page of the feed in the same round trip: the cache files it as the Home query's answer.\n      query {\n        homeTimeline(first: 20, after: null) {\n          edges { cursor source node { id ...TweetFields } }\n          pageInfo { hasNextPage endCursor }\n        }\n      }\n    }\n  }\n": types.LogInDocument,
+    "\n  mutation LogIn($handle: String!, $password: String!) {\n    logIn(handle: $handle, password: $password) { token user { id handle displayName } }\n  }\n": types.LogInDocument,
     "\n  mutation LogOut { logOut }\n": types.LogOutDocument,
     "\n  mutation PostTweet($text: String!) { postTweet(text: $text) { id ...TweetFields } }\n": types.PostTweetDocument,
     "\n  mutation DeleteTweet($id: ID!) { deleteTweet(id: $id) }\n": types.DeleteTweetDocument,
@@ -101,7 +101,7 @@ export function graphql(source: "\n  mutation SignUp($handle: String!, $password
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
-export function graphql(source: "\n  mutation LogIn($handle: String!, $password: String!) {\n    logIn(handle: $handle, password: $password) {\n      token\n      user { id handle displayName }\n      # The first page of the feed in the same round trip: the cache files it as the Home query's answer.\n      query {\n        homeTimeline(first: 20, after: null) {\n          edges { cursor source node { id ...TweetFields } }\n          pageInfo { hasNextPage endCursor }\n        }\n      }\n    }\n  }\n"): (typeof documents)["\n  mutation LogIn($handle: String!, $password: String!) {\n    logIn(handle: $handle, password: $password) {\n      token\n      user { id handle displayName }\n      # The first page of the feed in the same round trip: the cache files it as the Home query's answer.\n      query {\n        homeTimeline(first: 20, after: null) {\n          edges { cursor source node { id ...TweetFields } }\n          pageInfo { hasNextPage endCursor }\n        }\n      }\n    }\n  }\n"];
+export function graphql(source: "\n  mutation LogIn($handle: String!, $password: String!) {\n    logIn(handle: $handle, password: $password) { token user { id handle displayName } }\n  }\n"): (typeof documents)["\n  mutation LogIn($handle: String!, $password: String!) {\n    logIn(handle: $handle, password: $password) { token user { id handle displayName } }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
