@@ -16,10 +16,21 @@ test("the Neo4j Browser plays the Feedline guide and its cards fill the editor",
   await page.getByRole("button", { name: "Connect", exact: true }).click();
   await expect(page.getByText("You are connected as user")).toBeVisible({ timeout: 20_000 });
 
-  await page.locator(".monaco-editor textarea").first().click({ force: true });
-  await page.keyboard.type(`:play ${baseURL}/guide/feedline.html`);
+  // The editor can still be settling right after connecting, and keystrokes typed then may be lost: the command
+  // is sent only once the editor shows all of it, and typed again if it does not.
+  const command = `:play ${baseURL}/guide/feedline.html`;
+  const editor = page.locator(".monaco-editor").first();
+  await expect(async () => {
+    await page.locator(".monaco-editor textarea").first().click({ force: true });
+    await page.keyboard.press("ControlOrMeta+A");
+    await page.keyboard.press("Backspace");
+    await page.keyboard.type(command);
+    await expect(editor).toContainText(command, { timeout: 2_000 });
+  }).toPass({ timeout: 20_000 });
   await page.keyboard.press("Enter");
-  await expect(page.getByRole("heading", { name: "Feedline: the social graph behind the feed" })).toBeVisible();
+  await expect(page.getByRole("heading", { name: "Feedline: the social graph behind the feed" })).toBeVisible({
+    timeout: 20_000,
+  });
   await page.getByRole("listitem", { name: "6", exact: true }).click();
   const card = page.getByText("CALL (me) { MATCH").first();
   await expect(card).toBeVisible();
