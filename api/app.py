@@ -71,6 +71,8 @@ def create_app(config: ApiConfig) -> Starlette:
                 await app.state.circuit.aclose()
             if hasattr(app.state, "hub"):
                 await app.state.hub.aclose()
+            if hasattr(app.state, "feed_service"):
+                await app.state.feed_service.reader.drain()  # lastActiveAt writes under way
             await app.state.neo4j.close()
             await app.state.redis.aclose()
 

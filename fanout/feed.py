@@ -9,6 +9,7 @@ window of the newest entries once and freezes that ranking in a short-lived snap
 from __future__ import annotations
 
 import asyncio
+import logging
 import struct
 import uuid
 from collections.abc import Awaitable
@@ -24,6 +25,8 @@ from fanout.store import BUILDING, SET_SENTINEL, decode_ids
 from graph.convert import to_ms
 from graph.errors import BadInput
 from graph.records import TweetRecord
+
+log = logging.getLogger("feedline.feed")
 
 __all__ = ["FeedEntry", "FeedOrder", "FeedPage", "FeedReader", "FeedSource", "Page"]
 
@@ -51,6 +54,31 @@ class FeedReader:
         self.ctx = ctx
         self.caches = caches
         self.derived = derived
+        self._touches: set[asyncio.Task[None]] = set()
+
+    # --- activity ---------------------------------------------------------------------------------------
+    def _touch_in_background(self, viewer_id: int) -> None:
+        """Write lastActiveAt without making the read wait for it: it is bookkeeping for people exploring the
+        graph, not part of the answer, and a Neo4j write transaction (tens of ms, more on a busy server) on the
+        first read of each hour, i.e. on the read right after a log-in, the one the viewer waits for most."""
+        task = asyncio.create_task(self.ctx.users.touch(viewer_id, now_ms()), name=f"touch {viewer_id}")
+        self._touches.add(task)
+        task.add_done_callback(self._touched)
+
+    def _touched(self, task: asyncio.Task[None]) -> None:
+        self._touches.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            # At most an hour late: the throttle key is set, so the next read after it expires writes again.
+            log.warning("could not write lastActiveAt (%r)", task.exception())
+
+    @property
+    def touches_under_way(self) -> int:
+        return len(self._touches)
+
+    async def drain(self) -> None:
+        """Wait for the lastActiveAt writes still under way (a process shutting down, a test)."""
+        if self._touches:
+            await asyncio.gather(*self._touches, return_exceptions=True)
 
     # --- state ------------------------------------------------------------------------------------------
     async def view_state(self, viewer_id: int) -> ViewState:
@@ -85,7 +113,7 @@ class FeedReader:
                     first_this_hour,
                 ) = await pipe.execute()
             if first_this_hour:
-                await self.ctx.users.touch(viewer_id, now_ms())
+                self._touch_in_background(viewer_id)
             if exists and building is None and hidden_members and no_repost_members:
                 break
             # An evicted user lost all these keys together (same TTL): rebuild them concurrently, not in

@@ -424,11 +424,34 @@ async def test_reading_touches_last_active_at_most_hourly(
     created = await last_active()
     await asyncio.sleep(0.01)
     await svc.read_home(reader.id, 5, None)
+    await svc.reader.drain()  # the write runs beside the read, which does not wait for it
     touched = await last_active()
     assert touched > created
     await asyncio.sleep(0.01)
     await svc.read_home(reader.id, 5, None)
+    await svc.reader.drain()
     assert await last_active() == touched, "a second read within the hour must not write to Neo4j"
+
+
+async def test_a_read_does_not_wait_for_the_last_active_write(
+    engine_factory: Factory, neo4j: AsyncDriver
+) -> None:
+    """The read after a log-in is the one the viewer waits for: lastActiveAt is written beside it, not before."""
+    svc, _ = engine_factory()
+    (reader,) = await users(svc, "reader")
+    # Hold a write lock on the user node: the touch blocks behind it, the read must not.
+    async with neo4j.session() as session:
+        tx = await session.begin_transaction()
+        try:
+            await tx.run("MATCH (u:User {id: $id}) SET u.bio = 'locked'", id=reader.id)
+            page = await asyncio.wait_for(svc.read_home(reader.id, 5, None), timeout=5)
+            assert page.entries == []
+            assert svc.reader.touches_under_way == 1, (
+                "the lastActiveAt write should still be waiting for the lock"
+            )
+        finally:
+            await tx.rollback()
+    await svc.reader.drain()
 
 
 async def test_a_takeover_resumes_at_the_checkpoint(engine_factory: Factory, redis: aioredis.Redis) -> None:

@@ -2,6 +2,7 @@ import { useState } from "react";
 import { useParams } from "react-router-dom";
 import { useQuery } from "urql";
 import { FollowersQuery, FollowingQuery, ProfileQuery, ProfileTweetsPage } from "../operations";
+import { monthYear } from "../lib/time";
 import { EditProfile } from "./EditProfile";
 import { Tweet } from "./Tweet";
 import { FollowButton, UserRow } from "./Users";
@@ -70,7 +71,7 @@ export function Profile({ handle, viewerHandle }: { handle: string; viewerHandle
   const u = data?.user;
   if (!u) return <Empty>There's no account @{handle}.</Empty>;
   const counts: Record<Tab, number> = { tweets: u.tweetCount, followers: u.followerCount, following: u.followingCount };
-  const joined = new Date(u.createdAt).toLocaleDateString("en-US", { month: "long", year: "numeric" });
+  const joined = monthYear(u.createdAt);
   return (
     <section aria-labelledby="profile-name">
       <div className="card profile">

@@ -6,7 +6,7 @@ import { useFragment, type FragmentType } from "../gql";
 import { errorMessage } from "../lib/errors";
 import { useNow } from "../lib/clock";
 import { focusElement, focusTargetAfterRemoving } from "../lib/focus";
-import { relativeTime } from "../lib/time";
+import { fullTime, relativeTime } from "../lib/time";
 import { DeleteTweetMutation, LikeMutation, TweetFields, UnlikeMutation } from "../operations";
 import { Avatar, CelebrityBadge, Dialog } from "./ui";
 
@@ -82,7 +82,7 @@ export function Tweet({ tweet, source, viewerHandle }: { tweet: TweetRef; source
           {t.author.isCelebrity && <CelebrityBadge />}
           <span className="muted handle">@{t.author.handle}</span>
           <span className="muted" aria-hidden="true">·</span>
-          <time className="muted" dateTime={t.createdAt} title={new Date(t.createdAt).toLocaleString()}>
+          <time className="muted" dateTime={t.createdAt} title={fullTime(t.createdAt)}>
             {relativeTime(t.createdAt, new Date(now))}
           </time>
         </header>

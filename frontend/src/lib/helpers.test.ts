@@ -3,7 +3,7 @@ import { removeTweetFromLists } from "../cache";
 import { toggledLike } from "../components/Tweet";
 import { StatusStore } from "./connection";
 import { whoToFollow } from "./suggest";
-import { relativeTime } from "./time";
+import { fullTime, monthYear, relativeTime } from "./time";
 
 describe("relativeTime", () => {
   const now = new Date("2026-11-25T12:00:00Z");
@@ -16,6 +16,12 @@ describe("relativeTime", () => {
     expect(relativeTime("2026-11-03T08:00:00Z", now)).toBe("Nov 3");
     expect(relativeTime("2024-11-03T08:00:00Z", now)).toBe("Nov 3, 2024");
     expect(relativeTime("garbage", now)).toBe("");
+  });
+  it("formats full times and months with formatters made once", () => {
+    expect(fullTime("2026-11-03T08:00:00Z")).toBe(new Date("2026-11-03T08:00:00Z").toLocaleString(undefined,
+      { dateStyle: "medium", timeStyle: "short" }));
+    expect(fullTime("garbage")).toBe("");
+    expect(monthYear("2026-11-03T08:00:00Z")).toMatch(/^(October|November) 2026$/);
   });
 });
 
