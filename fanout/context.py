@@ -12,6 +12,7 @@ from fanout.client import RedisClient
 from fanout.config import EngineConfig
 from fanout.keys import Keys
 from fanout.store import TimelineStore
+from graph.driver import current_bookmarks
 from graph.follows import FollowRepo
 from graph.ids import IdGenerator
 from graph.outbox import OutboxRepo
@@ -58,6 +59,10 @@ class EngineContext:
         self.follows = FollowRepo(self.driver)
         self.tweets = TweetRepo(self.driver, self.ids)
         self.outbox = OutboxRepo(self.driver)
+
+    async def bookmarks(self) -> list[str]:
+        """This process's Neo4j bookmarks, for a fan-out job that must see what it has written."""
+        return await current_bookmarks(self.driver)
 
 
 def now_ms() -> int:

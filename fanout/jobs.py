@@ -5,16 +5,22 @@ The API side (FeedService, threshold reconciles) queues jobs with ``encode``; th
 
 The same fields, as JSON, are the payload of the job's outbox entry in Neo4j (graph/outbox.py): ``outbox``
 makes that entry for a write, ``from_outbox`` reads it back for the worker's relay.
+
+A stream message also carries the Neo4j bookmarks of the process that queued it (``bm``, a JSON list; known
+only once the write committed, so never in the outbox): the worker waits for them before it reads the graph
+(graph/driver.py, causal consistency on a cluster).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import orjson
 
 from graph.outbox import OutboxJob
+
+BOOKMARKS = "bm"
 
 
 @dataclass(frozen=True)
@@ -52,8 +58,26 @@ class UnknownJob(ValueError):
     """A message whose ``kind`` this version does not know."""
 
 
-def encode(job: Job) -> dict[str, str]:
-    """The stream fields of ``job`` (XADD)."""
+def encode(job: Job, bookmarks: Sequence[str] = ()) -> dict[str, str]:
+    """The stream fields of ``job`` (XADD), with ``bookmarks`` when given."""
+    fields = _fields(job)
+    if bookmarks:
+        fields[BOOKMARKS] = orjson.dumps(list(bookmarks)).decode()
+    return fields
+
+
+def bookmarks_of(fields: Mapping[bytes, bytes]) -> list[str]:
+    """The Neo4j bookmarks a message carries (none: a message queued before they were added, or by a test)."""
+    raw = fields.get(BOOKMARKS.encode())
+    if raw is None:
+        return []
+    values = orjson.loads(raw)
+    if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
+        raise ValueError("malformed bookmarks")
+    return values
+
+
+def _fields(job: Job) -> dict[str, str]:
     if isinstance(job, PostJob):
         fields = {"kind": "post", "tweet": str(job.tweet_id), "author": str(job.author_id)}
         if job.reply_to_author is not None:

@@ -126,6 +126,7 @@ class FeedService:
         original), the job on the stream, the author's own live event; ``refresh``: a tweet whose cached
         counters changed (the one replied to or reposted)."""
         keys, store, author_id = self.keys, self.ctx.store, tweet.author_id
+        bookmarks = await self.ctx.bookmarks()  # the worker's walk must see this post (and earlier follows)
         async with self.redis.pipeline(transaction=False) as pipe:
             await store.add_own_tweet(pipe, author_id, tweet.id)  # first reply: the author list's
             if engagement is not None:
@@ -133,7 +134,7 @@ class FeedService:
             pipe.delete(keys.user(author_id))
             if refresh is not None:
                 pipe.delete(keys.tweet(refresh))  # refilled from Neo4j with the new counts
-            await store.enqueue_once(job_id, job, client=pipe)
+            await store.enqueue_once(job_id, job, client=pipe, bookmarks=bookmarks)
             event = tweet_event("NEW", tweet.id, author_id, "TIMELINE", job.original)
             await store.publish_many([keys.live_timeline(author_id)], event, pipe)
             author_list_added, *_ = await store.execute(pipe)
@@ -219,12 +220,13 @@ class FeedService:
         job = DeleteJob(tweet_id, actor_id, original)  # only the author may delete: the actor is the author
         author_id = await self.ctx.tweets.soft_delete(actor_id, tweet_id, outbox(job_id, job))
         keys, store = self.keys, self.ctx.store
+        bookmarks = await self.ctx.bookmarks()
         async with self.redis.pipeline(transaction=False) as pipe:
             self.caches.tombstone(pipe, tweet_id)
             store.remove_own_tweet(pipe, author_id, tweet_id)
             store.remove_trending(pipe, tweet_id)
             pipe.delete(keys.user(author_id))
-            await store.enqueue_once(job_id, job, client=pipe)
+            await store.enqueue_once(job_id, job, client=pipe, bookmarks=bookmarks)
             event = tweet_event("DELETED", tweet_id, author_id, "TIMELINE", original)
             await store.publish_many([keys.live_timeline(author_id)], event, pipe)
             await store.execute(pipe)

@@ -452,16 +452,19 @@ class TimelineStore:
         return [tid for _, tid in ranked[:count]]
 
     # --- the fan-out queue ---------------------------------------------------------------------------
-    def enqueue(self, client: Any, job: jobs.Job) -> Any:
+    def enqueue(self, client: Any, job: jobs.Job, bookmarks: Sequence[str] = ()) -> Any:
         """XADD a fan-out job on ``client`` (a pipeline, or the store's connection: then await the result).
-        The message carries the current trace context when tracing is on (the worker continues the trace)."""
-        fields = trace_fields(jobs.encode(job))
+        The message carries the current trace context when tracing is on (the worker continues the trace),
+        and ``bookmarks``: the Neo4j writes the worker must see (graph/driver.py)."""
+        fields = trace_fields(jobs.encode(job, bookmarks))
         return client.xadd(self.keys.fanout_stream, fields, maxlen=STREAM_MAXLEN, approximate=True)
 
-    async def enqueue_once(self, job_id: int, job: jobs.Job, client: Any = None) -> int:
+    async def enqueue_once(
+        self, job_id: int, job: jobs.Job, client: Any = None, bookmarks: Sequence[str] = ()
+    ) -> int:
         """XADD the job of outbox entry ``job_id`` unless it was queued already (the API right after the write,
         the worker's relay later: whichever comes first). Returns 1 if queued now (0 when ``client`` is a
         pipeline: the count is in its results)."""
-        fields = [v for pair in trace_fields(jobs.encode(job)).items() for v in pair]
+        fields = [v for pair in trace_fields(jobs.encode(job, bookmarks)).items() for v in pair]
         keys = [self.keys.fanout_stream, self.keys.fanout_queued(job_id)]
         return await self._call(fn.ENQUEUE_ONCE, keys, [QUEUED_MARKER_TTL_S, STREAM_MAXLEN, *fields], client)

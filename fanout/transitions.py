@@ -36,7 +36,7 @@ async def request_reconcile(
             return False
     if not await ctx.redis.set(ctx.keys.reconcile_pending(author_id), b"1", nx=True, ex=RECONCILE_DEDUPE_S):
         return False
-    await ctx.store.enqueue(ctx.redis, CelebJob(author_id))
+    await ctx.store.enqueue(ctx.redis, CelebJob(author_id), await ctx.bookmarks())
     return True
 
 

@@ -33,9 +33,10 @@ from fanout.client import RedisClient
 from fanout.config import EngineConfig
 from fanout.context import EngineContext
 from fanout.derived import Derived
-from fanout.jobs import CelebJob, DeleteJob, PostJob, UnknownJob, decode, from_outbox
+from fanout.jobs import CelebJob, DeleteJob, PostJob, UnknownJob, bookmarks_of, decode, from_outbox
 from fanout.live import tweet_event
 from fanout.transitions import reconcile, request_reconcile
+from graph.driver import await_bookmarks
 from graph.sessions import SessionRepo
 from graph.telemetry import continued_trace
 
@@ -173,10 +174,11 @@ class FanoutWorker:
         if not entries:
             return 0
         store = self.ctx.store
+        bookmarks = await self.ctx.bookmarks()  # past the read of the entries, hence past their writes
         async with self.ctx.redis.pipeline(transaction=False) as pipe:
             for entry in entries:
                 try:
-                    await store.enqueue_once(entry.id, from_outbox(entry), client=pipe)
+                    await store.enqueue_once(entry.id, from_outbox(entry), client=pipe, bookmarks=bookmarks)
                 except (UnknownJob, ValueError, KeyError):
                     log.warning("dropping malformed outbox job %s: %r", entry.id, entry.payload)
             queued = sum(int(r) for r in await store.execute(pipe))
@@ -282,6 +284,10 @@ class FanoutWorker:
         finished = True
         try:
             job = decode(fields)
+            # Read the graph as of the write that queued the job, at least (on a cluster, this worker's reader
+            # may lag the member that took the write).
+            if not await await_bookmarks(self.ctx.driver, bookmarks_of(fields)):
+                log.warning("fan-out message %s: Neo4j does not know its bookmarks; read as of now", mid)
             if isinstance(job, PostJob):
                 finished = await self.fan_post(
                     mid,

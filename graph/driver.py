@@ -1,12 +1,30 @@
-"""Neo4j driver lifecycle (one async driver per process, verified on open) and the one helper that runs a
-write query in a managed (retried) transaction."""
+"""Neo4j driver lifecycle (one async driver per process, verified on open), the sessions of the graph layer,
+the one helper that runs a write query in a managed (retried) transaction, and the bookmarks a fan-out job
+carries.
+
+Causal consistency (what a `neo4j://` cluster needs; a single server gives it anyway): every query of a
+process, ``execute_query`` and sessions alike, goes through the driver's one bookmark manager, so a process
+reads its own writes even when the read lands on another member; reads are sent to readers (``routing_="r"``,
+READ_ACCESS; tests/unit/graph/test_routing.py checks every query), writes to the leader. A fan-out job crosses
+processes: the API puts its bookmarks into the stream message (``current_bookmarks``) and the worker adds them
+to its own manager before it reads the author's followers (``await_bookmarks``), so the walk sees the post and
+every follow committed before it."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any, LiteralString, TypeVar
 
-from neo4j import AsyncDriver, AsyncGraphDatabase, AsyncManagedTransaction, Record
+from neo4j import (
+    READ_ACCESS,
+    WRITE_ACCESS,
+    AsyncDriver,
+    AsyncGraphDatabase,
+    AsyncManagedTransaction,
+    AsyncSession,
+    Record,
+)
+from neo4j.exceptions import ClientError, TransientError
 
 DATABASE = "neo4j"
 T = TypeVar("T")
@@ -50,5 +68,41 @@ async def write_single(
         record = await result.single()
         return None if record is None else project(record)
 
-    async with driver.session(database=DATABASE) as session:
-        return await session.execute_write(work)
+    async with session(driver) as s:
+        return await s.execute_write(work)
+
+
+def session(driver: AsyncDriver, *, read: bool = False) -> AsyncSession:
+    """A session of the graph layer: on the process's one bookmark manager (that of ``execute_query``), so
+    that what it writes is seen by every later query of the process, and the other way round."""
+    return driver.session(
+        database=DATABASE,
+        bookmark_manager=driver.execute_query_bookmark_manager,
+        default_access_mode=READ_ACCESS if read else WRITE_ACCESS,
+    )
+
+
+async def current_bookmarks(driver: AsyncDriver) -> list[str]:
+    """The bookmarks of everything this process has committed or read so far (for a job another process runs)."""
+    return sorted(await driver.execute_query_bookmark_manager.get_bookmarks())
+
+
+async def await_bookmarks(driver: AsyncDriver, bookmarks: list[str]) -> bool:
+    """Make this process's next queries wait until the database has caught up with ``bookmarks`` (another
+    process's writes, e.g. the post a fan-out job is about). False when the database refuses them (made by
+    another store, e.g. a message older than a wiped Neo4j, or garbled): they are dropped again, since the
+    manager would send them with every later query, and the job reads the database as it is."""
+    if not bookmarks:
+        return True
+    manager = driver.execute_query_bookmark_manager
+    await manager.update_bookmarks((), bookmarks)
+    try:
+        await driver.execute_query("RETURN 1", database_=DATABASE, routing_="r")
+        return True
+    except (ClientError, TransientError):
+        # A read without them gives bookmarks that replace them (the manager only drops what it replaces).
+        async with driver.session(database=DATABASE, default_access_mode=READ_ACCESS) as fresh:
+            await (await fresh.run("RETURN 1")).consume()
+            current = (await fresh.last_bookmarks()).raw_values
+        await manager.update_bookmarks(bookmarks, current)
+        return False

@@ -6,10 +6,10 @@ from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from typing import Any, LiteralString
 
-from neo4j import READ_ACCESS, AsyncDriver, Record
+from neo4j import AsyncDriver, Record
 
 from graph.convert import USER_FIELDS, user_from
-from graph.driver import DATABASE, write_single
+from graph.driver import DATABASE, session, write_single
 from graph.errors import BadInput, Forbidden, NotFound
 from graph.records import UserRecord
 
@@ -274,8 +274,8 @@ class FollowRepo:
         self, user_id: int, page_size: int, after: int = -1
     ) -> AsyncIterator[list[int]]:
         """Follower ids in ascending id order, ``page_size`` per page, streamed one page per record."""
-        async with self.driver.session(database=DATABASE, default_access_mode=READ_ACCESS) as session:
-            result = await session.run(_FOLLOWER_ID_PAGES, u=user_id, after=after, n=page_size)
+        async with session(self.driver, read=True) as s:
+            result = await s.run(_FOLLOWER_ID_PAGES, u=user_id, after=after, n=page_size)
             async for record in result:
                 if record["page"]:
                     yield record["page"]

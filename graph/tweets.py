@@ -10,7 +10,7 @@ from neo4j import AsyncDriver, AsyncManagedTransaction, Record
 from neo4j.exceptions import ConstraintError
 
 from graph.convert import TWEET_FIELDS, tweet_from
-from graph.driver import DATABASE, write_single
+from graph.driver import DATABASE, session, write_single
 from graph.errors import BadInput, Forbidden, NotFound
 from graph.ids import IdGenerator, timestamp_ms
 from graph.outbox import CREATE_JOB, OutboxJob, job_params
@@ -215,8 +215,8 @@ class TweetRepo:
             return (None if record is None else _tweet_row(record)), True
 
         try:
-            async with self.driver.session(database=DATABASE) as session:
-                row, created = await session.execute_write(work)
+            async with session(self.driver) as s:
+                row, created = await s.execute_write(work)
         except ConstraintError:
             if ikey is None:
                 raise
@@ -271,8 +271,8 @@ class TweetRepo:
                 raise NotFound("no such tweet")
             return _tweet_row(record)
 
-        async with self.driver.session(database=DATABASE) as session:
-            row = await session.execute_write(work)
+        async with session(self.driver) as s:
+            row = await s.execute_write(work)
         return None if row is None else tweet_from(row)
 
     async def reposts_of(self, original_ids: Sequence[int]) -> dict[int, list[tuple[int, int]]]:
