@@ -177,7 +177,13 @@ async def run_bench(
 
 
 def run_bench_cli(
-    base: Settings, *, quick: bool, out_dir: Path, keep_services: bool, fanout_only: bool
+    base: Settings,
+    *,
+    quick: bool,
+    out_dir: Path,
+    keep_services: bool,
+    fanout_only: bool,
+    cluster: bool = False,
 ) -> None:
     """`feedline bench`: on Redis and Neo4j instances of its own (`.feedline/bench/`, never the demo's data),
     with a rich status line; stops them at the end unless ``keep_services``."""
@@ -191,6 +197,9 @@ def run_bench_cli(
     with console.status("starting the benchmark's Redis and Neo4j…"):
         services.up(plan, log=lambda message: console.print(f"[dim]·[/dim] {message}"))
     settings = plan.settings(base, key_prefix="bench:")
+    if cluster:
+        run_cluster_cli(plan, settings, quick=quick, out_dir=out_dir, keep_services=keep_services)
+        return
     try:
         if fanout_only:
             only.print_table(asyncio.run(only.run(settings, quick)))
@@ -202,4 +211,50 @@ def run_bench_cli(
         console.print(f"wrote {Path(out_dir) / 'REPORT.md'} in {results['elapsed_s']:.1f} s")
     finally:
         if not keep_services:
+            services.down(plan)
+
+
+CLUSTER_BASE_PORT = 16720  # the bench's local cluster (test slots use 16600-16699)
+
+
+def run_cluster_cli(
+    plan: Any, settings: Settings, *, quick: bool, out_dir: Path, keep_services: bool
+) -> None:
+    """`feedline bench --cluster`: the bench's single Redis and a local cluster of its own, side by side."""
+    import dataclasses
+
+    from rich.console import Console
+
+    from bench import cluster_api
+    from graph.driver import open_driver
+    from graph.schema import apply_schema
+    from ops import services
+
+    console = Console()
+    cluster_plan = dataclasses.replace(plan, redis_cluster=True, redis_cluster_base_port=CLUSTER_BASE_PORT)
+    with console.status("starting the benchmark's Redis Cluster…"):
+        services.start_redis_cluster(
+            cluster_plan, log=lambda message: console.print(f"[dim]·[/dim] {message}")
+        )
+
+    async def run(status: Any) -> dict[str, Any]:
+        driver = await open_driver(settings.neo4j_uri, settings.neo4j_user, settings.neo4j_password)
+        try:
+            await apply_schema(driver)
+            return await cluster_api.compare(
+                settings, cluster_plan.redis_url, driver, quick=quick,
+                say=lambda m: status.update(f"benchmarking: {m}"),
+            )  # fmt: skip
+        finally:
+            await driver.close()
+
+    try:
+        with console.status("benchmarking…") as status:
+            results = asyncio.run(run(status))
+        path = cluster_api.write_report(results, out_dir)
+        console.print(path.read_text())
+        console.print(f"wrote {path}")
+    finally:
+        if not keep_services:
+            services.stop_redis_cluster(cluster_plan)
             services.down(plan)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import json
 import os
 import signal
@@ -73,6 +74,7 @@ class ApiProcesses:
     key_prefix: str
     celebrity_threshold: int
     api_processes: int = 1
+    worker_id_base: int = 900  # distinct per set of processes sharing one Neo4j: ids embed the worker id
     ports: list[int] = field(default_factory=list)
     procs: list[subprocess.Popen[bytes]] = field(default_factory=list)
     logs: list[Path] = field(default_factory=list)
@@ -106,7 +108,7 @@ class ApiProcesses:
                 "max_connections": 8192,
                 "host": "127.0.0.1",
                 "port": port,
-                "worker_id": 900 + len(self.procs),
+                "worker_id": self.worker_id_base + len(self.procs),
             }
         ).child_env()
 
@@ -264,6 +266,23 @@ async def build_world(
     wide_follows: int,
     say: Any,
 ) -> ApiWorld:
+    world = await build_graph(
+        driver, threshold=threshold, celebrity_counts=celebrity_counts, subscribers=subscribers,
+        wide_follows=wide_follows, say=say,
+    )  # fmt: skip
+    return await prepare_redis(world, redis, key_prefix, subscribers)
+
+
+async def build_graph(
+    driver: AsyncDriver,
+    *,
+    threshold: int,
+    celebrity_counts: list[int],
+    subscribers: int,
+    wide_follows: int,
+    say: Any,
+) -> ApiWorld:
+    """The world's users, follows and tweets in Neo4j (no tokens yet: see ``prepare_redis``)."""
     world = World(driver)
     say("API world: users")
     celebs = await world.users(max(celebrity_counts), "c")
@@ -281,19 +300,24 @@ async def build_world(
     await world.follow(pairs)
     await world.tweets([*authors, *celebs], TWEETS_PER_AUTHOR)
     await world.fix_counters()
-    say("API world: tokens")
+    return ApiWorld(celebs, authors, fans, live_author, viewers, wide_viewer, wide_follows, {})
+
+
+async def prepare_redis(world: ApiWorld, redis: Redis, key_prefix: str, subscribers: int) -> ApiWorld:
+    """``world`` with bearer tokens issued in this Redis (under ``key_prefix``), and its subscribers'
+    timelines present, as for active users (fan-out writes and publishes only to those)."""
     store = TokenStore(redis, key_prefix, 24 * 3600)
-    everyone = [*fans[:subscribers], live_author, *viewers.values(), wide_viewer]
+    fans = world.fans[:subscribers]
+    everyone = [*fans, world.live_author, *world.viewers.values(), world.wide_viewer]
     tokens = {u: await store.issue(u) for u in everyone}
-    # The subscribers' timelines exist (built, empty: their live author has not posted yet, their
-    # celebrities are read on read), as for active users: fan-out writes and publishes only to those.
+    # Built and empty: their live author has not posted yet, their celebrities are read on read.
     keys = Keys(key_prefix)
     async with redis.pipeline(transaction=False) as pipe:
-        for f in fans[:subscribers]:
+        for f in fans:
             pipe.zadd(keys.timeline(f), {BUILT: 0.0})
             pipe.expire(keys.timeline(f), 24 * 3600)
         await pipe.execute()
-    return ApiWorld(celebs, authors, fans, live_author, viewers, wide_viewer, wide_follows, tokens)
+    return dataclasses.replace(world, tokens=tokens)
 
 
 def _body(first: int = 20) -> bytes:

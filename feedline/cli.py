@@ -87,13 +87,21 @@ def bench(
         bool,
         typer.Option(help="Only the fan-out scenario (1K/10K/50K followers vs the ZADD ceiling); prints it."),
     ] = False,
+    cluster: Annotated[
+        bool,
+        typer.Option(
+            help="Only the single-server vs Redis Cluster comparison (homeTimeline, live, Redis side) on a "
+            "local cluster of the bench's own; writes CLUSTER.md."
+        ),
+    ] = False,
 ) -> None:
     """Run every benchmark scenario on private services and write the report with plots."""
     from bench import run_bench_cli
 
     run_bench_cli(
-        get_settings(), quick=quick, out_dir=out_dir, keep_services=keep_services, fanout_only=fanout_only
-    )
+        get_settings(), quick=quick, out_dir=out_dir, keep_services=keep_services, fanout_only=fanout_only,
+        cluster=cluster,
+    )  # fmt: skip
 
 
 @app.command()
