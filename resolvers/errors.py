@@ -31,6 +31,14 @@ BACKEND_DOWN: tuple[type[BaseException], ...] = (
 )
 
 
+def _closed_transport(error: BaseException) -> bool:
+    """The event loop refusing a write on a connection that closed under the client: redis-py's cluster
+    client racing its own slot-map refresh during a reshard (seen as a RuntimeError, not a ConnectionError,
+    so neither its retries nor BACKEND_DOWN caught it). A connection failure like any other."""
+    text = str(error)
+    return isinstance(error, RuntimeError) and "unable to perform operation on" in text and "closed" in text
+
+
 def extensions_of(error: GraphQLError, code: str) -> dict[str, object]:
     """extensions of the client-facing error: the code, plus retryAfter (seconds) for RATE_LIMITED."""
     extensions: dict[str, object] = {"code": code}
@@ -68,7 +76,7 @@ def classify(error: GraphQLError) -> tuple[str, str]:
             "BAD_USER_INPUT",
             error.message,
         )  # e.g. a query sent as the legacy graphql-ws protocol's "start"
-    if isinstance(original, BACKEND_DOWN):
+    if isinstance(original, BACKEND_DOWN) or _closed_transport(original):
         log.warning("backing service unavailable at %s: %r", error.path, original)
         backend_down()
         return UNAVAILABLE, UNAVAILABLE_MESSAGE

@@ -37,6 +37,10 @@ def test_backend_outages_are_retryable_without_detail() -> None:
         UNAVAILABLE_MESSAGE,
     )
     assert classify(wrapped(TimeoutError())) == (UNAVAILABLE, UNAVAILABLE_MESSAGE)
+    # A pipeline racing the cluster client's slot-map refresh (a reshard) writes to a closed transport.
+    closed = RuntimeError("unable to perform operation on <TCPTransport closed=True>; the handler is closed")
+    assert classify(wrapped(closed)) == (UNAVAILABLE, UNAVAILABLE_MESSAGE)
+    assert classify(wrapped(RuntimeError("something else"))) == (INTERNAL, "Internal server error.")
 
 
 def test_unexpected_errors_are_masked() -> None:
