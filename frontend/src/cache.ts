@@ -43,6 +43,22 @@ function invalidateFeed(cache: Cache): void {
   }
 }
 
+/** After a block or an unblock: the other account's tweets (hidden across a block), both accounts' follower lists
+ * and the viewer's counts (the block removed the follows both ways) are fetched again. */
+function invalidateAcrossBlock(cache: Cache, otherId: string | undefined): void {
+  const viewer = cache.resolve("Query", "viewer") as Link;
+  const other = otherId ? cache.keyOfEntity({ __typename: "User", id: otherId }) : null;
+  for (const user of [viewer, other]) {
+    if (!user) continue;
+    for (const f of cache.inspectFields(user)) {
+      if (["tweets", "followers", "following"].includes(f.fieldName)) cache.invalidate(user, f.fieldName, f.arguments ?? undefined);
+    }
+  }
+  if (viewer) {
+    for (const field of ["followerCount", "followingCount"]) cache.invalidate(viewer, field);
+  }
+}
+
 type ViewerUser = { __typename?: string; id: string; handle: string; displayName: string };
 function setViewer(cache: Cache, user: ViewerUser | undefined): void {
   if (user) cache.updateQuery({ query: ViewerQuery }, () => ({ __typename: "Query" as const, viewer: { ...user, __typename: "User" as const } }));
@@ -67,6 +83,7 @@ export function feedCache() {
     },
     resolvers: {
       User: { tweets: relayPagination(), followers: relayPagination(), following: relayPagination() },
+      Tweet: { replies: relayPagination() },
     },
     optimistic: {
       likeTweet: (args, cache) => ({
@@ -94,6 +111,16 @@ export function feedCache() {
         },
         unfollow: (_result, _args, cache, info) => {
           if (!info.optimistic) invalidateFeed(cache);
+        },
+        mute: (_result, _args, cache) => invalidateFeed(cache),
+        unmute: (_result, _args, cache) => invalidateFeed(cache),
+        block: (result, _args, cache) => {
+          invalidateFeed(cache);
+          invalidateAcrossBlock(cache, (result.block as { id?: string } | null)?.id);
+        },
+        unblock: (result, _args, cache) => {
+          invalidateFeed(cache);
+          invalidateAcrossBlock(cache, (result.unblock as { id?: string } | null)?.id);
         },
       },
       Subscription: {

@@ -7,7 +7,11 @@ export const TweetFields = graphql(`
     createdAt
     likeCount
     viewerHasLiked
+    replyCount
+    repostCount
+    viewerHasReposted
     author { id handle displayName isCelebrity }
+    inReplyTo { id author { id handle } }
   }
 `);
 
@@ -22,7 +26,7 @@ export const ViewerQuery = graphql(`
 export const HomeQuery = graphql(`
   query Home($first: Int, $after: String) {
     homeTimeline(first: $first, after: $after) {
-      edges { cursor source node { id ...TweetFields } }
+      edges { cursor source repostedBy { id handle displayName } node { id author { id handle } ...TweetFields } }
       pageInfo { hasNextPage endCursor }
     }
   }
@@ -30,7 +34,11 @@ export const HomeQuery = graphql(`
 
 export const TimelineEventsSub = graphql(`
   subscription TimelineEvents($after: String) {
-    homeTimelineEvents(after: $after) { kind tweetId cursor source tweet { id ...TweetFields } }
+    homeTimelineEvents(after: $after) {
+      kind tweetId cursor source
+      repostedBy { id handle displayName }
+      tweet { id author { id handle } ...TweetFields }
+    }
   }
 `);
 
@@ -54,6 +62,12 @@ export const PostTweetMutation = graphql(`
   mutation PostTweet($text: String!) { postTweet(text: $text) { id ...TweetFields } }
 `);
 
+export const PostReplyMutation = graphql(`
+  mutation PostReply($text: String!, $inReplyTo: ID!) {
+    postTweet(text: $text, inReplyTo: $inReplyTo) { id ...TweetFields inReplyTo { id replyCount } }
+  }
+`);
+
 export const DeleteTweetMutation = graphql(`
   mutation DeleteTweet($id: ID!) { deleteTweet(id: $id) }
 `);
@@ -66,11 +80,46 @@ export const UnlikeMutation = graphql(`
   mutation Unlike($id: ID!) { unlikeTweet(id: $id) { id likeCount viewerHasLiked } }
 `);
 
+export const RepostMutation = graphql(`
+  mutation Repost($id: ID!) { repost(id: $id) { id repostCount viewerHasReposted } }
+`);
+
+export const UnrepostMutation = graphql(`
+  mutation Unrepost($id: ID!) { unrepost(id: $id) { id repostCount viewerHasReposted } }
+`);
+
+/** A tweet page: the tweet and what it replies to, up to three levels up (the fourth only as a link). */
+export const TweetPageQuery = graphql(`
+  query TweetPage($id: ID!) {
+    tweet(id: $id) {
+      id
+      ...TweetFields
+      inReplyTo {
+        id
+        ...TweetFields
+        inReplyTo { id ...TweetFields inReplyTo { id ...TweetFields inReplyTo { id } } }
+      }
+    }
+  }
+`);
+
+export const TweetRepliesPage = graphql(`
+  query TweetRepliesPage($id: ID!, $after: String) {
+    tweet(id: $id) {
+      id
+      replies(first: 10, after: $after) {
+        edges { cursor node { id author { id handle } ...TweetFields } }
+        pageInfo { hasNextPage endCursor }
+      }
+    }
+  }
+`);
+
 export const ProfileQuery = graphql(`
   query Profile($handle: String!) {
     user(handle: $handle) {
       id handle displayName bio createdAt followerCount followingCount tweetCount isCelebrity viewerFollows
-      followsViewer
+      followsViewer viewerMutes viewerBlocks viewerShowsReposts
     }
   }
 `);
@@ -111,11 +160,48 @@ export const FollowingQuery = graphql(`
 `);
 
 export const FollowMutation = graphql(`
-  mutation Follow($handle: String!) { follow(handle: $handle) { id viewerFollows followerCount } }
+  mutation Follow($handle: String!) { follow(handle: $handle) { id viewerFollows viewerShowsReposts followerCount } }
 `);
 
 export const UnfollowMutation = graphql(`
-  mutation Unfollow($handle: String!) { unfollow(handle: $handle) { id viewerFollows followerCount } }
+  mutation Unfollow($handle: String!) { unfollow(handle: $handle) { id viewerFollows viewerShowsReposts followerCount } }
+`);
+
+export const SetShowRepostsMutation = graphql(`
+  mutation SetShowReposts($handle: String!, $showReposts: Boolean!) {
+    follow(handle: $handle, showReposts: $showReposts) { id viewerFollows viewerShowsReposts followerCount }
+  }
+`);
+
+/** What a mute, block or their undoing changes on the other account (the cache updates the profile from it). */
+export const RelationFields = graphql(`
+  fragment RelationFields on User {
+    id viewerFollows followsViewer viewerMutes viewerBlocks viewerShowsReposts followerCount followingCount
+  }
+`);
+
+export const MuteMutation = graphql(`
+  mutation Mute($handle: String!) {
+    mute(handle: $handle) { id ...RelationFields }
+  }
+`);
+
+export const UnmuteMutation = graphql(`
+  mutation Unmute($handle: String!) {
+    unmute(handle: $handle) { id ...RelationFields }
+  }
+`);
+
+export const BlockMutation = graphql(`
+  mutation Block($handle: String!) {
+    block(handle: $handle) { id ...RelationFields }
+  }
+`);
+
+export const UnblockMutation = graphql(`
+  mutation Unblock($handle: String!) {
+    unblock(handle: $handle) { id ...RelationFields }
+  }
 `);
 
 export const SearchQuery = graphql(`
