@@ -1,6 +1,6 @@
 import { cacheExchange, type Cache } from "@urql/exchange-graphcache";
 import { relayPagination } from "@urql/exchange-graphcache/extras";
-import { ViewerQuery } from "./operations";
+import { ReplyCountFields, ViewerQuery } from "./operations";
 
 type Link = string | null;
 
@@ -106,6 +106,13 @@ export function feedCache() {
         logIn: (result, _args, cache) => setViewer(cache, (result.logIn as { user?: ViewerUser } | null)?.user),
         signUp: (result, _args, cache) => setViewer(cache, (result.signUp as { user?: ViewerUser } | null)?.user),
         deleteTweet: (_result, args, cache) => removeTweetFromLists(cache, args.id as string),
+        // A reply: the tweet replied to has one more.
+        postTweet: (_result, args, cache) => {
+          if (!args.inReplyTo) return;
+          const parent = { __typename: "Tweet" as const, id: args.inReplyTo as string };
+          const count = cache.resolve(parent, "replyCount");
+          if (typeof count === "number") cache.writeFragment(ReplyCountFields, { ...parent, replyCount: count + 1 });
+        },
         follow: (_result, _args, cache, info) => {
           if (!info.optimistic) invalidateFeed(cache);
         },

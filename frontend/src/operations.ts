@@ -11,9 +11,11 @@ export const TweetFields = graphql(`
     repostCount
     viewerHasReposted
     author { id handle displayName isCelebrity }
-    inReplyTo { id author { id handle } }
   }
 `);
+
+// Not in TweetFields: graphcache reads a mutation's result back as null when the new tweet links another Tweet
+// (a reply's inReplyTo), so what a tweet replies to is selected next to TweetFields where lists need it.
 
 export const UserRowFields = graphql(`
   fragment UserRowFields on User { id handle displayName bio isCelebrity followerCount viewerFollows followsViewer }
@@ -26,7 +28,7 @@ export const ViewerQuery = graphql(`
 export const HomeQuery = graphql(`
   query Home($first: Int, $after: String) {
     homeTimeline(first: $first, after: $after) {
-      edges { cursor source repostedBy { id handle displayName } node { id author { id handle } ...TweetFields } }
+      edges { cursor source repostedBy { id handle displayName } node { id author { id handle } inReplyTo { id author { id handle } } ...TweetFields } }
       pageInfo { hasNextPage endCursor }
     }
   }
@@ -37,7 +39,7 @@ export const TimelineEventsSub = graphql(`
     homeTimelineEvents(after: $after) {
       kind tweetId cursor source
       repostedBy { id handle displayName }
-      tweet { id author { id handle } ...TweetFields }
+      tweet { id author { id handle } inReplyTo { id author { id handle } } ...TweetFields }
     }
   }
 `);
@@ -64,8 +66,13 @@ export const PostTweetMutation = graphql(`
 
 export const PostReplyMutation = graphql(`
   mutation PostReply($text: String!, $inReplyTo: ID!) {
-    postTweet(text: $text, inReplyTo: $inReplyTo) { id ...TweetFields inReplyTo { id replyCount } }
+    postTweet(text: $text, inReplyTo: $inReplyTo) { id ...TweetFields }
   }
+`);
+
+/** The count the cache raises when a reply is posted (src/cache.ts). */
+export const ReplyCountFields = graphql(`
+  fragment ReplyCountFields on Tweet { id replyCount }
 `);
 
 export const DeleteTweetMutation = graphql(`
@@ -96,6 +103,7 @@ export const TweetPageQuery = graphql(`
       ...TweetFields
       inReplyTo {
         id
+        author { id handle }
         ...TweetFields
         inReplyTo { id ...TweetFields inReplyTo { id ...TweetFields inReplyTo { id } } }
       }
@@ -128,7 +136,10 @@ export const ProfileTweetsPage = graphql(`
   query ProfileTweetsPage($handle: String!, $after: String) {
     user(handle: $handle) {
       id
-      tweets(first: 20, after: $after) { edges { cursor node { id ...TweetFields } } pageInfo { hasNextPage endCursor } }
+      tweets(first: 20, after: $after) {
+        edges { cursor node { id inReplyTo { id author { id handle } } ...TweetFields } }
+        pageInfo { hasNextPage endCursor }
+      }
     }
   }
 `);

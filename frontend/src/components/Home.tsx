@@ -2,9 +2,9 @@ import { useCallback, useEffect, useMemo, useRef, useState, useSyncExternalStore
 import { Link } from "react-router-dom";
 import { useQuery, useSubscription, type Client, type RequestPolicy } from "urql";
 import { liveStatus } from "../client";
-import { onFollowsChanged } from "../lib/events";
+import { onFollowsChanged, onUnreposting } from "../lib/events";
 import { dropPending, flushPending, mergeEdges, newTweetsLabel, queueNew, type NewTweetsState } from "../lib/feed";
-import { hiddenAccounts, withoutHidden } from "../lib/social";
+import { hiddenAccounts, leavesAfterOwnUnrepost, withoutHidden } from "../lib/social";
 import { unreadTitle } from "../lib/title";
 import { HomeQuery, TimelineEventsSub } from "../operations";
 import { Compose, type PostedTweet } from "./Compose";
@@ -15,7 +15,7 @@ export interface FeedEdge {
   cursor: string;
   source?: string;
   repostedBy?: Reposter | null;
-  node: TweetRef & { id: string; author?: { handle: string } };
+  node: TweetRef & { id: string; author?: { handle: string }; inReplyTo?: { author: { handle: string } } | null };
 }
 
 const PAGE_SIZE = 20;
@@ -93,6 +93,11 @@ export function Home({ viewerHandle, onFirstPage }: { viewerHandle?: string; onF
     [live, pages, page, removed, hidden],
   );
   const shown = useMemo(() => new Set(edges.map((e) => e.node.id)), [edges]);
+  const current = useRef(edges);
+  current.current = edges;
+  // Tweets whose repost the viewer is undoing: their DELETED event may concern only that repost.
+  const unreposting = useRef(new Set<string>());
+  useEffect(() => onUnreposting((id) => unreposting.current.add(id)), []);
 
   useSubscription(
     { query: TimelineEventsSub, variables: { after: startAfter ?? null }, pause: startAfter === undefined },
@@ -102,6 +107,10 @@ export function Home({ viewerHandle, onFirstPage }: { viewerHandle?: string; onF
         const entry = { cursor: e.cursor, source: e.source, repostedBy: e.repostedBy, node: e.tweet as FeedEdge["node"] };
         setPending((s) => queueNew(s, entry, shown));
       } else if (e.kind === "DELETED") {
+        if (unreposting.current.delete(e.tweetId)) {
+          const entry = current.current.find((x) => x.node.id === e.tweetId);
+          if (!leavesAfterOwnUnrepost(entry, viewerHandle)) return ev;
+        }
         setPending((s) => dropPending(s, e.tweetId));
         setRemoved((r) => new Set(r).add(e.tweetId));
       }
@@ -164,7 +173,8 @@ export function Home({ viewerHandle, onFirstPage }: { viewerHandle?: string; onF
       )}
       <div role="region" aria-label="Home timeline" data-testid="feed" aria-busy={fetching}>
         {edges.map((e) => (
-          <Tweet key={e.node.id} tweet={e.node} source={e.source} repostedBy={e.repostedBy} viewerHandle={viewerHandle} />
+          <Tweet key={e.node.id} tweet={e.node} source={e.source} repostedBy={e.repostedBy}
+            replyingTo={e.node.inReplyTo?.author.handle} viewerHandle={viewerHandle} />
         ))}
         {error && <ErrorState error={error} onRetry={() => refetch({ requestPolicy: "network-only" })} />}
         {!fetching && !error && edges.length === 0 && (

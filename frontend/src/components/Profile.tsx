@@ -20,7 +20,9 @@ function ProfileTweets({ handle, viewerHandle }: { handle: string; viewerHandle?
   return (
     <>
       {conn.edges.length === 0 && <Empty>No tweets yet.</Empty>}
-      {conn.edges.map((e) => <Tweet key={e.node.id} tweet={e.node} viewerHandle={viewerHandle} />)}
+      {conn.edges.map((e) => (
+        <Tweet key={e.node.id} tweet={e.node} replyingTo={e.node.inReplyTo?.author.handle} viewerHandle={viewerHandle} />
+      ))}
       <LoadMore fetching={fetching} pageInfo={conn.pageInfo} onMore={setAfter} />
     </>
   );

@@ -4,6 +4,7 @@ import { Link } from "react-router-dom";
 import { useMutation } from "urql";
 import { useFragment, type FragmentType } from "../gql";
 import { errorMessage } from "../lib/errors";
+import { emitUnreposting } from "../lib/events";
 import { useNow } from "../lib/clock";
 import { focusElement, focusTargetAfterRemoving, requestReplyFocus } from "../lib/focus";
 import { hiddenAccounts, repostedByLabel, toggled, type ToggleState } from "../lib/social";
@@ -74,10 +75,12 @@ function MoreMenu({ id, handle, onMute, onBlock, busy }: {
   );
 }
 
-export function Tweet({ tweet, source, viewerHandle, repostedBy, focused }: {
+export function Tweet({ tweet, source, viewerHandle, repostedBy, replyingTo, focused }: {
   tweet: TweetRef;
   source?: string;
   viewerHandle?: string;
+  /** The handle of the account this tweet replies to, when the list shows it. */
+  replyingTo?: string | null;
   /** Who reposted it into this feed. */
   repostedBy?: Reposter | null;
   /** The tweet a tweet page is about: larger, its time not a link. */
@@ -131,6 +134,7 @@ export function Tweet({ tweet, source, viewerHandle, repostedBy, focused }: {
     const before = repostState;
     setRepostState(toggled(reposts));
     setRepostBusy(true);
+    if (reposts.on) emitUnreposting(t.id); // before the request: its live event may come before its answer
     const r = reposts.on ? await unrepost({ id: t.id }) : await repost({ id: t.id });
     setRepostBusy(false);
     const answer = r.data && ("repost" in r.data ? r.data.repost : r.data.unrepost);
@@ -161,13 +165,16 @@ export function Tweet({ tweet, source, viewerHandle, repostedBy, focused }: {
   // stays (not one of theirs), as after a delete.
   const hideAuthor = async (act: "mute" | "block") => {
     setError(null);
+    // Chosen now: the server's live events may take this tweet away before its answer arrives.
+    const next = focusTargetAfterRemoving(article.current, handle);
+    moreButton()?.focus(); // meanwhile (the menu item that was used is gone)
     const r = act === "mute" ? await mute({ handle }) : await block({ handle });
     if (r.error) {
       setError(errorMessage(r.error));
       focusElement(moreButton());
       return;
     }
-    if (article.current?.isConnected) focusElement(focusTargetAfterRemoving(article.current, handle));
+    focusElement(next?.isConnected ? next : document.getElementById("main"));
     hiddenAccounts.set(handle, true);
   };
   const cancelBlock = () => {
@@ -210,9 +217,7 @@ export function Tweet({ tweet, source, viewerHandle, repostedBy, focused }: {
             </Link>
           )}
         </header>
-        {t.inReplyTo && (
-          <p className="replying-to muted small" data-testid="replying-to">Replying to @{t.inReplyTo.author.handle}</p>
-        )}
+        {replyingTo && <p className="replying-to muted small" data-testid="replying-to">Replying to @{replyingTo}</p>}
         {source === "CELEBRITY" && (
           <p className="marker" data-testid="marker-celebrity" title="Merged in at read time from a celebrity you follow">
             ★ From a popular account you follow

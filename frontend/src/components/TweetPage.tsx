@@ -90,7 +90,9 @@ function Replies({ id, posted, viewerHandle }: { id: string; posted: ReplyEdge[]
   );
 }
 
-function Focused({ tweet, viewerHandle }: { tweet: TweetRef & { id: string }; viewerHandle?: string }) {
+function Focused({ tweet, replyingTo, viewerHandle }: {
+  tweet: TweetRef & { id: string }; replyingTo?: string; viewerHandle?: string;
+}) {
   const t = useFragment(TweetFields, tweet);
   const [posted, setPosted] = useState<ReplyEdge[]>([]);
   const onPosted = useCallback((p: Posted) => {
@@ -98,7 +100,7 @@ function Focused({ tweet, viewerHandle }: { tweet: TweetRef & { id: string }; vi
   }, []);
   return (
     <>
-      <Tweet tweet={tweet} focused viewerHandle={viewerHandle} />
+      <Tweet tweet={tweet} focused replyingTo={replyingTo} viewerHandle={viewerHandle} />
       {viewerHandle && <ReplyBox parentId={t.id} handle={t.author.handle} onPosted={onPosted} />}
       <h2 className="section-title" id="replies-title">Replies</h2>
       <Replies id={t.id} posted={posted} viewerHandle={viewerHandle} />
@@ -152,7 +154,7 @@ export function TweetPage({ id, viewerHandle }: { id: string; viewerHandle?: str
           {ancestors.map((a) => <Tweet key={a.id} tweet={a as unknown as TweetRef} viewerHandle={viewerHandle} />)}
         </div>
       )}
-      <Focused key={t.id} tweet={t} viewerHandle={viewerHandle} />
+      <Focused key={t.id} tweet={t} replyingTo={t.inReplyTo?.author.handle} viewerHandle={viewerHandle} />
     </section>
   );
 }

@@ -14,25 +14,26 @@ import { TypedDocumentNode as DocumentNode } from '@graphql-typed-document-node/
  * Learn more about it here: https://the-guild.dev/graphql/codegen/plugins/presets/preset-client#reducing-bundle-size
  */
 type Documents = {
-    "\n  fragment TweetFields on Tweet {\n    id\n    text\n    createdAt\n    likeCount\n    viewerHasLiked\n    replyCount\n    repostCount\n    viewerHasReposted\n    author { id handle displayName isCelebrity }\n    inReplyTo { id author { id handle } }\n  }\n": typeof types.TweetFieldsFragmentDoc,
+    "\n  fragment TweetFields on Tweet {\n    id\n    text\n    createdAt\n    likeCount\n    viewerHasLiked\n    replyCount\n    repostCount\n    viewerHasReposted\n    author { id handle displayName isCelebrity }\n  }\n": typeof types.TweetFieldsFragmentDoc,
     "\n  fragment UserRowFields on User { id handle displayName bio isCelebrity followerCount viewerFollows followsViewer }\n": typeof types.UserRowFieldsFragmentDoc,
     "\n  query Viewer { viewer { id handle displayName } }\n": typeof types.ViewerDocument,
-    "\n  query Home($first: Int, $after: String) {\n    homeTimeline(first: $first, after: $after) {\n      edges { cursor source repostedBy { id handle displayName } node { id author { id handle } ...TweetFields } }\n      pageInfo { hasNextPage endCursor }\n    }\n  }\n": typeof types.HomeDocument,
-    "\n  subscription TimelineEvents($after: String) {\n    homeTimelineEvents(after: $after) {\n      kind tweetId cursor source\n      repostedBy { id handle displayName }\n      tweet { id author { id handle } ...TweetFields }\n    }\n  }\n": typeof types.TimelineEventsDocument,
+    "\n  query Home($first: Int, $after: String) {\n    homeTimeline(first: $first, after: $after) {\n      edges { cursor source repostedBy { id handle displayName } node { id author { id handle } inReplyTo { id author { id handle } } ...TweetFields } }\n      pageInfo { hasNextPage endCursor }\n    }\n  }\n": typeof types.HomeDocument,
+    "\n  subscription TimelineEvents($after: String) {\n    homeTimelineEvents(after: $after) {\n      kind tweetId cursor source\n      repostedBy { id handle displayName }\n      tweet { id author { id handle } inReplyTo { id author { id handle } } ...TweetFields }\n    }\n  }\n": typeof types.TimelineEventsDocument,
     "\n  mutation SignUp($handle: String!, $password: String!, $displayName: String) {\n    signUp(handle: $handle, password: $password, displayName: $displayName) { token user { id handle displayName } }\n  }\n": typeof types.SignUpDocument,
     "\n  mutation LogIn($handle: String!, $password: String!) {\n    logIn(handle: $handle, password: $password) { token user { id handle displayName } }\n  }\n": typeof types.LogInDocument,
     "\n  mutation LogOut { logOut }\n": typeof types.LogOutDocument,
     "\n  mutation PostTweet($text: String!) { postTweet(text: $text) { id ...TweetFields } }\n": typeof types.PostTweetDocument,
-    "\n  mutation PostReply($text: String!, $inReplyTo: ID!) {\n    postTweet(text: $text, inReplyTo: $inReplyTo) { id ...TweetFields inReplyTo { id replyCount } }\n  }\n": typeof types.PostReplyDocument,
+    "\n  mutation PostReply($text: String!, $inReplyTo: ID!) {\n    postTweet(text: $text, inReplyTo: $inReplyTo) { id ...TweetFields }\n  }\n": typeof types.PostReplyDocument,
+    "\n  fragment ReplyCountFields on Tweet { id replyCount }\n": typeof types.ReplyCountFieldsFragmentDoc,
     "\n  mutation DeleteTweet($id: ID!) { deleteTweet(id: $id) }\n": typeof types.DeleteTweetDocument,
     "\n  mutation Like($id: ID!) { likeTweet(id: $id) { id likeCount viewerHasLiked } }\n": typeof types.LikeDocument,
     "\n  mutation Unlike($id: ID!) { unlikeTweet(id: $id) { id likeCount viewerHasLiked } }\n": typeof types.UnlikeDocument,
     "\n  mutation Repost($id: ID!) { repost(id: $id) { id repostCount viewerHasReposted } }\n": typeof types.RepostDocument,
     "\n  mutation Unrepost($id: ID!) { unrepost(id: $id) { id repostCount viewerHasReposted } }\n": typeof types.UnrepostDocument,
-    "\n  query TweetPage($id: ID!) {\n    tweet(id: $id) {\n      id\n      ...TweetFields\n      inReplyTo {\n        id\n        ...TweetFields\n        inReplyTo { id ...TweetFields inReplyTo { id ...TweetFields inReplyTo { id } } }\n      }\n    }\n  }\n": typeof types.TweetPageDocument,
+    "\n  query TweetPage($id: ID!) {\n    tweet(id: $id) {\n      id\n      ...TweetFields\n      inReplyTo {\n        id\n        author { id handle }\n        ...TweetFields\n        inReplyTo { id ...TweetFields inReplyTo { id ...TweetFields inReplyTo { id } } }\n      }\n    }\n  }\n": typeof types.TweetPageDocument,
     "\n  query TweetRepliesPage($id: ID!, $after: String) {\n    tweet(id: $id) {\n      id\n      replies(first: 10, after: $after) {\n        edges { cursor node { id author { id handle } ...TweetFields } }\n        pageInfo { hasNextPage endCursor }\n      }\n    }\n  }\n": typeof types.TweetRepliesPageDocument,
     "\n  query Profile($handle: String!) {\n    user(handle: $handle) {\n      id handle displayName bio createdAt followerCount followingCount tweetCount isCelebrity viewerFollows\n      followsViewer viewerMutes viewerBlocks viewerShowsReposts\n    }\n  }\n": typeof types.ProfileDocument,
-    "\n  query ProfileTweetsPage($handle: String!, $after: String) {\n    user(handle: $handle) {\n      id\n      tweets(first: 20, after: $after) { edges { cursor node { id ...TweetFields } } pageInfo { hasNextPage endCursor } }\n    }\n  }\n": typeof types.ProfileTweetsPageDocument,
+    "\n  query ProfileTweetsPage($handle: String!, $after: String) {\n    user(handle: $handle) {\n      id\n      tweets(first: 20, after: $after) {\n        edges { cursor node { id inReplyTo { id author { id handle } } ...TweetFields } }\n        pageInfo { hasNextPage endCursor }\n      }\n    }\n  }\n": typeof types.ProfileTweetsPageDocument,
     "\n  query Followers($handle: String!, $after: String) {\n    user(handle: $handle) {\n      id\n      followers(first: 20, after: $after) {\n        totalCount\n        edges { cursor node { ...UserRowFields } }\n        pageInfo { hasNextPage endCursor }\n      }\n    }\n  }\n": typeof types.FollowersDocument,
     "\n  query Following($handle: String!, $after: String) {\n    user(handle: $handle) {\n      id\n      following(first: 20, after: $after) {\n        totalCount\n        edges { cursor node { ...UserRowFields } }\n        pageInfo { hasNextPage endCursor }\n      }\n    }\n  }\n": typeof types.FollowingDocument,
     "\n  mutation Follow($handle: String!) { follow(handle: $handle) { id viewerFollows viewerShowsReposts followerCount } }\n": typeof types.FollowDocument,
@@ -48,25 +49,26 @@ type Documents = {
     "\n  mutation UpdateProfile($displayName: String, $bio: String) {\n    updateProfile(displayName: $displayName, bio: $bio) { id handle displayName bio }\n  }\n": typeof types.UpdateProfileDocument,
 };
 const documents: Documents = {
-    "\n  fragment TweetFields on Tweet {\n    id\n    text\n    createdAt\n    likeCount\n    viewerHasLiked\n    replyCount\n    repostCount\n    viewerHasReposted\n    author { id handle displayName isCelebrity }\n    inReplyTo { id author { id handle } }\n  }\n": types.TweetFieldsFragmentDoc,
+    "\n  fragment TweetFields on Tweet {\n    id\n    text\n    createdAt\n    likeCount\n    viewerHasLiked\n    replyCount\n    repostCount\n    viewerHasReposted\n    author { id handle displayName isCelebrity }\n  }\n": types.TweetFieldsFragmentDoc,
     "\n  fragment UserRowFields on User { id handle displayName bio isCelebrity followerCount viewerFollows followsViewer }\n": types.UserRowFieldsFragmentDoc,
     "\n  query Viewer { viewer { id handle displayName } }\n": types.ViewerDocument,
-    "\n  query Home($first: Int, $after: String) {\n    homeTimeline(first: $first, after: $after) {\n      edges { cursor source repostedBy { id handle displayName } node { id author { id handle } ...TweetFields } }\n      pageInfo { hasNextPage endCursor }\n    }\n  }\n": types.HomeDocument,
-    "\n  subscription TimelineEvents($after: String) {\n    homeTimelineEvents(after: $after) {\n      kind tweetId cursor source\n      repostedBy { id handle displayName }\n      tweet { id author { id handle } ...TweetFields }\n    }\n  }\n": types.TimelineEventsDocument,
+    "\n  query Home($first: Int, $after: String) {\n    homeTimeline(first: $first, after: $after) {\n      edges { cursor source repostedBy { id handle displayName } node { id author { id handle } inReplyTo { id author { id handle } } ...TweetFields } }\n      pageInfo { hasNextPage endCursor }\n    }\n  }\n": types.HomeDocument,
+    "\n  subscription TimelineEvents($after: String) {\n    homeTimelineEvents(after: $after) {\n      kind tweetId cursor source\n      repostedBy { id handle displayName }\n      tweet { id author { id handle } inReplyTo { id author { id handle } } ...TweetFields }\n    }\n  }\n": types.TimelineEventsDocument,
     "\n  mutation SignUp($handle: String!, $password: String!, $displayName: String) {\n    signUp(handle: $handle, password: $password, displayName: $displayName) { token user { id handle displayName } }\n  }\n": types.SignUpDocument,
     "\n  mutation LogIn($handle: String!, $password: String!) {\n    logIn(handle: $handle, password: $password) { token user { id handle displayName } }\n  }\n": types.LogInDocument,
     "\n  mutation LogOut { logOut }\n": types.LogOutDocument,
     "\n  mutation PostTweet($text: String!) { postTweet(text: $text) { id ...TweetFields } }\n": types.PostTweetDocument,
-    "\n  mutation PostReply($text: String!, $inReplyTo: ID!) {\n    postTweet(text: $text, inReplyTo: $inReplyTo) { id ...TweetFields inReplyTo { id replyCount } }\n  }\n": types.PostReplyDocument,
+    "\n  mutation PostReply($text: String!, $inReplyTo: ID!) {\n    postTweet(text: $text, inReplyTo: $inReplyTo) { id ...TweetFields }\n  }\n": types.PostReplyDocument,
+    "\n  fragment ReplyCountFields on Tweet { id replyCount }\n": types.ReplyCountFieldsFragmentDoc,
     "\n  mutation DeleteTweet($id: ID!) { deleteTweet(id: $id) }\n": types.DeleteTweetDocument,
     "\n  mutation Like($id: ID!) { likeTweet(id: $id) { id likeCount viewerHasLiked } }\n": types.LikeDocument,
     "\n  mutation Unlike($id: ID!) { unlikeTweet(id: $id) { id likeCount viewerHasLiked } }\n": types.UnlikeDocument,
     "\n  mutation Repost($id: ID!) { repost(id: $id) { id repostCount viewerHasReposted } }\n": types.RepostDocument,
     "\n  mutation Unrepost($id: ID!) { unrepost(id: $id) { id repostCount viewerHasReposted } }\n": types.UnrepostDocument,
-    "\n  query TweetPage($id: ID!) {\n    tweet(id: $id) {\n      id\n      ...TweetFields\n      inReplyTo {\n        id\n        ...TweetFields\n        inReplyTo { id ...TweetFields inReplyTo { id ...TweetFields inReplyTo { id } } }\n      }\n    }\n  }\n": types.TweetPageDocument,
+    "\n  query TweetPage($id: ID!) {\n    tweet(id: $id) {\n      id\n      ...TweetFields\n      inReplyTo {\n        id\n        author { id handle }\n        ...TweetFields\n        inReplyTo { id ...TweetFields inReplyTo { id ...TweetFields inReplyTo { id } } }\n      }\n    }\n  }\n": types.TweetPageDocument,
     "\n  query TweetRepliesPage($id: ID!, $after: String) {\n    tweet(id: $id) {\n      id\n      replies(first: 10, after: $after) {\n        edges { cursor node { id author { id handle } ...TweetFields } }\n        pageInfo { hasNextPage endCursor }\n      }\n    }\n  }\n": types.TweetRepliesPageDocument,
     "\n  query Profile($handle: String!) {\n    user(handle: $handle) {\n      id handle displayName bio createdAt followerCount followingCount tweetCount isCelebrity viewerFollows\n      followsViewer viewerMutes viewerBlocks viewerShowsReposts\n    }\n  }\n": types.ProfileDocument,
-    "\n  query ProfileTweetsPage($handle: String!, $after: String) {\n    user(handle: $handle) {\n      id\n      tweets(first: 20, after: $after) { edges { cursor node { id ...TweetFields } } pageInfo { hasNextPage endCursor } }\n    }\n  }\n": types.ProfileTweetsPageDocument,
+    "\n  query ProfileTweetsPage($handle: String!, $after: String) {\n    user(handle: $handle) {\n      id\n      tweets(first: 20, after: $after) {\n        edges { cursor node { id inReplyTo { id author { id handle } } ...TweetFields } }\n        pageInfo { hasNextPage endCursor }\n      }\n    }\n  }\n": types.ProfileTweetsPageDocument,
     "\n  query Followers($handle: String!, $after: String) {\n    user(handle: $handle) {\n      id\n      followers(first: 20, after: $after) {\n        totalCount\n        edges { cursor node { ...UserRowFields } }\n        pageInfo { hasNextPage endCursor }\n      }\n    }\n  }\n": types.FollowersDocument,
     "\n  query Following($handle: String!, $after: String) {\n    user(handle: $handle) {\n      id\n      following(first: 20, after: $after) {\n        totalCount\n        edges { cursor node { ...UserRowFields } }\n        pageInfo { hasNextPage endCursor }\n      }\n    }\n  }\n": types.FollowingDocument,
     "\n  mutation Follow($handle: String!) { follow(handle: $handle) { id viewerFollows viewerShowsReposts followerCount } }\n": types.FollowDocument,
@@ -99,7 +101,7 @@ export function graphql(source: string): unknown;
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
-export function graphql(source: "\n  fragment TweetFields on Tweet {\n    id\n    text\n    createdAt\n    likeCount\n    viewerHasLiked\n    replyCount\n    repostCount\n    viewerHasReposted\n    author { id handle displayName isCelebrity }\n    inReplyTo { id author { id handle } }\n  }\n"): (typeof documents)["\n  fragment TweetFields on Tweet {\n    id\n    text\n    createdAt\n    likeCount\n    viewerHasLiked\n    replyCount\n    repostCount\n    viewerHasReposted\n    author { id handle displayName isCelebrity }\n    inReplyTo { id author { id handle } }\n  }\n"];
+export function graphql(source: "\n  fragment TweetFields on Tweet {\n    id\n    text\n    createdAt\n    likeCount\n    viewerHasLiked\n    replyCount\n    repostCount\n    viewerHasReposted\n    author { id handle displayName isCelebrity }\n  }\n"): (typeof documents)["\n  fragment TweetFields on Tweet {\n    id\n    text\n    createdAt\n    likeCount\n    viewerHasLiked\n    replyCount\n    repostCount\n    viewerHasReposted\n    author { id handle displayName isCelebrity }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
@@ -111,11 +113,11 @@ export function graphql(source: "\n  query Viewer { viewer { id handle displayNa
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
-export function graphql(source: "\n  query Home($first: Int, $after: String) {\n    homeTimeline(first: $first, after: $after) {\n      edges { cursor source repostedBy { id handle displayName } node { id author { id handle } ...TweetFields } }\n      pageInfo { hasNextPage endCursor }\n    }\n  }\n"): (typeof documents)["\n  query Home($first: Int, $after: String) {\n    homeTimeline(first: $first, after: $after) {\n      edges { cursor source repostedBy { id handle displayName } node { id author { id handle } ...TweetFields } }\n      pageInfo { hasNextPage endCursor }\n    }\n  }\n"];
+export function graphql(source: "\n  query Home($first: Int, $after: String) {\n    homeTimeline(first: $first, after: $after) {\n      edges { cursor source repostedBy { id handle displayName } node { id author { id handle } inReplyTo { id author { id handle } } ...TweetFields } }\n      pageInfo { hasNextPage endCursor }\n    }\n  }\n"): (typeof documents)["\n  query Home($first: Int, $after: String) {\n    homeTimeline(first: $first, after: $after) {\n      edges { cursor source repostedBy { id handle displayName } node { id author { id handle } inReplyTo { id author { id handle } } ...TweetFields } }\n      pageInfo { hasNextPage endCursor }\n    }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
-export function graphql(source: "\n  subscription TimelineEvents($after: String) {\n    homeTimelineEvents(after: $after) {\n      kind tweetId cursor source\n      repostedBy { id handle displayName }\n      tweet { id author { id handle } ...TweetFields }\n    }\n  }\n"): (typeof documents)["\n  subscription TimelineEvents($after: String) {\n    homeTimelineEvents(after: $after) {\n      kind tweetId cursor source\n      repostedBy { id handle displayName }\n      tweet { id author { id handle } ...TweetFields }\n    }\n  }\n"];
+export function graphql(source: "\n  subscription TimelineEvents($after: String) {\n    homeTimelineEvents(after: $after) {\n      kind tweetId cursor source\n      repostedBy { id handle displayName }\n      tweet { id author { id handle } inReplyTo { id author { id handle } } ...TweetFields }\n    }\n  }\n"): (typeof documents)["\n  subscription TimelineEvents($after: String) {\n    homeTimelineEvents(after: $after) {\n      kind tweetId cursor source\n      repostedBy { id handle displayName }\n      tweet { id author { id handle } inReplyTo { id author { id handle } } ...TweetFields }\n    }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
@@ -135,7 +137,11 @@ export function graphql(source: "\n  mutation PostTweet($text: String!) { postTw
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
-export function graphql(source: "\n  mutation PostReply($text: String!, $inReplyTo: ID!) {\n    postTweet(text: $text, inReplyTo: $inReplyTo) { id ...TweetFields inReplyTo { id replyCount } }\n  }\n"): (typeof documents)["\n  mutation PostReply($text: String!, $inReplyTo: ID!) {\n    postTweet(text: $text, inReplyTo: $inReplyTo) { id ...TweetFields inReplyTo { id replyCount } }\n  }\n"];
+export function graphql(source: "\n  mutation PostReply($text: String!, $inReplyTo: ID!) {\n    postTweet(text: $text, inReplyTo: $inReplyTo) { id ...TweetFields }\n  }\n"): (typeof documents)["\n  mutation PostReply($text: String!, $inReplyTo: ID!) {\n    postTweet(text: $text, inReplyTo: $inReplyTo) { id ...TweetFields }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  fragment ReplyCountFields on Tweet { id replyCount }\n"): (typeof documents)["\n  fragment ReplyCountFields on Tweet { id replyCount }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
@@ -159,7 +165,7 @@ export function graphql(source: "\n  mutation Unrepost($id: ID!) { unrepost(id: 
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
-export function graphql(source: "\n  query TweetPage($id: ID!) {\n    tweet(id: $id) {\n      id\n      ...TweetFields\n      inReplyTo {\n        id\n        ...TweetFields\n        inReplyTo { id ...TweetFields inReplyTo { id ...TweetFields inReplyTo { id } } }\n      }\n    }\n  }\n"): (typeof documents)["\n  query TweetPage($id: ID!) {\n    tweet(id: $id) {\n      id\n      ...TweetFields\n      inReplyTo {\n        id\n        ...TweetFields\n        inReplyTo { id ...TweetFields inReplyTo { id ...TweetFields inReplyTo { id } } }\n      }\n    }\n  }\n"];
+export function graphql(source: "\n  query TweetPage($id: ID!) {\n    tweet(id: $id) {\n      id\n      ...TweetFields\n      inReplyTo {\n        id\n        author { id handle }\n        ...TweetFields\n        inReplyTo { id ...TweetFields inReplyTo { id ...TweetFields inReplyTo { id } } }\n      }\n    }\n  }\n"): (typeof documents)["\n  query TweetPage($id: ID!) {\n    tweet(id: $id) {\n      id\n      ...TweetFields\n      inReplyTo {\n        id\n        author { id handle }\n        ...TweetFields\n        inReplyTo { id ...TweetFields inReplyTo { id ...TweetFields inReplyTo { id } } }\n      }\n    }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
@@ -171,7 +177,7 @@ export function graphql(source: "\n  query Profile($handle: String!) {\n    user
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
-export function graphql(source: "\n  query ProfileTweetsPage($handle: String!, $after: String) {\n    user(handle: $handle) {\n      id\n      tweets(first: 20, after: $after) { edges { cursor node { id ...TweetFields } } pageInfo { hasNextPage endCursor } }\n    }\n  }\n"): (typeof documents)["\n  query ProfileTweetsPage($handle: String!, $after: String) {\n    user(handle: $handle) {\n      id\n      tweets(first: 20, after: $after) { edges { cursor node { id ...TweetFields } } pageInfo { hasNextPage endCursor } }\n    }\n  }\n"];
+export function graphql(source: "\n  query ProfileTweetsPage($handle: String!, $after: String) {\n    user(handle: $handle) {\n      id\n      tweets(first: 20, after: $after) {\n        edges { cursor node { id inReplyTo { id author { id handle } } ...TweetFields } }\n        pageInfo { hasNextPage endCursor }\n      }\n    }\n  }\n"): (typeof documents)["\n  query ProfileTweetsPage($handle: String!, $after: String) {\n    user(handle: $handle) {\n      id\n      tweets(first: 20, after: $after) {\n        edges { cursor node { id inReplyTo { id author { id handle } } ...TweetFields } }\n        pageInfo { hasNextPage endCursor }\n      }\n    }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */

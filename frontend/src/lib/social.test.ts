@@ -1,4 +1,4 @@
-import { countLabel, HiddenAccounts, repostedByLabel, threadAncestors, toggled, withoutHidden } from "./social";
+import { countLabel, HiddenAccounts, leavesAfterOwnUnrepost, repostedByLabel, threadAncestors, toggled, withoutHidden } from "./social";
 
 describe("toggled", () => {
   it("flips and counts, never below zero", () => {
@@ -74,5 +74,15 @@ describe("HiddenAccounts", () => {
     off();
     h.set("ann", true);
     expect(calls).toBe(2);
+  });
+});
+
+describe("leavesAfterOwnUnrepost", () => {
+  const e = (repostedBy?: string) => ({ node: { id: "1", author: { handle: "ann" } }, repostedBy: repostedBy ? { handle: repostedBy } : null });
+  it("removes only an entry that is there because of the viewer's repost", () => {
+    expect(leavesAfterOwnUnrepost(e("me"), "me")).toBe(true);
+    expect(leavesAfterOwnUnrepost(undefined, "me")).toBe(true);
+    expect(leavesAfterOwnUnrepost(e(), "me")).toBe(false); // the viewer follows its author: it stays
+    expect(leavesAfterOwnUnrepost(e("bob"), "me")).toBe(false); // someone else's repost shows it
   });
 });

@@ -54,6 +54,16 @@ export function withoutHidden<E extends AuthoredEdge>(edges: E[], hidden: Readon
 }
 
 /**
+ * Whether a DELETED live event that follows the viewer's own undone repost of a tweet removes the feed entry
+ * showing it. The server names the original in that event even when the original stays in this feed by itself
+ * (the viewer follows its author) or through someone else's repost: only an entry there because of the
+ * viewer's repost leaves.
+ */
+export function leavesAfterOwnUnrepost(entry: AuthoredEdge | undefined, viewerHandle?: string): boolean {
+  return entry === undefined || (viewerHandle !== undefined && entry.repostedBy?.handle === viewerHandle);
+}
+
+/**
  * The accounts muted or blocked in this tab, so that every open list drops their entries at once (the server
  * does the same for what it sends from now on). Observable with useSyncExternalStore.
  */
