@@ -1,12 +1,12 @@
 import AxeBuilder from "@axe-core/playwright";
 import { expect, test, type Page } from "@playwright/test";
-import { follow, phoneOptions, post, signUp, uniq } from "./support";
+import { follow, gql, phoneOptions, post, signUp, uniq } from "./support";
 
 // axe-core on every screen, in the light and the dark theme: no serious or critical violation.
 // (Named to run after feed.spec.ts, whose sign-up story expects an empty world: no trending tweets yet.)
 // The counts per screen (all impacts) are printed and attached to the report.
 type Screen = { name: string; path: (w: World) => string; as?: "reader"; phone?: boolean; ready: (p: Page) => Promise<void> };
-type World = { reader: string; writer: string; token: string };
+type World = { reader: string; writer: string; token: string; thread: string };
 
 const visible = (sel: (p: Page) => ReturnType<Page["getByRole"]>) => async (p: Page) => {
   await expect(sel(p).first()).toBeVisible({ timeout: 20_000 });
@@ -21,6 +21,10 @@ const SCREENS: Screen[] = [
   } },
   { name: "profile", path: (w) => `/u/${w.writer}`, as: "reader", ready: async (p) => {
     await expect(p.getByTestId("tweet").first()).toBeVisible({ timeout: 20_000 });
+  } },
+  { name: "tweet page", path: (w) => `/t/${w.thread}`, as: "reader", ready: async (p) => {
+    await expect(p.getByRole("region", { name: "Replies" }).getByTestId("tweet").first()).toBeVisible({ timeout: 20_000 });
+    await expect(p.getByRole("region", { name: "Earlier in the thread" })).toBeVisible();
   } },
   { name: "search", path: (w) => `/search?q=${w.writer.slice(0, 3)}`, as: "reader",
     ready: async (p) => { await expect(p.getByTestId("user-row").first()).toBeVisible({ timeout: 20_000 }); } },
@@ -40,7 +44,13 @@ test.beforeAll(async ({ request }) => {
   await follow(request, to, writer);
   for (let i = 0; i < 3; i++) await post(request, tw, `audit tweet ${i} with a link-free text`);
   await post(request, token, "my own tweet, with a Delete button");
-  world = { reader, writer, token };
+  // A thread for the tweet page: the writer's tweet, the reader's reply to it (the page shown), a reply to that.
+  const replyTo = (t: string, text: string, id: string) =>
+    gql(request, "mutation($t:String!,$r:ID){postTweet(text:$t,inReplyTo:$r){id}}", { t: text, r: id }, t);
+  const top = await post(request, tw, "audit thread: a question for everyone");
+  const thread = (await replyTo(token, "audit thread: the reader's answer", top)).postTweet.id as string;
+  await replyTo(tw, "audit thread: thanks for the answer", thread);
+  world = { reader, writer, token, thread };
 });
 
 for (const scheme of ["light", "dark"] as const) {

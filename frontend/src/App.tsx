@@ -12,6 +12,7 @@ import { LogOutMutation, ViewerQuery } from "./operations";
 
 // Only the screens of the first visit (log in, home) are in the main bundle; the others load on demand.
 const ProfileRoute = lazy(() => import("./components/Profile").then((m) => ({ default: m.ProfileRoute })));
+const TweetRoute = lazy(() => import("./components/TweetPage").then((m) => ({ default: m.TweetRoute })));
 const Search = lazy(() => import("./components/Search").then((m) => ({ default: m.Search })));
 
 export { Compose } from "./components/Compose";
@@ -151,6 +152,7 @@ function Shell({ authed, onSignedIn }: { authed: boolean; onSignedIn: () => void
                 <Route path="/login" element={guestOnly(<AuthForm mode="login" onSignedIn={onSignedIn} />)} />
                 <Route path="/signup" element={guestOnly(<AuthForm mode="signup" onSignedIn={onSignedIn} />)} />
                 <Route path="/u/:handle" element={<ProfileRoute viewerHandle={viewerHandle} />} />
+                <Route path="/t/:id" element={<TweetRoute viewerHandle={viewerHandle} />} />
                 <Route path="/search" element={<Search viewerHandle={viewerHandle} />} />
                 <Route path="*" element={<NotFound />} />
               </Routes>

@@ -1,6 +1,6 @@
 import { cacheExchange, type Cache } from "@urql/exchange-graphcache";
 import { relayPagination } from "@urql/exchange-graphcache/extras";
-import { ViewerQuery } from "./operations";
+import { ReplyCountFields, ViewerQuery } from "./operations";
 
 type Link = string | null;
 
@@ -43,6 +43,22 @@ function invalidateFeed(cache: Cache): void {
   }
 }
 
+/** After a block or an unblock: the other account's tweets (hidden across a block), both accounts' follower lists
+ * and the viewer's counts (the block removed the follows both ways) are fetched again. */
+function invalidateAcrossBlock(cache: Cache, otherId: string | undefined): void {
+  const viewer = cache.resolve("Query", "viewer") as Link;
+  const other = otherId ? cache.keyOfEntity({ __typename: "User", id: otherId }) : null;
+  for (const user of [viewer, other]) {
+    if (!user) continue;
+    for (const f of cache.inspectFields(user)) {
+      if (["tweets", "followers", "following"].includes(f.fieldName)) cache.invalidate(user, f.fieldName, f.arguments ?? undefined);
+    }
+  }
+  if (viewer) {
+    for (const field of ["followerCount", "followingCount"]) cache.invalidate(viewer, field);
+  }
+}
+
 type ViewerUser = { __typename?: string; id: string; handle: string; displayName: string };
 function setViewer(cache: Cache, user: ViewerUser | undefined): void {
   if (user) cache.updateQuery({ query: ViewerQuery }, () => ({ __typename: "Query" as const, viewer: { ...user, __typename: "User" as const } }));
@@ -67,6 +83,7 @@ export function feedCache() {
     },
     resolvers: {
       User: { tweets: relayPagination(), followers: relayPagination(), following: relayPagination() },
+      Tweet: { replies: relayPagination() },
     },
     optimistic: {
       likeTweet: (args, cache) => ({
@@ -89,11 +106,28 @@ export function feedCache() {
         logIn: (result, _args, cache) => setViewer(cache, (result.logIn as { user?: ViewerUser } | null)?.user),
         signUp: (result, _args, cache) => setViewer(cache, (result.signUp as { user?: ViewerUser } | null)?.user),
         deleteTweet: (_result, args, cache) => removeTweetFromLists(cache, args.id as string),
+        // A reply: the tweet replied to has one more.
+        postTweet: (_result, args, cache) => {
+          if (!args.inReplyTo) return;
+          const parent = { __typename: "Tweet" as const, id: args.inReplyTo as string };
+          const count = cache.resolve(parent, "replyCount");
+          if (typeof count === "number") cache.writeFragment(ReplyCountFields, { ...parent, replyCount: count + 1 });
+        },
         follow: (_result, _args, cache, info) => {
           if (!info.optimistic) invalidateFeed(cache);
         },
         unfollow: (_result, _args, cache, info) => {
           if (!info.optimistic) invalidateFeed(cache);
+        },
+        mute: (_result, _args, cache) => invalidateFeed(cache),
+        unmute: (_result, _args, cache) => invalidateFeed(cache),
+        block: (result, _args, cache) => {
+          invalidateFeed(cache);
+          invalidateAcrossBlock(cache, (result.block as { id?: string } | null)?.id);
+        },
+        unblock: (result, _args, cache) => {
+          invalidateFeed(cache);
+          invalidateAcrossBlock(cache, (result.unblock as { id?: string } | null)?.id);
         },
       },
       Subscription: {

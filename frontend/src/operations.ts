@@ -7,9 +7,15 @@ export const TweetFields = graphql(`
     createdAt
     likeCount
     viewerHasLiked
+    replyCount
+    repostCount
+    viewerHasReposted
     author { id handle displayName isCelebrity }
   }
 `);
+
+// Not in TweetFields: graphcache reads a mutation's result back as null when the new tweet links another Tweet
+// (a reply's inReplyTo), so what a tweet replies to is selected next to TweetFields where lists need it.
 
 export const UserRowFields = graphql(`
   fragment UserRowFields on User { id handle displayName bio isCelebrity followerCount viewerFollows followsViewer }
@@ -22,7 +28,7 @@ export const ViewerQuery = graphql(`
 export const HomeQuery = graphql(`
   query Home($first: Int, $after: String) {
     homeTimeline(first: $first, after: $after) {
-      edges { cursor source node { id ...TweetFields } }
+      edges { cursor source repostedBy { id handle displayName } node { id author { id handle } inReplyTo { id author { id handle } } ...TweetFields } }
       pageInfo { hasNextPage endCursor }
     }
   }
@@ -30,7 +36,11 @@ export const HomeQuery = graphql(`
 
 export const TimelineEventsSub = graphql(`
   subscription TimelineEvents($after: String) {
-    homeTimelineEvents(after: $after) { kind tweetId cursor source tweet { id ...TweetFields } }
+    homeTimelineEvents(after: $after) {
+      kind tweetId cursor source
+      repostedBy { id handle displayName }
+      tweet { id author { id handle } inReplyTo { id author { id handle } } ...TweetFields }
+    }
   }
 `);
 
@@ -54,6 +64,17 @@ export const PostTweetMutation = graphql(`
   mutation PostTweet($text: String!) { postTweet(text: $text) { id ...TweetFields } }
 `);
 
+export const PostReplyMutation = graphql(`
+  mutation PostReply($text: String!, $inReplyTo: ID!) {
+    postTweet(text: $text, inReplyTo: $inReplyTo) { id ...TweetFields }
+  }
+`);
+
+/** The count the cache raises when a reply is posted (src/cache.ts). */
+export const ReplyCountFields = graphql(`
+  fragment ReplyCountFields on Tweet { id replyCount }
+`);
+
 export const DeleteTweetMutation = graphql(`
   mutation DeleteTweet($id: ID!) { deleteTweet(id: $id) }
 `);
@@ -66,11 +87,47 @@ export const UnlikeMutation = graphql(`
   mutation Unlike($id: ID!) { unlikeTweet(id: $id) { id likeCount viewerHasLiked } }
 `);
 
+export const RepostMutation = graphql(`
+  mutation Repost($id: ID!) { repost(id: $id) { id repostCount viewerHasReposted } }
+`);
+
+export const UnrepostMutation = graphql(`
+  mutation Unrepost($id: ID!) { unrepost(id: $id) { id repostCount viewerHasReposted } }
+`);
+
+/** A tweet page: the tweet and what it replies to, up to three levels up (the fourth only as a link). */
+export const TweetPageQuery = graphql(`
+  query TweetPage($id: ID!) {
+    tweet(id: $id) {
+      id
+      ...TweetFields
+      inReplyTo {
+        id
+        author { id handle }
+        ...TweetFields
+        inReplyTo { id ...TweetFields inReplyTo { id ...TweetFields inReplyTo { id } } }
+      }
+    }
+  }
+`);
+
+export const TweetRepliesPage = graphql(`
+  query TweetRepliesPage($id: ID!, $after: String) {
+    tweet(id: $id) {
+      id
+      replies(first: 10, after: $after) {
+        edges { cursor node { id author { id handle } ...TweetFields } }
+        pageInfo { hasNextPage endCursor }
+      }
+    }
+  }
+`);
+
 export const ProfileQuery = graphql(`
   query Profile($handle: String!) {
     user(handle: $handle) {
       id handle displayName bio createdAt followerCount followingCount tweetCount isCelebrity viewerFollows
-      followsViewer
+      followsViewer viewerMutes viewerBlocks viewerShowsReposts
     }
   }
 `);
@@ -79,7 +136,10 @@ export const ProfileTweetsPage = graphql(`
   query ProfileTweetsPage($handle: String!, $after: String) {
     user(handle: $handle) {
       id
-      tweets(first: 20, after: $after) { edges { cursor node { id ...TweetFields } } pageInfo { hasNextPage endCursor } }
+      tweets(first: 20, after: $after) {
+        edges { cursor node { id inReplyTo { id author { id handle } } ...TweetFields } }
+        pageInfo { hasNextPage endCursor }
+      }
     }
   }
 `);
@@ -111,11 +171,48 @@ export const FollowingQuery = graphql(`
 `);
 
 export const FollowMutation = graphql(`
-  mutation Follow($handle: String!) { follow(handle: $handle) { id viewerFollows followerCount } }
+  mutation Follow($handle: String!) { follow(handle: $handle) { id viewerFollows viewerShowsReposts followerCount } }
 `);
 
 export const UnfollowMutation = graphql(`
-  mutation Unfollow($handle: String!) { unfollow(handle: $handle) { id viewerFollows followerCount } }
+  mutation Unfollow($handle: String!) { unfollow(handle: $handle) { id viewerFollows viewerShowsReposts followerCount } }
+`);
+
+export const SetShowRepostsMutation = graphql(`
+  mutation SetShowReposts($handle: String!, $showReposts: Boolean!) {
+    follow(handle: $handle, showReposts: $showReposts) { id viewerFollows viewerShowsReposts followerCount }
+  }
+`);
+
+/** What a mute, block or their undoing changes on the other account (the cache updates the profile from it). */
+export const RelationFields = graphql(`
+  fragment RelationFields on User {
+    id viewerFollows followsViewer viewerMutes viewerBlocks viewerShowsReposts followerCount followingCount
+  }
+`);
+
+export const MuteMutation = graphql(`
+  mutation Mute($handle: String!) {
+    mute(handle: $handle) { id ...RelationFields }
+  }
+`);
+
+export const UnmuteMutation = graphql(`
+  mutation Unmute($handle: String!) {
+    unmute(handle: $handle) { id ...RelationFields }
+  }
+`);
+
+export const BlockMutation = graphql(`
+  mutation Block($handle: String!) {
+    block(handle: $handle) { id ...RelationFields }
+  }
+`);
+
+export const UnblockMutation = graphql(`
+  mutation Unblock($handle: String!) {
+    unblock(handle: $handle) { id ...RelationFields }
+  }
 `);
 
 export const SearchQuery = graphql(`

@@ -2,15 +2,21 @@ import { useCallback, useEffect, useMemo, useRef, useState, useSyncExternalStore
 import { Link } from "react-router-dom";
 import { useQuery, useSubscription, type Client, type RequestPolicy } from "urql";
 import { liveStatus } from "../client";
-import { onFollowsChanged } from "../lib/events";
+import { onFollowsChanged, onUnreposting } from "../lib/events";
 import { dropPending, flushPending, mergeEdges, newTweetsLabel, queueNew, type NewTweetsState } from "../lib/feed";
+import { hiddenAccounts, leavesAfterOwnUnrepost, withoutHidden } from "../lib/social";
 import { unreadTitle } from "../lib/title";
 import { HomeQuery, TimelineEventsSub } from "../operations";
 import { Compose, type PostedTweet } from "./Compose";
-import { Tweet, type TweetRef } from "./Tweet";
+import { Tweet, type Reposter, type TweetRef } from "./Tweet";
 import { Empty, ErrorState, Loading } from "./ui";
 
-export interface FeedEdge { cursor: string; source?: string; node: TweetRef & { id: string } }
+export interface FeedEdge {
+  cursor: string;
+  source?: string;
+  repostedBy?: Reposter | null;
+  node: TweetRef & { id: string; author?: { handle: string }; inReplyTo?: { author: { handle: string } } | null };
+}
 
 const PAGE_SIZE = 20;
 const STATUS_TEXT = { connecting: "Connecting…", live: "Live", reconnecting: "Reconnecting…" } as const;
@@ -59,6 +65,7 @@ export function Home({ viewerHandle, onFirstPage }: { viewerHandle?: string; onF
     () =>
       onFollowsChanged(() => {
         setPages([]);
+        setRemoved(new Set());
         setAfter(null);
         refetch({ requestPolicy: "network-only" });
       }),
@@ -76,20 +83,34 @@ export function Home({ viewerHandle, onFirstPage }: { viewerHandle?: string; onF
 
   // The page just received is merged here too, not only in the effect: otherwise one render would show the
   // previous pages (or the empty state) with fetching already false.
+  // Accounts muted or blocked here leave at once (the server's DELETED events and later reads agree).
+  const hidden = useSyncExternalStore(hiddenAccounts.subscribe, hiddenAccounts.get);
   const edges = useMemo(
-    () => mergeEdges(live, mergeEdges(pages, (page?.edges ?? []) as FeedEdge[])).filter((e) => !removed.has(e.node.id)),
-    [live, pages, page, removed],
+    () => withoutHidden(
+      mergeEdges(live, mergeEdges(pages, (page?.edges ?? []) as FeedEdge[])).filter((e) => !removed.has(e.node.id)),
+      hidden,
+    ),
+    [live, pages, page, removed, hidden],
   );
   const shown = useMemo(() => new Set(edges.map((e) => e.node.id)), [edges]);
+  const current = useRef(edges);
+  current.current = edges;
+  // Tweets whose repost the viewer is undoing: their DELETED event may concern only that repost.
+  const unreposting = useRef(new Set<string>());
+  useEffect(() => onUnreposting((id) => unreposting.current.add(id)), []);
 
   useSubscription(
     { query: TimelineEventsSub, variables: { after: startAfter ?? null }, pause: startAfter === undefined },
     (_prev, ev) => {
       const e = ev.homeTimelineEvents;
       if (e.kind === "NEW" && e.tweet) {
-        const entry = { cursor: e.cursor, source: e.source, node: e.tweet as FeedEdge["node"] };
+        const entry = { cursor: e.cursor, source: e.source, repostedBy: e.repostedBy, node: e.tweet as FeedEdge["node"] };
         setPending((s) => queueNew(s, entry, shown));
       } else if (e.kind === "DELETED") {
+        if (unreposting.current.delete(e.tweetId)) {
+          const entry = current.current.find((x) => x.node.id === e.tweetId);
+          if (!leavesAfterOwnUnrepost(entry, viewerHandle)) return ev;
+        }
         setPending((s) => dropPending(s, e.tweetId));
         setRemoved((r) => new Set(r).add(e.tweetId));
       }
@@ -98,13 +119,20 @@ export function Home({ viewerHandle, onFirstPage }: { viewerHandle?: string; onF
   );
 
   const onPosted = useCallback((t: PostedTweet) => {
-    const entry = { cursor: "", source: "TIMELINE", node: t as FeedEdge["node"] };
+    const entry: FeedEdge = { cursor: "", source: "TIMELINE", node: t as FeedEdge["node"] };
     setLive((prev) => mergeEdges([entry], prev));
     setPending((s) => dropPending(s, t.id));
   }, []);
 
   const showPending = () => {
-    setLive((prev) => flushPending(prev, pending));
+    const coming = withoutHidden(pending.pending, hidden);
+    setLive((prev) => flushPending(prev, { pending: coming }));
+    // An entry that left the feed (an undone repost) and came back is shown again, at the top.
+    setRemoved((r) => {
+      const next = new Set(r);
+      for (const e of coming) next.delete(e.node.id);
+      return next;
+    });
     setPending({ pending: [] });
     window.scrollTo({ top: 0, behavior: "smooth" });
   };
@@ -124,7 +152,7 @@ export function Home({ viewerHandle, onFirstPage }: { viewerHandle?: string; onF
     return () => io.disconnect();
   }, [more]);
 
-  const waiting = pending.pending.filter((e) => !shown.has(e.node.id));
+  const waiting = withoutHidden(pending.pending, hidden).filter((e) => !shown.has(e.node.id));
   const label = newTweetsLabel(waiting.length);
   // The tab title counts the new tweets waiting behind the bar: "(3) Feedline".
   useEffect(() => {
@@ -145,7 +173,8 @@ export function Home({ viewerHandle, onFirstPage }: { viewerHandle?: string; onF
       )}
       <div role="region" aria-label="Home timeline" data-testid="feed" aria-busy={fetching}>
         {edges.map((e) => (
-          <Tweet key={e.node.id} tweet={e.node} source={e.source} viewerHandle={viewerHandle} />
+          <Tweet key={e.node.id} tweet={e.node} source={e.source} repostedBy={e.repostedBy}
+            replyingTo={e.node.inReplyTo?.author.handle} viewerHandle={viewerHandle} />
         ))}
         {error && <ErrorState error={error} onRetry={() => refetch({ requestPolicy: "network-only" })} />}
         {!fetching && !error && edges.length === 0 && (

@@ -5,7 +5,8 @@ import { FollowersQuery, FollowingQuery, ProfileQuery, ProfileTweetsPage } from 
 import { monthYear } from "../lib/time";
 import { EditProfile } from "./EditProfile";
 import { Tweet } from "./Tweet";
-import { FollowButton, UserRow } from "./Users";
+import { ProfileActions } from "./Relations";
+import { UserRow } from "./Users";
 import { Avatar, CelebrityBadge, Empty, ErrorState, LoadMore, Loading } from "./ui";
 
 type Tab = "tweets" | "followers" | "following";
@@ -20,7 +21,9 @@ function ProfileTweets({ handle, viewerHandle }: { handle: string; viewerHandle?
   return (
     <>
       {conn.edges.length === 0 && <Empty>No tweets yet.</Empty>}
-      {conn.edges.map((e) => <Tweet key={e.node.id} tweet={e.node} viewerHandle={viewerHandle} />)}
+      {conn.edges.map((e) => (
+        <Tweet key={e.node.id} tweet={e.node} replyingTo={e.node.inReplyTo?.author.handle} viewerHandle={viewerHandle} />
+      ))}
       <LoadMore fetching={fetching} pageInfo={conn.pageInfo} onMore={setAfter} />
     </>
   );
@@ -77,7 +80,7 @@ export function Profile({ handle, viewerHandle }: { handle: string; viewerHandle
       <div className="card profile">
         <div className="profile-top">
           <Avatar name={u.displayName || u.handle} size={64} />
-          {viewerHandle && viewerHandle !== u.handle && <FollowButton handle={u.handle} following={u.viewerFollows} />}
+          {viewerHandle && viewerHandle !== u.handle && <ProfileActions user={u} />}
           {viewerHandle === u.handle && <EditProfile displayName={u.displayName} bio={u.bio ?? null} />}
         </div>
         <h1 id="profile-name">{u.displayName} {u.isCelebrity && <CelebrityBadge />}</h1>
@@ -87,6 +90,14 @@ export function Profile({ handle, viewerHandle }: { handle: string; viewerHandle
           {u.isCelebrity && <span className="pill celeb">Celebrity</span>}
         </p>
         {u.bio && <p>{u.bio}</p>}
+        {u.viewerBlocks && (
+          <p className="notice" data-testid="blocked-notice">
+            You blocked @{u.handle}: you don't see each other's tweets, and they can't follow you.
+          </p>
+        )}
+        {!u.viewerBlocks && u.viewerMutes && (
+          <p className="notice" data-testid="muted-notice">You muted @{u.handle}: their tweets and reposts stay out of your feed.</p>
+        )}
         <p className="muted small">Joined {joined}</p>
       </div>
       <div role="tablist" aria-label="Profile sections" className="tabs">

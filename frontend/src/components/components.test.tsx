@@ -3,6 +3,7 @@ import { MemoryRouter } from "react-router-dom";
 import { Provider, type Client } from "urql";
 import { fromValue, makeSubject, type Source } from "wonka";
 import { emitFollowsChanged } from "../lib/events";
+import { hiddenAccounts } from "../lib/social";
 import { Home } from "./Home";
 import { Tweet, type TweetRef } from "./Tweet";
 
@@ -13,6 +14,10 @@ const tweet = (id: string, text: string, extra: object = {}) => ({
   createdAt: new Date().toISOString(),
   likeCount: 0,
   viewerHasLiked: false,
+  replyCount: 0,
+  repostCount: 0,
+  viewerHasReposted: false,
+  inReplyTo: null,
   author: { __typename: "User", id: "u1", handle: "bob", displayName: "Bob", isCelebrity: false },
   ...extra,
 });
@@ -186,3 +191,80 @@ describe("Tweet", () => {
   });
 });
 
+
+describe("replies, reposts, mutes", () => {
+  const by = (handle: string) => ({ __typename: "User", id: `id-${handle}`, handle, displayName: handle.toUpperCase(), isCelebrity: false });
+
+  it("reposts optimistically, keeps the server's answer and focus, and links the reply count to the tweet page", async () => {
+    const s = stub({});
+    renderWith(s.client, <Tweet tweet={tweet("5", "hello", { repostCount: 1, replyCount: 2 }) as TweetRef} viewerHandle="ann" />);
+    expect(screen.getByRole("link", { name: "Reply, 2 replies" }).getAttribute("href")).toBe("/t/5");
+    const button = screen.getByRole("button", { name: "Repost, 1 repost" });
+    button.focus();
+    fireEvent.click(button);
+    expect(screen.getByTestId("repost-count").textContent).toBe("2");
+    expect(button.getAttribute("aria-pressed")).toBe("true");
+    fireEvent.click(button); // busy: one request at a time
+    expect(s.mutations).toHaveLength(1);
+    await act(async () => s.mutations[0].result.next({ data: { repost: { id: "5", repostCount: 4, viewerHasReposted: true } } }));
+    expect(screen.getByTestId("repost-count").textContent).toBe("4");
+    expect(document.activeElement).toBe(button);
+    fireEvent.click(button);
+    expect(s.mutations[1].query).toMatch(/unrepost/);
+  });
+
+  it("rolls a refused repost back with the FORBIDDEN text", async () => {
+    const s = stub({});
+    renderWith(s.client, <Tweet tweet={tweet("5", "hello") as TweetRef} viewerHandle="ann" />);
+    fireEvent.click(screen.getByTestId("repost-button"));
+    await act(async () => s.mutations[0].result.next({
+      error: { graphQLErrors: [{ message: "blocked", extensions: { code: "FORBIDDEN" } }] },
+    }));
+    expect(screen.getByTestId("repost-count").textContent).toBe("0");
+    expect(screen.getByRole("alert").textContent).toBe("You're not allowed to do that.");
+  });
+
+  it("shows who reposted an entry, and who it replies to", () => {
+    const s = stub({
+      "": {
+        homeTimeline: {
+          edges: [{ ...edge("9", "nine"), repostedBy: by("cat") },
+            { cursor: "c8", source: "TIMELINE", node: tweet("8", "eight", { inReplyTo: { id: "1", author: by("dan") } }) }],
+          pageInfo: { hasNextPage: false, endCursor: "c8" },
+        },
+      },
+    });
+    renderWith(s.client, <Home viewerHandle="ann" />);
+    expect(screen.getAllByTestId("reposted-by").map((el) => el.textContent)).toEqual(["⟲ Reposted by CAT"]);
+    expect(screen.getByTestId("replying-to").textContent).toBe("Replying to @dan");
+  });
+
+  it("mutes from a tweet's menu: every entry of that account leaves the open feed, focus goes to the next one", async () => {
+    const s = stub({
+      "": {
+        homeTimeline: {
+          edges: [
+            { cursor: "c9", source: "TIMELINE", node: tweet("9", "nine", { author: by("eve") }) },
+            { cursor: "c8", source: "TIMELINE", node: tweet("8", "eight", { author: by("eve") }) },
+            { cursor: "c7", source: "TIMELINE", node: tweet("7", "seven", { author: by("fay") }) },
+            { cursor: "c6", source: "TIMELINE", node: tweet("6", "six", { author: by("fay") }), repostedBy: by("eve") },
+            { cursor: "c5", source: "TIMELINE", node: tweet("5", "five", { author: by("gus") }) },
+          ],
+          pageInfo: { hasNextPage: false, endCursor: "c5" },
+        },
+      },
+    });
+    renderWith(s.client, <Home viewerHandle="ann" />);
+    const more = screen.getAllByRole("button", { name: "More options for this tweet by @eve" })[0];
+    expect(more.getAttribute("aria-expanded")).toBe("false");
+    fireEvent.click(more);
+    expect(more.getAttribute("aria-expanded")).toBe("true");
+    const mute = screen.getByRole("button", { name: "Mute @eve" });
+    expect(document.activeElement).toBe(mute);
+    fireEvent.click(mute);
+    await act(async () => s.mutations[0].result.next({ data: { mute: { id: "id-eve", viewerMutes: true } } }));
+    expect(feedTexts()).toEqual(["seven", "five"]);
+    expect(document.activeElement?.textContent).toMatch(/seven/);
+    act(() => hiddenAccounts.set("eve", false));
+  });
+});

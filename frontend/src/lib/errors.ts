@@ -32,6 +32,8 @@ function friendlyInput(message: string | undefined): string {
   return `${text[0].toUpperCase()}${text.slice(1)}${/[.!?]$/.test(text) ? "" : "."}`;
 }
 
+export const NOT_FOUND_TEXT = "That doesn't exist (anymore).";
+
 /** Maps a GraphQL/network error to a clear message, keyed on extensions.code (every code of the contract). */
 export function errorMessage(error: CombinedError | undefined | null): string | null {
   if (!error) return null;
@@ -52,7 +54,7 @@ export function errorMessage(error: CombinedError | undefined | null): string | 
     case "FORBIDDEN":
       return "You're not allowed to do that.";
     case "NOT_FOUND":
-      return "That doesn't exist (anymore).";
+      return NOT_FOUND_TEXT;
     case "SERVICE_UNAVAILABLE":
       return `Feedline is having trouble right now. Try again in ${retry ?? "a moment"}.`;
     case "INTERNAL_SERVER_ERROR":

@@ -33,10 +33,25 @@ export function tweetsOnPage(): HTMLElement[] {
   return Array.from(document.querySelectorAll<HTMLElement>(`#main ${TWEET}`));
 }
 
-/** Where focus goes when `article` disappears: the next tweet, else the previous one, else the main region. */
-export function focusTargetAfterRemoving(article: HTMLElement | null): HTMLElement | null {
+/** Where focus goes when `article` disappears: the next tweet, else the previous one, else the main region.
+ * With `author` (a mute or a block), every tweet of that account disappears too, so none of them is chosen. */
+export function focusTargetAfterRemoving(article: HTMLElement | null, author?: string): HTMLElement | null {
   if (!article) return null;
   const all = tweetsOnPage();
   const i = all.indexOf(article);
-  return all[i + 1] ?? all[i - 1] ?? document.getElementById("main");
+  const stays = (t: HTMLElement) => t !== article && (author === undefined || t.dataset.author !== author);
+  const next = all.slice(i + 1).find(stays) ?? all.slice(0, Math.max(0, i)).reverse().find(stays);
+  return next ?? document.getElementById("main");
+}
+
+let replyWanted = false;
+/** Asks the reply box of the tweet page about to open to take focus (the Reply button of a tweet). */
+export function requestReplyFocus(): void {
+  replyWanted = true;
+}
+
+export function takeReplyRequest(): boolean {
+  const wanted = replyWanted;
+  replyWanted = false;
+  return wanted;
 }
