@@ -36,8 +36,8 @@ HSET_IF_ABSENT = "fl_hset_if_absent"
 HSET_IF_EXISTS = "fl_hset_if_exists"
 ENQUEUE_ONCE = "fl_enqueue_once"
 PUBLISH = "fl_publish"
-LIKES_CHANGE = "fl_likes_change"
-LIKES_FILL = "fl_likes_fill"
+IDSET_CHANGE = "fl_idset_change"
+IDSET_FILL = "fl_idset_fill"
 PURGE = "fl_purge"
 
 LIBRARY = r"""#!lua name=feedline
@@ -258,10 +258,10 @@ redis.register_function('fl_enqueue_once', function(keys, args)
   return 1
 end)
 
--- keys: a viewer's likes set and its version counter (one slot). args: '+' or '-', the tweet's 8-byte
--- member, the version's TTL. Every like or unlike bumps the version (a fill racing it is then dropped) and
--- updates the set only if it is built.
-redis.register_function('fl_likes_change', function(keys, args)
+-- keys: a viewer's likes or reposts set and its version counter (one slot). args: '+' or '-', the tweet's
+-- 8-byte member, the version's TTL. Every write (like, unlike, repost, unrepost) bumps the version (a fill
+-- racing it is then dropped) and updates the set only if it is built.
+redis.register_function('fl_idset_change', function(keys, args)
   redis.call('INCR', keys[2])
   redis.call('EXPIRE', keys[2], tonumber(args[3]))
   if redis.call('EXISTS', keys[1]) == 0 then return 0 end
@@ -269,10 +269,10 @@ redis.register_function('fl_likes_change', function(keys, args)
   return 1
 end)
 
--- keys: a viewer's likes set and its version counter. args: the version read before the Neo4j query ('' =
--- none), ttl, floor id, then the liked tweets' 8-byte members. Writes the set (the empty member, scored
--- with the floor, marks it built) only if no like or unlike happened since that version was read.
-redis.register_function('fl_likes_fill', function(keys, args)
+-- keys: a viewer's likes or reposts set and its version counter. args: the version read before the Neo4j
+-- query ('' = none), ttl, floor id, then the tweets' 8-byte members. Writes the set (the empty member,
+-- scored with the floor, marks it built) only if no write of it happened since that version was read.
+redis.register_function('fl_idset_fill', function(keys, args)
   if (redis.call('GET', keys[2]) or '') ~= args[1] then return 0 end
   redis.call('DEL', keys[1])
   redis.call('ZADD', keys[1], args[3], '')

@@ -24,10 +24,10 @@ from fanout.derived import Derived, decode_id_set
 from fanout.feed import FeedReader
 from fanout.jobs import DeleteJob, PostJob, outbox
 from fanout.keys import Keys
-from fanout.likes import ViewerLikes
 from fanout.live import CELEBS_CHANGED, tweet_event
 from fanout.pages import FeedEntry, FeedPage, FeedSource, Page
 from fanout.transitions import request_reconcile
+from fanout.viewer_flags import ViewerLikes, ViewerReposts
 from graph.convert import to_ms
 from graph.errors import BadInput, Forbidden, NotFound
 from graph.records import TweetRecord, UserRecord
@@ -50,6 +50,7 @@ class FeedService:
         self.derived = Derived(self.ctx)
         self.reader = FeedReader(self.ctx, self.caches, self.derived)
         self.likes = ViewerLikes(self.ctx)
+        self.reposts = ViewerReposts(self.ctx)
 
     @property
     def stats(self) -> EngineStats:
@@ -154,6 +155,7 @@ class FeedService:
             )
             if created is not None:
                 await self._own_post(created, job_id, job, engagement=None, refresh=original_id)
+                await self.reposts.changed(user_id, original_id, True, None)  # None: at once
                 await self._engagement_changed(original_id)
         return await self._fresh(original_id)
 
@@ -203,7 +205,7 @@ class FeedService:
         return await self.ctx.follows.blocked_among(viewer_id, other_ids)
 
     async def reposted_flags(self, viewer_id: int, tweet_ids: Sequence[int]) -> set[int]:
-        return await self.ctx.tweets.reposted(viewer_id, tweet_ids)
+        return await self.reposts.flags(viewer_id, tweet_ids)
 
     async def relation_flags(
         self, viewer_id: int, other_ids: Sequence[int]
@@ -225,6 +227,8 @@ class FeedService:
             store.remove_trending(pipe, tweet_id)
             pipe.delete(keys.user(author_id))
             await store.enqueue_once(job_id, job, client=pipe)
+            if original is not None:  # a repost: its author no longer has one of the original
+                await self.reposts.changed(author_id, original, False, pipe)
             event = tweet_event("DELETED", tweet_id, author_id, "TIMELINE", original)
             await store.publish_many([keys.live_timeline(author_id)], event, pipe)
             await store.execute(pipe)
