@@ -39,6 +39,7 @@ PUBLISH = "fl_publish"
 IDSET_CHANGE = "fl_idset_change"
 IDSET_FILL = "fl_idset_fill"
 PURGE = "fl_purge"
+RESTORE = "fl_restore"
 
 LIBRARY = r"""#!lua name=feedline
 
@@ -54,6 +55,25 @@ LIBRARY = r"""#!lua name=feedline
 -- microseconds of Redis TIME, raised past the log's last one so it only grows, even across a FLUSHALL),
 -- carried in the event: a late insert (an older id fanned out after newer ones) is found again by a client
 -- resuming from a later id (fanout/store.py: LIVE_LOG_CAP).
+local function time_us()
+  local t = redis.call('TIME')
+  return tonumber(t[1]) * 1000000 + tonumber(t[2])
+end
+-- A live insert of member m: its next position in the live log (``seq``: ``now``, raised past the log's last
+-- one so that it only grows), recorded there (capped, TTL), and the NEW payload (a JSON object) published on
+-- the channel with the position added.
+local function publish_logged(log, m, channel, payload, lkeep, lttl, now)
+  local seq = now
+  local last = redis.call('ZRANGE', log, -1, -1, 'WITHSCORES')
+  if last[2] ~= nil and tonumber(last[2]) >= seq then seq = tonumber(last[2]) + 1 end
+  local s = string.format('%d', seq)
+  redis.call('ZADD', log, s, m)
+  local lcard = redis.call('ZCARD', log)
+  if lcard > lkeep then redis.call('ZREMRANGEBYRANK', log, 0, lcard - lkeep - 1) end
+  redis.call('EXPIRE', log, lttl)
+  redis.call('SPUBLISH', channel, string.sub(payload, 1, -2) .. ',"seq":' .. s .. '}')
+end
+
 local function fl_fan_in(keys, args)
   local m, keep, payload, lp, plen = args[1], tonumber(args[2]), args[3], args[4], tonumber(args[5])
   local lkeep, lttl, author, rta = tonumber(args[6]), tonumber(args[7]), args[8], args[9]
@@ -70,19 +90,8 @@ local function fl_fan_in(keys, args)
       added = added + 1
       if card >= keep then redis.call('ZREMRANGEBYRANK', k, 0, card - keep) end
       if payload ~= '' then
-        if now == nil then
-          local t = redis.call('TIME')
-          now = tonumber(t[1]) * 1000000 + tonumber(t[2])
-        end
-        local seq = now
-        local last = redis.call('ZRANGE', log, -1, -1, 'WITHSCORES')
-        if last[2] ~= nil and tonumber(last[2]) >= seq then seq = tonumber(last[2]) + 1 end
-        local s = string.format('%d', seq)
-        redis.call('ZADD', log, s, m)
-        local lcard = redis.call('ZCARD', log)
-        if lcard > lkeep then redis.call('ZREMRANGEBYRANK', log, 0, lcard - lkeep - 1) end
-        redis.call('EXPIRE', log, lttl)
-        redis.call('SPUBLISH', lp .. string.sub(k, plen + 1), string.sub(payload, 1, -2) .. ',"seq":' .. s .. '}')
+        now = now or time_us()
+        publish_logged(log, m, lp .. string.sub(k, plen + 1), payload, lkeep, lttl, now)
       end
     end
   end
@@ -201,6 +210,33 @@ local function fl_backfill(keys, args)
   end
   return total
 end
+
+-- keys: a timeline and its live log (one user: one slot). args: keep (cap + markers), the live channel, live
+-- log keep, live log TTL, then (member, NEW payload) pairs, newest first. Puts back entries a purge took
+-- out (unmute, showReposts back on) as fl_backfill does, if the timeline exists and only those that survive
+-- the cap, and publishes each one added as a live insert (logged, with its position: fl_fan_in), so an open
+-- client gets them and a resuming one finds them.
+redis.register_function('fl_restore', function(keys, args)
+  local k, log = keys[1], keys[2]
+  local keep, channel, lkeep, lttl = tonumber(args[1]), args[2], tonumber(args[3]), tonumber(args[4])
+  local card = redis.call('ZCARD', k)
+  if card == 0 then return 0 end
+  local oldest = nil
+  if card >= keep then oldest = redis.call('ZRANGE', k, 0, 0)[1] end
+  local now = time_us()
+  local added = 0
+  for i = 5, #args, 2 do
+    local m = args[i]
+    if oldest ~= nil and string.len(oldest) == 8 and not newer(m, oldest) then break end
+    if redis.call('ZADD', k, 0, m) == 1 then
+      added = added + 1
+      publish_logged(log, m, channel, args[i + 1], lkeep, lttl, now)
+    end
+  end
+  card = redis.call('ZCARD', k)
+  if card > keep then redis.call('ZREMRANGEBYRANK', k, 0, card - keep - 1) end
+  return added
+end)
 
 -- Each page function is registered twice: per slot (keys: one slot group) and per node (``_node``: keys[1]
 -- is any key of the node, which routes the call; args[1] is n, args[2..n+1] the page's keys on that node, in

@@ -370,6 +370,18 @@ class TimelineStore:
             args += [encode_id(tid), payload]
         return await self._call(fn.PURGE, [self.keys.timeline(uid)], args, None)
 
+    async def restore(self, uid: int, tweets: Sequence[tuple[int, bytes]]) -> int:
+        """Put (tweet id, NEW payload) entries, newest first, back into an existing timeline (unmute,
+        showReposts back on): those that survive the cap, each one added published as a live insert (logged
+        in the live log with its position, as fan-out does); returns the inserts."""
+        if not tweets:
+            return 0
+        keys = [self.keys.timeline(uid), self.keys.live_log(uid)]
+        args: list[Any] = [self.timeline_cap + 1, self.keys.live_timeline(uid), LIVE_LOG_CAP, LIVE_LOG_TTL_S]
+        for tid, payload in sorted(tweets, reverse=True):
+            args += [encode_id(tid), payload]
+        return await self._call(fn.RESTORE, keys, args, None)
+
     # --- sets and caches that are only updated once built ---------------------------------------------
     async def sadd_if_exists(self, key: str, member: str, client: Any = None) -> int:
         return await self._call(fn.SADD_IF_EXISTS, [key], [member], client)
