@@ -239,6 +239,23 @@ class FeedReader:
             entries.append(FeedEntry(original, source, cursors.latest(tid), reposted_by=author, at=tid))
         return entries
 
+    async def shown_original(self, viewer_id: int, original_id: int) -> FeedEntry | None:
+        """The entry that shows ``original_id`` in the viewer's feed now, as a read would produce it: the
+        original by itself, or the repost it first appears with (a repost left the feed: live events of it).
+        The candidates are the original and its live reposts that the feed holds (the timeline, or a followed
+        celebrity's list)."""
+        original = (await self.caches.tweets([original_id])).get(original_id)
+        if original is None:
+            return None
+        state = await self.view_state(viewer_id)
+        rows = (await self.ctx.tweets.reposts_of([original_id])).get(original_id, [])
+        candidates = [original_id, *(rid for rid, _ in rows)]
+        stored = await self.ctx.store.in_timeline(viewer_id, candidates)
+        by = {original_id: original.author_id, **dict(rows)}
+        stored |= {tid for tid in candidates if by[tid] in state.celebs}
+        found = await self._classify(state, sorted(stored), stored)
+        return found[0] if found else None
+
     async def live_entry(self, viewer_id: int, tweet: TweetRecord, source: FeedSource) -> FeedEntry | None:
         """The entry a live NEW event of ``tweet`` stands for under the feed's rules, or None when the
         viewer must not see it (muted, a reply they do not get, a repost of something they see already...)."""

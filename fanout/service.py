@@ -274,7 +274,7 @@ class FeedService:
         followee = change.followee
         keys, cfg, store, a = self.keys, self.config, self.ctx.store, followee.id
         if change.was_showing is not None and change.was_showing != show_reposts:
-            await self._set_no_reposts(follower_id, a, show_reposts)
+            await self._show_reposts_changed(follower_id, a, show_reposts)
         if not change.changed:
             return followee
         in_mode = bool(await self.redis.sismember(keys.celebrity_mode, str(a)))
@@ -309,6 +309,46 @@ class FeedService:
             await self.redis.srem(key, str(followee_id))
         else:
             await self.ctx.store.sadd_if_exists(key, str(followee_id))
+
+    async def _show_reposts_changed(self, follower_id: int, followee_id: int, show: bool) -> None:
+        """An existing follow's showReposts changed: ``nr:`` first (reads and live events filter by it), then
+        the followee's reposts that can be in the follower's timeline (at or above its oldest entry) leave it
+        with a DELETED live event each, or (``show``) their newest come back (those the cap keeps) with a NEW
+        one each. A celebrity's are not stored (the read merges them): their events are published as they
+        stand."""
+        await self._set_no_reposts(follower_id, followee_id, show)
+        async with self.redis.pipeline(transaction=False) as pipe:
+            self.ctx.store.queue_oldest(pipe, follower_id)
+            pipe.sismember(self.keys.celebrity_mode, str(followee_id))
+            oldest, in_mode = await pipe.execute()
+        min_id = self.ctx.store.oldest_id(oldest)
+        if show:  # the newest ones: the timeline's oldest entry may be newer than what a purge took out
+            since = (
+                (min_id or 0) if in_mode else 0
+            )  # a celebrity's were never purged: as far as the feed goes
+            rows = await self.ctx.tweets.ids_since(followee_id, since, self.config.timeline_cap)
+        elif min_id is not None:
+            rows = await self.ctx.tweets.ids_since(followee_id, min_id, PURGE_LIMIT)
+        else:
+            return  # nothing stored
+        reposts = [(tid, orig) for tid, orig in rows if orig is not None]
+        if show and reposts:
+            live = await self.caches.tweets([tid for tid, _ in reposts])
+            reposts = [(tid, orig) for tid, orig in reposts if tid in live]
+        if not reposts:
+            return
+        kind: Literal["NEW", "DELETED"] = "NEW" if show else "DELETED"
+        source: Literal["TIMELINE", "CELEBRITY"] = "CELEBRITY" if in_mode else "TIMELINE"
+        events = [(tid, tweet_event(kind, tid, followee_id, source, orig)) for tid, orig in reposts]
+        if in_mode:
+            async with self.redis.pipeline(transaction=False) as pipe:
+                for _, payload in events:
+                    await self.ctx.store.publish_many([self.keys.live_timeline(follower_id)], payload, pipe)
+                await self.ctx.store.execute(pipe)
+        elif show:
+            await self.ctx.store.restore(follower_id, events)
+        else:
+            await self.ctx.store.purge(follower_id, events)
 
     async def unfollow(self, follower_id: int, followee_handle: str) -> UserRecord:
         change = await self.ctx.follows.unfollow(follower_id, followee_handle)
@@ -362,9 +402,11 @@ class FeedService:
             other = change.other.id
             in_mode = bool(await self.redis.sismember(self.keys.celebrity_mode, str(other)))
             if other not in hidden and not in_mode and await self.derived.follows_which(user_id, [other]):
-                # Fan-out skipped their posts meanwhile (and the mute purged the stored ones): bring them back.
+                # Fan-out skipped their posts meanwhile (and the mute purged the stored ones): bring them back,
+                # each with a NEW live event (an open client gets them as a reload would).
                 recent = await self.derived.author_recent_ids(other, self.config.timeline_cap)
-                await self.ctx.store.backfill([user_id], recent)
+                events = [(tid, tweet_event("NEW", tid, other, "TIMELINE")) for tid in recent]
+                await self.ctx.store.restore(user_id, events)
         return change.other
 
     async def block(self, user_id: int, handle: str) -> UserRecord:
@@ -459,6 +501,11 @@ class FeedService:
 
     async def replay_live_inserts(self, viewer_id: int, ids: list[int]) -> list[FeedEntry]:
         return await self.reader.replay_live_inserts(viewer_id, ids)
+
+    async def shown_original(self, viewer_id: int, original_id: int) -> FeedEntry | None:
+        """The entry through which the viewer's feed shows ``original_id`` now (by itself, or with the repost it
+        first appears with), or None (live events after a repost left the feed)."""
+        return await self.reader.shown_original(viewer_id, original_id)
 
     async def live_entry(self, viewer_id: int, tweet: TweetRecord, source: FeedSource) -> FeedEntry | None:
         """The feed entry a live NEW event stands for, or None when the feed's rules hide it from the viewer."""
