@@ -192,14 +192,15 @@ class FeedReader:
         by a hidden account."""
         tweets = await self.caches.tweets(ids)
         viewer, hidden = state.viewer_id, state.hidden
-        originals = await self.caches.tweets(
-            sorted({t.repost_of for i, t in tweets.items() if i in stored and t.repost_of is not None})
-        )
-        reposts = await self.ctx.tweets.reposts_of(sorted(originals)) if originals else {}
+        wanted = {t.repost_of for i, t in tweets.items() if i in stored and t.repost_of is not None}
+        # Originals often share the page with their reposts (the viewer's own reposts, a followed author's
+        # tweet): only the others cost a read.
+        originals = {o: tweets[o] for o in wanted if o in tweets}
+        if len(originals) < len(wanted):
+            originals |= await self.caches.tweets(sorted(wanted - set(originals)))
         people = {t.author_id for i, t in tweets.items() if i in stored}
         for t in [*tweets.values(), *originals.values()]:
             people |= {t.author_id} | ({t.reply_to_author} if t.reply_to_author is not None else set())
-        people |= {b for rows in reposts.values() for _, b in rows}
         followed = state.celebs | await self.derived.follows_which(
             viewer, sorted(people - state.celebs - {viewer})
         )
@@ -210,6 +211,18 @@ class FeedReader:
         def replies_rule(t: TweetRecord) -> bool:
             rta = t.reply_to_author
             return rta is None or t.author_id == viewer or rta == t.author_id or reaches(rta)
+
+        # Who else reposted an original matters only where a repost could show it: not when it is in the feed
+        # by itself or by a hidden account (so a page whose reposts are all of such originals, e.g. the
+        # viewer's own reposts of tweets it follows, asks Neo4j nothing).
+        shown_by_reposts = sorted(
+            o.id
+            for o in originals.values()
+            if o.author_id not in hidden and not (reaches(o.author_id) and replies_rule(o))
+        )
+        reposts = await self.ctx.tweets.reposts_of(shown_by_reposts) if shown_by_reposts else {}
+        reposters = {b for rows in reposts.values() for _, b in rows} - people - state.celebs - {viewer}
+        followed |= await self.derived.follows_which(viewer, sorted(reposters))
 
         entries: list[FeedEntry] = []
         for tid in ids:
@@ -253,6 +266,23 @@ class FeedReader:
                 continue  # an older repost shows it already
             entries.append(FeedEntry(original, source, cursors.latest(tid), reposted_by=author, at=tid))
         return entries
+
+    async def shown_original(self, viewer_id: int, original_id: int) -> FeedEntry | None:
+        """The entry that shows ``original_id`` in the viewer's feed now, as a read would produce it: the
+        original by itself, or the repost it first appears with (a repost left the feed: live events of it).
+        The candidates are the original and its live reposts that the feed holds (the timeline, or a followed
+        celebrity's list)."""
+        original = (await self.caches.tweets([original_id])).get(original_id)
+        if original is None:
+            return None
+        state = await self.view_state(viewer_id)
+        rows = (await self.ctx.tweets.reposts_of([original_id])).get(original_id, [])
+        candidates = [original_id, *(rid for rid, _ in rows)]
+        stored = await self.ctx.store.in_timeline(viewer_id, candidates)
+        by = {original_id: original.author_id, **dict(rows)}
+        stored |= {tid for tid in candidates if by[tid] in state.celebs}
+        found = await self._classify(state, sorted(stored), stored)
+        return found[0] if found else None
 
     async def live_entry(self, viewer_id: int, tweet: TweetRecord, source: FeedSource) -> FeedEntry | None:
         """The entry a live NEW event of ``tweet`` stands for under the feed's rules, or None when the

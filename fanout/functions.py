@@ -36,9 +36,10 @@ HSET_IF_ABSENT = "fl_hset_if_absent"
 HSET_IF_EXISTS = "fl_hset_if_exists"
 ENQUEUE_ONCE = "fl_enqueue_once"
 PUBLISH = "fl_publish"
-LIKES_CHANGE = "fl_likes_change"
-LIKES_FILL = "fl_likes_fill"
+IDSET_CHANGE = "fl_idset_change"
+IDSET_FILL = "fl_idset_fill"
 PURGE = "fl_purge"
+RESTORE = "fl_restore"
 
 LIBRARY = r"""#!lua name=feedline
 
@@ -54,6 +55,25 @@ LIBRARY = r"""#!lua name=feedline
 -- microseconds of Redis TIME, raised past the log's last one so it only grows, even across a FLUSHALL),
 -- carried in the event: a late insert (an older id fanned out after newer ones) is found again by a client
 -- resuming from a later id (fanout/store.py: LIVE_LOG_CAP).
+local function time_us()
+  local t = redis.call('TIME')
+  return tonumber(t[1]) * 1000000 + tonumber(t[2])
+end
+-- A live insert of member m: its next position in the live log (``seq``: ``now``, raised past the log's last
+-- one so that it only grows), recorded there (capped, TTL), and the NEW payload (a JSON object) published on
+-- the channel with the position added.
+local function publish_logged(log, m, channel, payload, lkeep, lttl, now)
+  local seq = now
+  local last = redis.call('ZRANGE', log, -1, -1, 'WITHSCORES')
+  if last[2] ~= nil and tonumber(last[2]) >= seq then seq = tonumber(last[2]) + 1 end
+  local s = string.format('%d', seq)
+  redis.call('ZADD', log, s, m)
+  local lcard = redis.call('ZCARD', log)
+  if lcard > lkeep then redis.call('ZREMRANGEBYRANK', log, 0, lcard - lkeep - 1) end
+  redis.call('EXPIRE', log, lttl)
+  redis.call('SPUBLISH', channel, string.sub(payload, 1, -2) .. ',"seq":' .. s .. '}')
+end
+
 local function fl_fan_in(keys, args)
   local m, keep, payload, lp, plen = args[1], tonumber(args[2]), args[3], args[4], tonumber(args[5])
   local lkeep, lttl, author, rta = tonumber(args[6]), tonumber(args[7]), args[8], args[9]
@@ -70,19 +90,8 @@ local function fl_fan_in(keys, args)
       added = added + 1
       if card >= keep then redis.call('ZREMRANGEBYRANK', k, 0, card - keep) end
       if payload ~= '' then
-        if now == nil then
-          local t = redis.call('TIME')
-          now = tonumber(t[1]) * 1000000 + tonumber(t[2])
-        end
-        local seq = now
-        local last = redis.call('ZRANGE', log, -1, -1, 'WITHSCORES')
-        if last[2] ~= nil and tonumber(last[2]) >= seq then seq = tonumber(last[2]) + 1 end
-        local s = string.format('%d', seq)
-        redis.call('ZADD', log, s, m)
-        local lcard = redis.call('ZCARD', log)
-        if lcard > lkeep then redis.call('ZREMRANGEBYRANK', log, 0, lcard - lkeep - 1) end
-        redis.call('EXPIRE', log, lttl)
-        redis.call('SPUBLISH', lp .. string.sub(k, plen + 1), string.sub(payload, 1, -2) .. ',"seq":' .. s .. '}')
+        now = now or time_us()
+        publish_logged(log, m, lp .. string.sub(k, plen + 1), payload, lkeep, lttl, now)
       end
     end
   end
@@ -202,6 +211,33 @@ local function fl_backfill(keys, args)
   return total
 end
 
+-- keys: a timeline and its live log (one user: one slot). args: keep (cap + markers), the live channel, live
+-- log keep, live log TTL, then (member, NEW payload) pairs, newest first. Puts back entries a purge took
+-- out (unmute, showReposts back on) as fl_backfill does, if the timeline exists and only those that survive
+-- the cap, and publishes each one added as a live insert (logged, with its position: fl_fan_in), so an open
+-- client gets them and a resuming one finds them.
+redis.register_function('fl_restore', function(keys, args)
+  local k, log = keys[1], keys[2]
+  local keep, channel, lkeep, lttl = tonumber(args[1]), args[2], tonumber(args[3]), tonumber(args[4])
+  local card = redis.call('ZCARD', k)
+  if card == 0 then return 0 end
+  local oldest = nil
+  if card >= keep then oldest = redis.call('ZRANGE', k, 0, 0)[1] end
+  local now = time_us()
+  local added = 0
+  for i = 5, #args, 2 do
+    local m = args[i]
+    if oldest ~= nil and string.len(oldest) == 8 and not newer(m, oldest) then break end
+    if redis.call('ZADD', k, 0, m) == 1 then
+      added = added + 1
+      publish_logged(log, m, channel, args[i + 1], lkeep, lttl, now)
+    end
+  end
+  card = redis.call('ZCARD', k)
+  if card > keep then redis.call('ZREMRANGEBYRANK', k, 0, card - keep - 1) end
+  return added
+end)
+
 -- Each page function is registered twice: per slot (keys: one slot group) and per node (``_node``: keys[1]
 -- is any key of the node, which routes the call; args[1] is n, args[2..n+1] the page's keys on that node, in
 -- several slots, then the function's own args). One call per node instead of one per slot: a 1,000-follower
@@ -258,10 +294,10 @@ redis.register_function('fl_enqueue_once', function(keys, args)
   return 1
 end)
 
--- keys: a viewer's likes set and its version counter (one slot). args: '+' or '-', the tweet's 8-byte
--- member, the version's TTL. Every like or unlike bumps the version (a fill racing it is then dropped) and
--- updates the set only if it is built.
-redis.register_function('fl_likes_change', function(keys, args)
+-- keys: a viewer's likes or reposts set and its version counter (one slot). args: '+' or '-', the tweet's
+-- 8-byte member, the version's TTL. Every write (like, unlike, repost, unrepost) bumps the version (a fill
+-- racing it is then dropped) and updates the set only if it is built.
+redis.register_function('fl_idset_change', function(keys, args)
   redis.call('INCR', keys[2])
   redis.call('EXPIRE', keys[2], tonumber(args[3]))
   if redis.call('EXISTS', keys[1]) == 0 then return 0 end
@@ -269,10 +305,10 @@ redis.register_function('fl_likes_change', function(keys, args)
   return 1
 end)
 
--- keys: a viewer's likes set and its version counter. args: the version read before the Neo4j query ('' =
--- none), ttl, floor id, then the liked tweets' 8-byte members. Writes the set (the empty member, scored
--- with the floor, marks it built) only if no like or unlike happened since that version was read.
-redis.register_function('fl_likes_fill', function(keys, args)
+-- keys: a viewer's likes or reposts set and its version counter. args: the version read before the Neo4j
+-- query ('' = none), ttl, floor id, then the tweets' 8-byte members. Writes the set (the empty member,
+-- scored with the floor, marks it built) only if no write of it happened since that version was read.
+redis.register_function('fl_idset_fill', function(keys, args)
   if (redis.call('GET', keys[2]) or '') ~= args[1] then return 0 end
   redis.call('DEL', keys[1])
   redis.call('ZADD', keys[1], args[3], '')

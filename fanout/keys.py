@@ -79,12 +79,21 @@ class Keys:
 
     def likes(self, uid: int) -> str:
         """The tweets ``uid`` likes (8-byte ids, score 0) at or above a floor id, held as the score of the
-        empty member that marks the set as built (fanout/likes.py)."""
+        empty member that marks the set as built (fanout/viewer_flags.py)."""
         return f"{self.prefix}lk:{{{uid}}}"
 
     def likes_version(self, uid: int) -> str:
         """Counts ``uid``'s like and unlike writes, so a fill of ``likes`` that raced one is dropped."""
         return f"{self.prefix}lkv:{{{uid}}}"
+
+    def reposts(self, uid: int) -> str:
+        """The originals ``uid`` has a live repost of (8-byte ids, score 0) at or above a floor id, as
+        ``likes`` (fanout/viewer_flags.py)."""
+        return f"{self.prefix}rp:{{{uid}}}"
+
+    def reposts_version(self, uid: int) -> str:
+        """Counts ``uid``'s repost and unrepost writes, so a fill of ``reposts`` that raced one is dropped."""
+        return f"{self.prefix}rpv:{{{uid}}}"
 
     def active(self, uid: int) -> str:
         """Throttle of the lastActiveAt write: exists while it is fresh (one hour; see FeedReader.view_state)."""

@@ -24,10 +24,10 @@ from fanout.derived import Derived, decode_id_set
 from fanout.feed import FeedReader
 from fanout.jobs import DeleteJob, PostJob, outbox
 from fanout.keys import Keys
-from fanout.likes import ViewerLikes
 from fanout.live import CELEBS_CHANGED, tweet_event
 from fanout.pages import FeedEntry, FeedPage, FeedSource, Page
 from fanout.transitions import request_reconcile
+from fanout.viewer_flags import ViewerLikes, ViewerReposts
 from graph.convert import to_ms
 from graph.errors import BadInput, Forbidden, NotFound
 from graph.records import TweetRecord, UserRecord
@@ -50,6 +50,7 @@ class FeedService:
         self.derived = Derived(self.ctx)
         self.reader = FeedReader(self.ctx, self.caches, self.derived)
         self.likes = ViewerLikes(self.ctx)
+        self.reposts = ViewerReposts(self.ctx)
 
     @property
     def stats(self) -> EngineStats:
@@ -155,6 +156,7 @@ class FeedService:
             )
             if created is not None:
                 await self._own_post(created, job_id, job, engagement=None, refresh=original_id)
+                await self.reposts.changed(user_id, original_id, True, None)  # None: at once
                 await self._engagement_changed(original_id)
         return await self._fresh(original_id)
 
@@ -204,7 +206,7 @@ class FeedService:
         return await self.ctx.follows.blocked_among(viewer_id, other_ids)
 
     async def reposted_flags(self, viewer_id: int, tweet_ids: Sequence[int]) -> set[int]:
-        return await self.ctx.tweets.reposted(viewer_id, tweet_ids)
+        return await self.reposts.flags(viewer_id, tweet_ids)
 
     async def relation_flags(
         self, viewer_id: int, other_ids: Sequence[int]
@@ -227,6 +229,8 @@ class FeedService:
             store.remove_trending(pipe, tweet_id)
             pipe.delete(keys.user(author_id))
             await store.enqueue_once(job_id, job, client=pipe, bookmarks=bookmarks)
+            if original is not None:  # a repost: its author no longer has one of the original
+                await self.reposts.changed(author_id, original, False, pipe)
             event = tweet_event("DELETED", tweet_id, author_id, "TIMELINE", original)
             await store.publish_many([keys.live_timeline(author_id)], event, pipe)
             await store.execute(pipe)
@@ -272,7 +276,7 @@ class FeedService:
         followee = change.followee
         keys, cfg, store, a = self.keys, self.config, self.ctx.store, followee.id
         if change.was_showing is not None and change.was_showing != show_reposts:
-            await self._set_no_reposts(follower_id, a, show_reposts)
+            await self._show_reposts_changed(follower_id, a, show_reposts)
         if not change.changed:
             return followee
         in_mode = bool(await self.redis.sismember(keys.celebrity_mode, str(a)))
@@ -307,6 +311,46 @@ class FeedService:
             await self.redis.srem(key, str(followee_id))
         else:
             await self.ctx.store.sadd_if_exists(key, str(followee_id))
+
+    async def _show_reposts_changed(self, follower_id: int, followee_id: int, show: bool) -> None:
+        """An existing follow's showReposts changed: ``nr:`` first (reads and live events filter by it), then
+        the followee's reposts that can be in the follower's timeline (at or above its oldest entry) leave it
+        with a DELETED live event each, or (``show``) their newest come back (those the cap keeps) with a NEW
+        one each. A celebrity's are not stored (the read merges them): their events are published as they
+        stand."""
+        await self._set_no_reposts(follower_id, followee_id, show)
+        async with self.redis.pipeline(transaction=False) as pipe:
+            self.ctx.store.queue_oldest(pipe, follower_id)
+            pipe.sismember(self.keys.celebrity_mode, str(followee_id))
+            oldest, in_mode = await pipe.execute()
+        min_id = self.ctx.store.oldest_id(oldest)
+        if show:  # the newest ones: the timeline's oldest entry may be newer than what a purge took out
+            since = (
+                (min_id or 0) if in_mode else 0
+            )  # a celebrity's were never purged: as far as the feed goes
+            rows = await self.ctx.tweets.ids_since(followee_id, since, self.config.timeline_cap)
+        elif min_id is not None:
+            rows = await self.ctx.tweets.ids_since(followee_id, min_id, PURGE_LIMIT)
+        else:
+            return  # nothing stored
+        reposts = [(tid, orig) for tid, orig in rows if orig is not None]
+        if show and reposts:
+            live = await self.caches.tweets([tid for tid, _ in reposts])
+            reposts = [(tid, orig) for tid, orig in reposts if tid in live]
+        if not reposts:
+            return
+        kind: Literal["NEW", "DELETED"] = "NEW" if show else "DELETED"
+        source: Literal["TIMELINE", "CELEBRITY"] = "CELEBRITY" if in_mode else "TIMELINE"
+        events = [(tid, tweet_event(kind, tid, followee_id, source, orig)) for tid, orig in reposts]
+        if in_mode:
+            async with self.redis.pipeline(transaction=False) as pipe:
+                for _, payload in events:
+                    await self.ctx.store.publish_many([self.keys.live_timeline(follower_id)], payload, pipe)
+                await self.ctx.store.execute(pipe)
+        elif show:
+            await self.ctx.store.restore(follower_id, events)
+        else:
+            await self.ctx.store.purge(follower_id, events)
 
     async def unfollow(self, follower_id: int, followee_handle: str) -> UserRecord:
         change = await self.ctx.follows.unfollow(follower_id, followee_handle)
@@ -360,9 +404,11 @@ class FeedService:
             other = change.other.id
             in_mode = bool(await self.redis.sismember(self.keys.celebrity_mode, str(other)))
             if other not in hidden and not in_mode and await self.derived.follows_which(user_id, [other]):
-                # Fan-out skipped their posts meanwhile (and the mute purged the stored ones): bring them back.
+                # Fan-out skipped their posts meanwhile (and the mute purged the stored ones): bring them back,
+                # each with a NEW live event (an open client gets them as a reload would).
                 recent = await self.derived.author_recent_ids(other, self.config.timeline_cap)
-                await self.ctx.store.backfill([user_id], recent)
+                events = [(tid, tweet_event("NEW", tid, other, "TIMELINE")) for tid in recent]
+                await self.ctx.store.restore(user_id, events)
         return change.other
 
     async def block(self, user_id: int, handle: str) -> UserRecord:
@@ -457,6 +503,11 @@ class FeedService:
 
     async def replay_live_inserts(self, viewer_id: int, ids: list[int]) -> list[FeedEntry]:
         return await self.reader.replay_live_inserts(viewer_id, ids)
+
+    async def shown_original(self, viewer_id: int, original_id: int) -> FeedEntry | None:
+        """The entry through which the viewer's feed shows ``original_id`` now (by itself, or with the repost it
+        first appears with), or None (live events after a repost left the feed)."""
+        return await self.reader.shown_original(viewer_id, original_id)
 
     async def live_entry(self, viewer_id: int, tweet: TweetRecord, source: FeedSource) -> FeedEntry | None:
         """The feed entry a live NEW event stands for, or None when the feed's rules hide it from the viewer."""

@@ -370,6 +370,18 @@ class TimelineStore:
             args += [encode_id(tid), payload]
         return await self._call(fn.PURGE, [self.keys.timeline(uid)], args, None)
 
+    async def restore(self, uid: int, tweets: Sequence[tuple[int, bytes]]) -> int:
+        """Put (tweet id, NEW payload) entries, newest first, back into an existing timeline (unmute,
+        showReposts back on): those that survive the cap, each one added published as a live insert (logged
+        in the live log with its position, as fan-out does); returns the inserts."""
+        if not tweets:
+            return 0
+        keys = [self.keys.timeline(uid), self.keys.live_log(uid)]
+        args: list[Any] = [self.timeline_cap + 1, self.keys.live_timeline(uid), LIVE_LOG_CAP, LIVE_LOG_TTL_S]
+        for tid, payload in sorted(tweets, reverse=True):
+            args += [encode_id(tid), payload]
+        return await self._call(fn.RESTORE, keys, args, None)
+
     # --- sets and caches that are only updated once built ---------------------------------------------
     async def sadd_if_exists(self, key: str, member: str, client: Any = None) -> int:
         return await self._call(fn.SADD_IF_EXISTS, [key], [member], client)
@@ -381,18 +393,22 @@ class TimelineStore:
     async def hset_if_exists(self, key: str, fields: list[Any], client: Any = None) -> int:
         return await self._call(fn.HSET_IF_EXISTS, [key], fields, client)
 
-    # --- the viewer likes cache (fanout/likes.py) -------------------------------------------------------
-    async def likes_change(self, uid: int, tweet_id: int, liked: bool, version_ttl: int, client: Any) -> None:
-        keys = [self.keys.likes(uid), self.keys.likes_version(uid)]
+    # --- a viewer's likes and reposts sets (fanout/viewer_flags.py) -------------------------------------
+    async def id_set_change(
+        self, keys: tuple[str, str], tweet_id: int, added: bool, version_ttl: int, client: Any
+    ) -> None:
+        """Bump the set's version (``keys``: the set, its version; one user's: one slot) and, if the set is
+        built, add or remove the tweet."""
         await self._call(
-            fn.LIKES_CHANGE, keys, ["+" if liked else "-", encode_id(tweet_id), version_ttl], client
+            fn.IDSET_CHANGE, list(keys), ["+" if added else "-", encode_id(tweet_id), version_ttl], client
         )
 
-    async def likes_fill(self, uid: int, version: bytes | None, ttl: int, floor: int, ids: list[int]) -> bool:
-        """Write the built likes set unless a like or unlike of ``uid`` bumped the version since it was read."""
-        keys = [self.keys.likes(uid), self.keys.likes_version(uid)]
+    async def id_set_fill(
+        self, keys: tuple[str, str], version: bytes | None, ttl: int, floor: int, ids: list[int]
+    ) -> bool:
+        """Write the built set unless a write of its owner bumped the version since it was read."""
         args = [version or b"", ttl, floor, *(encode_id(i) for i in ids)]
-        return bool(await self._call(fn.LIKES_FILL, keys, args, None))
+        return bool(await self._call(fn.IDSET_FILL, list(keys), args, None))
 
     # --- trending (split in TRENDING_SHARDS parts by tweet id) --------------------------------------
     def trending_key(self, tweet_id: int) -> str:

@@ -140,6 +140,11 @@ _UNLIKE: LiteralString = (
 _RECENT_LIKES: LiteralString = (
     "MATCH (:User {id: $v})-[:LIKED]->(t:Tweet) WITH t.id AS id ORDER BY id DESC LIMIT $n RETURN id"
 )
+# The originals of the viewer's live reposts (a repost carries its original's id: ``repostOf``).
+_RECENT_REPOSTS: LiteralString = (
+    "MATCH (:User {id: $v})-[:POSTED]->(r:Tweet) WHERE r.repostOf IS NOT NULL AND NOT r.deleted "
+    "WITH r.repostOf AS id ORDER BY id DESC LIMIT $n RETURN id"
+)
 _LIKED: LiteralString = (
     "MATCH (v:User {id: $v}) UNWIND $ids AS tid MATCH (t:Tweet {id: tid}) "
     "WHERE EXISTS { (v)-[:LIKED]->(t) } RETURN t.id AS id"
@@ -384,6 +389,13 @@ class TweetRepo:
         """The ids of the (at most ``limit``) newest tweets the viewer likes, newest first."""
         records, _, _ = await self.driver.execute_query(
             _RECENT_LIKES, v=viewer_id, n=limit, database_=DATABASE, routing_="r"
+        )
+        return [r["id"] for r in records]
+
+    async def recent_reposts(self, viewer_id: int, limit: int) -> list[int]:
+        """The ids of the (at most ``limit``) newest originals the viewer has a live repost of, newest first."""
+        records, _, _ = await self.driver.execute_query(
+            _RECENT_REPOSTS, v=viewer_id, n=limit, database_=DATABASE, routing_="r"
         )
         return [r["id"] for r in records]
 

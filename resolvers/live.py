@@ -207,6 +207,7 @@ async def _events(
                 continue
             if event.tweet_id is None:
                 continue
+            kind, source = TimelineEventKind(event.kind), FeedSource(event.source or "TIMELINE")
             if event.kind == "NEW":
                 if event.tweet_id in replayed:  # already delivered by the replay (the seam)
                     replayed.discard(event.tweet_id)
@@ -226,14 +227,33 @@ async def _events(
                     continue
                 tweet: Tweet | None = Tweet.of(found.tweet)
                 shown, reposted_by = found.tweet.id, found.reposted_by
+            elif event.original is not None:
+                # A repost left the feed (unrepost, delete, a purge): what shows its original now? Nothing
+                # changed if the original shows by itself or with an older repost; else the entry goes, and
+                # the next repost it first appears with (if any) comes in its place, as a reload shows it.
+                now = await service.shown_original(viewer_id, event.original)
+                if now is not None and (now.reposted_by is None or now.position < event.tweet_id):
+                    continue
+                yield TimelineEvent(
+                    kind=kind,
+                    tweet_id=strawberry.ID(str(event.original)),
+                    tweet=None,
+                    cursor=cursors.resume(newest, seq) if newest else cursor_for(event.tweet_id),
+                    source=source,
+                )
+                if now is None:
+                    continue
+                newest = max(newest, now.position)
+                kind, source = TimelineEventKind.NEW, FeedSource(now.source)
+                tweet, shown, reposted_by = Tweet.of(now.tweet), now.tweet.id, now.reposted_by
             else:
-                tweet, shown, reposted_by = None, event.original or event.tweet_id, None
+                tweet, shown, reposted_by = None, event.tweet_id, None
             yield TimelineEvent(
-                kind=TimelineEventKind(event.kind),
+                kind=kind,
                 tweet_id=strawberry.ID(str(shown)),
                 tweet=tweet,
                 cursor=cursors.resume(newest, seq) if newest else cursor_for(event.tweet_id),
-                source=FeedSource(event.source or "TIMELINE"),
+                source=source,
                 reposted_by_id=reposted_by,
             )
 

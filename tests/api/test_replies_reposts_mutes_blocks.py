@@ -3,13 +3,16 @@ included, and the error codes of the new mutations (each failed write leaves not
 
 from __future__ import annotations
 
+import contextlib
+import time
 from typing import Any
 
+import pytest
 import redis.asyncio as aioredis
 from neo4j import AsyncDriver
 
 from graph.driver import DATABASE
-from tests.api.gqlclient import Account, Gql, WsClient, eventually, new_handle
+from tests.api.gqlclient import Account, Gql, WsClient, eventually, new_handle, until_all
 from tests.api.test_subscriptions import make_celebrity
 from tests.support.processes import Stack
 
@@ -58,6 +61,40 @@ async def eventually_home(gql: Gql, who: Account, want: list[tuple[str, str | No
         return await home_shows(gql, who) == want
 
     await eventually(matches, what=what)
+
+
+class LiveView:
+    """What an open client shows: the home it read, then every live event applied (NEW puts an entry in, or
+    replaces the one of the same tweet; DELETED takes it out). Probes are left out, as in ``home_shows``."""
+
+    def __init__(self, home: list[tuple[str, str | None]]) -> None:
+        self.shows: dict[str, str | None] = dict(home)
+
+    def apply(self, events: list[dict[str, Any]]) -> None:
+        for e in events:
+            if e["tweetId"] in _probes:
+                continue
+            if e["kind"] == "NEW":
+                self.shows[e["tweetId"]] = (e["repostedBy"] or {}).get("handle")
+            else:
+                self.shows.pop(e["tweetId"], None)
+
+    async def settles(self, ws: WsClient, op: str, gql: Gql, who: Account, within: float = 10.0) -> None:
+        """Apply the events that keep coming until the view equals a fresh read of the home."""
+        deadline = time.monotonic() + within
+        while True:
+            home_now = await home_shows(gql, who)
+            assert len(home_now) == len(dict(home_now)), home_now  # each tweet shown once
+            if self.shows == dict(home_now):
+                return
+            if time.monotonic() > deadline:
+                pytest.fail(f"the live view {self.shows!r} never equalled the home {home_now!r}")
+            with contextlib.suppress(pytest.fail.Exception):  # nothing came: read the home again
+                self.apply([await ws.next_event(op, within=0.3)])
+
+
+def kinds(events: list[dict[str, Any]]) -> list[tuple[str, str, str | None]]:
+    return [(e["kind"], e["tweetId"], (e["repostedBy"] or {}).get("handle")) for e in events]
 
 
 async def relation(gql: Gql, name: str, who: Account, whom: Account) -> dict[str, Any]:
@@ -144,6 +181,50 @@ async def test_a_repost_shows_its_original_once_with_reposted_by_live_too(gql: G
         await ws.close()
 
 
+async def test_an_unrepost_brings_in_the_next_repost_of_the_original_live(gql: Gql, stack: Stack) -> None:
+    """A feed shows each original once, where it first appears: when that repost goes, an open client is told
+    to drop the entry and gets the one of the next repost; a repost that did not show changes nothing."""
+    viewer, first, second, third, author, followed = [await gql.sign_up() for _ in range(6)]
+    for whom in (first, second, third, followed):
+        await gql.follow(viewer, whom)
+    original = await gql.post_tweet(author, "reposted three times")
+    own = await gql.post_tweet(followed, "shows by itself")
+    for who in (first, second, third):
+        await gql.data(REPOST, who.token, id=original)
+    await gql.data(REPOST, first.token, id=own)
+    marker = await gql.post_tweet(third, "after the reposts")
+    want = [(marker, None), (original, first.handle), (own, None)]  # the original stands at the repost
+    await eventually_home(gql, viewer, want, "the reposts fanned out")
+    ws, op = await live(gql, stack, viewer)
+    try:
+        view = LiveView(await home_shows(gql, viewer))
+        # Reposts the feed does not show: the second one of the original (the first shows it), and one of a
+        # tweet that shows by itself. Their removal sends no event.
+        await gql.data(UNREPOST, second.token, id=original)
+        await gql.data(UNREPOST, first.token, id=own)
+        barrier = await gql.post_tweet(third, "barrier")
+        events = await ws.events_until(op, lambda e: e["tweetId"] == barrier)
+        assert kinds(events) == [("NEW", barrier, None)]
+        view.apply(events)
+        await view.settles(ws, op, gql, viewer)
+        # The shown repost goes: the entry leaves and comes back with the next repost (the third's).
+        await gql.data(UNREPOST, first.token, id=original)
+        events = await ws.events_until(op, lambda e: e["kind"] == "NEW" and e["tweetId"] == original)
+        assert kinds(events) == [("DELETED", original, None), ("NEW", original, third.handle)]
+        view.apply(events)
+        await view.settles(ws, op, gql, viewer)
+        assert view.shows[original] == third.handle
+        # The last repost goes: so does the original.
+        await gql.data(UNREPOST, third.token, id=original)
+        events = await ws.events_until(op, lambda e: e["kind"] == "DELETED")
+        assert kinds(events) == [("DELETED", original, None)]
+        view.apply(events)
+        await view.settles(ws, op, gql, viewer)
+        assert original not in view.shows
+    finally:
+        await ws.close()
+
+
 async def _contains(gql: Gql, who: Account, entry: tuple[str, str | None]) -> bool:
     return entry in await home_shows(gql, who)
 
@@ -152,18 +233,47 @@ async def _lacks(gql: Gql, who: Account, tweet_id: str) -> bool:
     return tweet_id not in [t for t, _ in await home_shows(gql, who)]
 
 
-async def test_show_reposts_false_drops_that_accounts_reposts_also_stored(gql: Gql) -> None:
-    viewer, reposter, author = [await gql.sign_up() for _ in range(3)]
+async def test_show_reposts_false_drops_that_accounts_reposts_also_stored(gql: Gql, stack: Stack) -> None:
+    viewer, reposter, other, author = [await gql.sign_up() for _ in range(4)]
     await gql.follow(viewer, reposter)
+    await gql.follow(viewer, other)
     original = await gql.post_tweet(author, "reposted")
+    alone = await gql.post_tweet(author, "reposted by the reposter alone")
     await gql.data(REPOST, reposter.token, id=original)
+    await gql.data(REPOST, reposter.token, id=alone)
+    await gql.data(REPOST, other.token, id=original)  # newer: hidden while the reposter's shows it
     own = await gql.post_tweet(reposter, "an own tweet")
-    await eventually_home(gql, viewer, [(own, None), (original, reposter.handle)], "the repost stored")
-    changed = (await gql.data(FOLLOW, viewer.token, h=reposter.handle, s=False))["follow"]
-    assert changed == {"id": reposter.id, "viewerFollows": True, "viewerShowsReposts": False}
-    assert await home_shows(gql, viewer) == [(own, None)]  # at once, for what was stored too
-    await gql.data(FOLLOW, viewer.token, h=reposter.handle, s=True)
-    assert await home_shows(gql, viewer) == [(own, None), (original, reposter.handle)]
+    want = [(own, None), (alone, reposter.handle), (original, reposter.handle)]
+    await eventually_home(gql, viewer, want, "the reposts stored")
+    ws, op = await live(gql, stack, viewer)
+    try:
+        view = LiveView(await home_shows(gql, viewer))
+        changed = (await gql.data(FOLLOW, viewer.token, h=reposter.handle, s=False))["follow"]
+        assert changed == {"id": reposter.id, "viewerFollows": True, "viewerShowsReposts": False}
+        # At once, for what was stored too; the open client drops them, and the original comes back with the
+        # other account's repost.
+        assert await home_shows(gql, viewer) == [(own, None), (original, other.handle)]
+        events = await ws.events_until(op, lambda e: e["kind"] == "NEW" and e["tweetId"] == original)
+        assert sorted(kinds(events)) == sorted(
+            [("DELETED", alone, None), ("DELETED", original, None), ("NEW", original, other.handle)]
+        )
+        view.apply(events)
+        await view.settles(ws, op, gql, viewer)
+        # Back on: they come back, live too.
+        await gql.data(FOLLOW, viewer.token, h=reposter.handle, s=True)
+        assert await home_shows(gql, viewer) == want
+        pending = {alone, original}
+
+        def both_back(event: dict[str, Any]) -> bool:
+            if event["kind"] == "NEW" and (event["repostedBy"] or {}).get("handle") == reposter.handle:
+                pending.discard(event["tweetId"])
+            return not pending
+
+        view.apply(await ws.events_until(op, both_back))
+        await view.settles(ws, op, gql, viewer)
+        assert view.shows == dict(want)
+    finally:
+        await ws.close()
 
 
 async def test_a_mute_hides_stored_entries_and_live_events_at_once(gql: Gql, stack: Stack) -> None:
@@ -185,10 +295,13 @@ async def test_a_mute_hides_stored_entries_and_live_events_at_once(gql: Gql, sta
         events = await ws.events_until(op, lambda e: e["tweetId"] == shown)
         assert hidden not in {e["tweetId"] for e in events}
         assert hidden not in [t for t, _ in await home_shows(gql, viewer)]
-        # Unmuting brings both back (still followed all along).
+        # Unmuting brings both back (still followed all along), live too.
+        view = LiveView(await home_shows(gql, viewer))
         assert (await relation(gql, "unmute", viewer, muted))["viewerMutes"] is False
         want = [(shown, None), (hidden, None), (before, None)]
         assert [e for e in await home_shows(gql, viewer) if e[0] in {shown, hidden, before}] == want
+        view.apply(await ws.events_until(op, until_all("NEW", {hidden, before})))
+        await view.settles(ws, op, gql, viewer)
     finally:
         await ws.close()
 

@@ -91,3 +91,22 @@ async def test_a_node_call_that_fails_is_redone_per_slot(redis: aioredis.Redis, 
         store._cluster.get_node_from_key = real
     assert all([await store.read_below(store.keys.timeline(f), None, 2) == [42] for f in followers])
     assert await store.fan_in(followers, 42) == 0  # idempotent: a redone page adds nothing
+
+
+async def test_restore_puts_back_what_the_cap_keeps_and_logs_each_insert_with_its_position(
+    engine: tuple[FeedService, FanoutWorker],
+) -> None:
+    """fl_restore (unmute, showReposts back on): an existing timeline only; ids the cap keeps; each insert
+    logged (and published: the API flow tests receive them) with the next position of the live log."""
+    svc, _ = engine
+    store = svc.ctx.store
+    store.timeline_cap = 3
+    assert await store.restore(7, [(5, b'{"kind":"NEW"}')]) == 0  # cold: nothing
+    await store.write_timeline(7, [10, 20, 30])  # full: only ids newer than its oldest (10) go in
+    restored = [(tid, b'{"kind":"NEW","tweet_id":"%d"}' % tid) for tid in (25, 5, 30, 22)]
+    assert await store.restore(7, restored) == 2  # 30 is there already, 5 is below the cap
+    assert await store.read_below(store.keys.timeline(7), None, 10) == [30, 25, 22]
+    log = await store.live_log(7)
+    assert sorted(log) == [22, 25] and log[22] > log[25]  # newest first, each a later position
+    assert await store.restore(7, restored) == 0  # again: no insert (and no event)
+    assert await store.live_log(7) == log
