@@ -10,7 +10,7 @@ from bench.cluster_api import _summary, write_report
 
 def _home(p50: float, p99: float, cpu: float, rps: float) -> dict[str, Any]:
     return {
-        "fixed_rate": {"p50_ms": p50, "p99_ms": p99},
+        "fixed_rate": {"rate_per_s": 50.0, "p50_ms": p50, "p99_ms": p99},
         "saturation": {"requests_per_s": rps, "server_cpu_ms_per_request": cpu},
     }
 
@@ -55,7 +55,7 @@ def test_the_report_lists_every_figure(tmp_path: Path) -> None:
     results = {
         **RESULTS,
         "summary": _summary(RESULTS),
-        "sizes": {"rounds": 3, "duration_s": 5, "rate_per_s": 100, "clients": 16, "subscribers": 3, "posts": 2,
+        "sizes": {"rounds": 3, "duration_s": 5, "clients": 16, "subscribers": 3, "posts": 2,
                   "celebrities": 5},
     }  # fmt: skip
     text = write_report(results, tmp_path).read_text()
