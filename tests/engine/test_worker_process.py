@@ -85,12 +85,14 @@ async def test_sigkill_mid_fanout_then_another_worker_finishes_exactly_once(
         for start in range(0, len(channels), 1000):  # each add waits for its acknowledgements (a 5 s bound)
             await sub.add(channels[start : start + 1000])
 
+        sentinel_heard = asyncio.Event()
+
         async def listen() -> None:
             while True:
                 channel, _ = await sub.get()
                 published[channel.encode()] += 1
                 if channel.encode() == sentinel:
-                    return
+                    sentinel_heard.set()
 
         listener = asyncio.create_task(listen())
         first = start_worker(settings, name="doomed", **env)
@@ -130,10 +132,20 @@ async def test_sigkill_mid_fanout_then_another_worker_finishes_exactly_once(
         assert all(sorted(t) == sorted([BUILT, member]) for t in timelines)
         assert not await redis.exists(progress), "the checkpoint is removed with the acknowledgement"
         # ... and every follower was told exactly once: no page's live events were published twice. Everything
-        # published before the sentinel (after the XACK) reaches the subscriber before it.
+        # published before the sentinel (after the XACK) reaches the subscriber before it on one server; on a
+        # cluster, events come from each node's own connection, so the sentinel (one node) can overtake the
+        # others': also wait until every follower's channel was heard, then a moment for any duplicate.
         await redis.spublish(sentinel.decode(), b"end")
-        await asyncio.wait_for(listener, 30)
+        await asyncio.wait_for(sentinel_heard.wait(), 30)
+
+        async def every_follower_heard() -> bool:
+            return sum(1 for u in followers if published[keys.live_timeline(u).encode()]) == FOLLOWERS
+
+        await wait_until(every_follower_heard, 30, "every follower's live event")
+        await asyncio.sleep(0.5)
     finally:
+        if "listener" in locals():
+            listener.cancel()
         await subscription.__aexit__(None, None, None)
         await hub.aclose()  # also when the test fails: no reader task left behind
     del published[sentinel]
