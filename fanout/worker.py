@@ -64,6 +64,9 @@ RELAY_EVERY_S = 1.0
 RELAY_BATCH = 500
 OUTBOX_RETENTION_S = 3600
 PURGE_EVERY_S = 60.0
+# How long the answer "not a celebrity" of ``celebmode`` is reused (see FanoutWorker._is_celebrity).
+CELEB_MODE_CACHE_S = 2.0
+CELEB_MODE_CACHE_MAX = 100_000
 
 
 def is_group_lost(exc: ResponseError) -> bool:
@@ -107,6 +110,8 @@ class FanoutWorker:
         self.dead_consumer_grace_ms = dead_consumer_grace_ms
         self._stop = asyncio.Event()
         self._shards = [_Shard(i, self.ctx.keys.fanout_stream(i)) for i in range(FANOUT_SHARDS)]
+        # Authors last seen out of celebrity mode: monotonic time until which that answer is reused.
+        self._not_celebrity: dict[int, float] = {}
 
     @property
     def stats(self) -> Any:
@@ -345,7 +350,10 @@ class FanoutWorker:
                     mid, job.tweet_id, job.author_id, original=job.original, shard=shard
                 )
             elif isinstance(job, CelebJob):
-                await reconcile(self.ctx, self.derived, job.author_id, self.page_size)
+                try:
+                    await reconcile(self.ctx, self.derived, job.author_id, self.page_size)
+                finally:
+                    self._not_celebrity.pop(job.author_id, None)
         except UnknownJob:
             log.warning("dropping unknown fan-out message %s: %r", mid, fields)
         except (KeyError, ValueError):
@@ -364,9 +372,27 @@ class FanoutWorker:
         """Whether the author is fanned out on read: the mode (``celebmode``) decides. The follower count is
         checked against it too (a crossing whose reconcile job was lost is caught up here), from the user
         cache in Redis: a Neo4j read per message was most of a small fan-out's fixed cost (issue 13), and a
-        count at most the cache's TTL old only delays that safety net, never the switch itself."""
+        count at most the cache's TTL old only delays that safety net, never the switch itself.
+
+        The answer "not in the mode" is reused for CELEB_MODE_CACHE_S (every message read the ``celebmode``
+        set, one hot key on a cluster); "in the mode" never is. A stale "not in the mode" only fans a post out
+        as before the switch up, which the reconcile flow allows (fanout/transitions.py: followers' celebs:
+        sets get the author before the mode does, so timelines and the merge overlap anyway, and reads drop
+        deleted tweets). A stale "in the mode" after a switch down would skip the fan-out of a post the
+        backfill may already have passed: that answer is always read fresh. A reconcile run here forgets the
+        author's entry at once."""
         ctx = self.ctx
-        in_mode = bool(await ctx.redis.sismember(ctx.keys.celebrity_mode, str(author_id)))
+        now = time.monotonic()
+        if self._not_celebrity.get(author_id, 0.0) > now:
+            in_mode = False
+        else:
+            in_mode = bool(await ctx.redis.sismember(ctx.keys.celebrity_mode, str(author_id)))
+            if in_mode:
+                self._not_celebrity.pop(author_id, None)
+            else:
+                if len(self._not_celebrity) >= CELEB_MODE_CACHE_MAX:
+                    self._not_celebrity.clear()
+                self._not_celebrity[author_id] = now + CELEB_MODE_CACHE_S
         author = (await self.caches.users([author_id])).get(author_id)
         if author is not None:
             await request_reconcile(ctx, author_id, author.follower_count, in_mode=in_mode)

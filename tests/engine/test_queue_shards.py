@@ -155,3 +155,35 @@ async def test_queue_metrics_sum_over_the_shards(engine: Engine, redis: aioredis
             svc.keys.fanout_group, "killed", {svc.keys.fanout_stream(shard): ">"}, count=10
         )
     assert await queue_counts(redis, svc.keys) == (FANOUT_SHARDS, 2, FANOUT_SHARDS - 2)
+
+
+async def test_the_worker_reuses_only_a_not_celebrity_answer(engine_factory: Factory) -> None:
+    """``celebmode`` read per message is cached in-process for the answer "not a celebrity" only (a stale one
+    fans out as before a switch up); "celebrity" is read fresh, so a switch down is seen at once."""
+    svc, worker = engine_factory(threshold=100)
+    author = await svc.create_user("author", None, "h")
+    mode = svc.keys.celebrity_mode
+    assert not await worker._is_celebrity(author.id)
+    await svc.redis.sadd(mode, str(author.id))
+    assert not await worker._is_celebrity(author.id), "reused within the TTL"
+    worker._not_celebrity.clear()  # as the TTL ending, or a reconcile run by this worker
+    assert await worker._is_celebrity(author.id)
+    await svc.redis.srem(mode, str(author.id))
+    assert not await worker._is_celebrity(author.id), "a celebrity answer is never reused"
+
+
+async def test_a_reconcile_run_by_the_worker_forgets_its_cached_answer(
+    engine_factory: Factory, redis: aioredis.Redis
+) -> None:
+    svc, worker = engine_factory(threshold=2)
+    star = await svc.create_user("star", None, "h")
+    fans = [await svc.create_user(f"fan{i}", None, "h") for i in range(2)]
+    await svc.post_tweet(star.id, "before")
+    await worker.drain()
+    assert not await worker._is_celebrity(star.id)  # cached: not a celebrity
+    for fan in fans:
+        await svc.follow(fan.id, "star")  # the second follow reaches the threshold: a reconcile is queued
+    await worker.drain()
+    assert await redis.sismember(svc.keys.celebrity_mode, str(star.id))
+    assert star.id not in worker._not_celebrity
+    assert await worker._is_celebrity(star.id)
