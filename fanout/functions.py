@@ -285,9 +285,9 @@ redis.register_function('fl_hset_if_exists', function(keys, args)
   return 1
 end)
 
--- keys: the stream, the job's queued marker (one slot: see Keys.fanout_queued). args: marker ttl, maxlen,
--- then field, value, ... XADDs once per job: a job whose marker exists was queued already (by the API or a
--- relay); returns 1 if queued now.
+-- keys: the job's stream shard, its queued marker (one slot: see Keys.fanout_queued). args: marker ttl,
+-- maxlen, then field, value, ... XADDs once per job: a job whose marker exists was queued already (by the
+-- API or a relay); returns 1 if queued now.
 redis.register_function('fl_enqueue_once', function(keys, args)
   if not redis.call('SET', keys[2], '1', 'NX', 'EX', tonumber(args[1])) then return 0 end
   redis.call('XADD', keys[1], 'MAXLEN', '~', args[2], '*', unpack(args, 3))

@@ -9,6 +9,23 @@ family named here.
 from __future__ import annotations
 
 FANOUT_GROUP = "fanout-workers"
+# The fan-out queue is split in this many streams (Keys.fanout_stream), a job's shard chosen by its author
+# (fanout_shard), so that on a cluster the queue's writes and reads spread over the nodes. Fixed, not a
+# setting: the messages of a shard beyond a changed count would never be read again.
+FANOUT_SHARDS = 4
+
+_MASK64 = (1 << 64) - 1
+
+
+def fanout_shard(author_id: int) -> int:
+    """The queue shard of an author's jobs (post, delete, celebrity reconcile: one shard, so one author's jobs
+    keep their order). Ids are snowflake-like, their low bits far from uniform: the id is mixed first
+    (splitmix64's finalizer), so authors spread evenly over the shards."""
+    x = author_id & _MASK64
+    x = ((x ^ (x >> 30)) * 0xBF58476D1CE4E5B9) & _MASK64
+    x = ((x ^ (x >> 27)) * 0x94D049BB133111EB) & _MASK64
+    x ^= x >> 31
+    return x % FANOUT_SHARDS
 
 
 class Keys:
@@ -108,24 +125,37 @@ class Keys:
         id: on a cluster the per-post writes spread over the nodes instead of one hot key."""
         return f"{self.prefix}trending:{{t{shard}}}"
 
-    # --- the fan-out stream -----------------------------------------------------------------------------
+    # --- the fan-out stream, in FANOUT_SHARDS shards ----------------------------------------------------
+    def fanout_stream(self, shard: int) -> str:
+        """Shard ``shard`` of the fan-out queue (a job's shard: ``fanout_shard`` of its author). Shard 0 keeps
+        the name of the single stream of earlier versions, so an upgrade finds what was queued; the others
+        carry a ``{qN}`` hash tag, a slot of their own (on a cluster the shards spread over the nodes)."""
+        return f"{self.prefix}fanout" if shard == 0 else f"{self.prefix}fanout:{{q{shard}}}"
+
     @property
-    def fanout_stream(self) -> str:
-        return f"{self.prefix}fanout"
+    def fanout_streams(self) -> list[str]:
+        """Every shard's stream, by shard number: what the worker reads and the metrics sum over."""
+        return [self.fanout_stream(shard) for shard in range(FANOUT_SHARDS)]
 
     @property
     def fanout_group(self) -> str:
+        """The consumer group, of the same name on every shard."""
         return FANOUT_GROUP
 
-    def fanout_progress(self, message_id: str) -> str:
-        """Last follower id done for a stream message, so a claimed message resumes where it stopped."""
-        return f"{self.prefix}fanout:progress:{message_id}"
+    def fanout_progress(self, shard: int, message_id: str) -> str:
+        """Last follower id done for a message of shard ``shard``, so a claimed message resumes where it
+        stopped (message ids repeat across streams, hence the shard in the name; shard 0's is the old name)."""
+        if shard == 0:
+            return f"{self.prefix}fanout:progress:{message_id}"
+        return f"{self.prefix}fanout:progress:q{shard}:{message_id}"
 
-    def fanout_queued(self, job_id: int) -> str:
-        """Marks an outbox job (graph/outbox.py) as queued on the stream, so the API's XADD and the worker's
-        relay never both queue it. Its hash tag is the stream's whole name (a key without a tag hashes by its
-        whole name), so marker and stream share a cluster slot and one function call sets both."""
-        return f"{self.prefix}fanout:queued:{{{self.fanout_stream}}}:{job_id}"
+    def fanout_queued(self, shard: int, job_id: int) -> str:
+        """Marks an outbox job (graph/outbox.py) as queued on its shard's stream, so the API's XADD and the
+        worker's relay never both queue it. Its hash tag is the stream's (shard 0: the stream's whole name, as
+        a key without a tag hashes by its whole name), so marker and stream share a cluster slot and one
+        function call sets both."""
+        tag = self.fanout_stream(0) if shard == 0 else f"q{shard}"
+        return f"{self.prefix}fanout:queued:{{{tag}}}:{job_id}"
 
     # --- live pub/sub channels --------------------------------------------------------------------------
     def live_timeline(self, uid: int) -> str:

@@ -2,7 +2,7 @@
 
 It alone knows the key names (through fanout/keys.py), the Redis Functions library (fanout/functions.py)
 and how to call it on one server or a cluster, the caps and how trimming works, the
-member encoding, the fan-out queue's length and the ``trending`` set and its score (fanout/ranking.py). The
+member encoding, the fan-out queue's shards and length and the ``trending`` set and its score (fanout/ranking.py). The
 worker, FeedService, the feed reader and the seed call its methods with user and tweet ids; none of them
 builds a key, calls a function or repeats the ``cap + 1`` rule (the cap plus the BUILT marker) itself.
 
@@ -32,7 +32,7 @@ from fanout import functions as fn
 from fanout import jobs
 from fanout.client import RedisClient, is_cluster
 from fanout.config import EngineConfig
-from fanout.keys import Keys
+from fanout.keys import Keys, fanout_shard
 from fanout.ranking import engagement_from, trending_score, velocity
 from graph.ids import timestamp_ms
 from graph.telemetry import trace_fields
@@ -47,7 +47,7 @@ TRENDING_CAP = 1000
 # The trending set is split in parts by tweet id (Keys.trending): each part keeps its own best TRENDING_CAP,
 # so the merged best ``count`` of all parts is exactly the best ``count`` of one unsplit set.
 TRENDING_SHARDS = 4
-STREAM_MAXLEN = 1_000_000  # approximate cap of the fan-out stream
+STREAM_MAXLEN = 1_000_000  # approximate cap of each fan-out stream shard
 # A follower's live log (Keys.live_log): the last LIVE_LOG_CAP live inserts with their positions, kept a day
 # (a client resuming later than that, or after more events, is replayed by id alone).
 LIVE_LOG_CAP = 400
@@ -467,20 +467,22 @@ class TimelineStore:
         ranked.sort(reverse=True)
         return [tid for _, tid in ranked[:count]]
 
-    # --- the fan-out queue ---------------------------------------------------------------------------
+    # --- the fan-out queue (FANOUT_SHARDS streams; a job goes to its author's) ----------------------------
     def enqueue(self, client: Any, job: jobs.Job, bookmarks: Sequence[str] = ()) -> Any:
-        """XADD a fan-out job on ``client`` (a pipeline, or the store's connection: then await the result).
-        The message carries the current trace context when tracing is on (the worker continues the trace),
-        and ``bookmarks``: the Neo4j writes the worker must see (graph/driver.py)."""
+        """XADD a fan-out job to its author's shard on ``client`` (a pipeline, or the store's connection: then
+        await the result). The message carries the current trace context when tracing is on (the worker
+        continues the trace), and ``bookmarks``: the Neo4j writes the worker must see (graph/driver.py)."""
         fields = trace_fields(jobs.encode(job, bookmarks))
-        return client.xadd(self.keys.fanout_stream, fields, maxlen=STREAM_MAXLEN, approximate=True)
+        stream = self.keys.fanout_stream(fanout_shard(job.author_id))
+        return client.xadd(stream, fields, maxlen=STREAM_MAXLEN, approximate=True)
 
     async def enqueue_once(
         self, job_id: int, job: jobs.Job, client: Any = None, bookmarks: Sequence[str] = ()
     ) -> int:
-        """XADD the job of outbox entry ``job_id`` unless it was queued already (the API right after the write,
-        the worker's relay later: whichever comes first). Returns 1 if queued now (0 when ``client`` is a
-        pipeline: the count is in its results)."""
+        """XADD the job of outbox entry ``job_id`` to its author's shard unless it was queued already (the API
+        right after the write, the worker's relay later: whichever comes first). Returns 1 if queued now (0
+        when ``client`` is a pipeline: the count is in its results)."""
         fields = [v for pair in trace_fields(jobs.encode(job, bookmarks)).items() for v in pair]
-        keys = [self.keys.fanout_stream, self.keys.fanout_queued(job_id)]
+        shard = fanout_shard(job.author_id)
+        keys = [self.keys.fanout_stream(shard), self.keys.fanout_queued(shard, job_id)]
         return await self._call(fn.ENQUEUE_ONCE, keys, [QUEUED_MARKER_TTL_S, STREAM_MAXLEN, *fields], client)

@@ -1,4 +1,9 @@
-"""The fan-out worker: consumes the ``fanout`` stream through a consumer group (at-least-once).
+"""The fan-out worker: consumes the fan-out queue through a consumer group (at-least-once).
+
+The queue is FANOUT_SHARDS streams (fanout/keys.py), a job in its author's shard. Every worker reads every
+shard, one consumer loop (an asyncio task) per shard with its own state: group created, own pending messages
+read after a restart, stale messages claimed, dead consumers reaped. A shard's group lost (FLUSHALL) is
+created again by its own loop.
 
 - post, ordinary author: follower ids are paged from Neo4j in id order; each page is one function call per
   slot group (one call on a single server) that inserts into every existing timeline (cold users skipped),
@@ -34,6 +39,7 @@ from fanout.config import EngineConfig
 from fanout.context import EngineContext
 from fanout.derived import Derived
 from fanout.jobs import CelebJob, DeleteJob, PostJob, UnknownJob, bookmarks_of, decode, from_outbox
+from fanout.keys import FANOUT_SHARDS, fanout_shard
 from fanout.live import tweet_event
 from fanout.transitions import reconcile, request_reconcile
 from graph.driver import await_bookmarks
@@ -58,12 +64,27 @@ RELAY_EVERY_S = 1.0
 RELAY_BATCH = 500
 OUTBOX_RETENTION_S = 3600
 PURGE_EVERY_S = 60.0
+# How long the answer "not a celebrity" of ``celebmode`` is reused (see FanoutWorker._is_celebrity).
+CELEB_MODE_CACHE_S = 2.0
+CELEB_MODE_CACHE_MAX = 100_000
 
 
 def is_group_lost(exc: ResponseError) -> bool:
     """NOGROUP (the group is gone), or a blocked read woken because its stream key was deleted."""
     text = str(exc)
     return "NOGROUP" in text or "no longer exists" in text
+
+
+class _Shard:
+    """The consumer state of one stream shard."""
+
+    def __init__(self, index: int, stream: str) -> None:
+        self.index = index
+        self.stream = stream
+        self.group_ready = False
+        self.own_pending_done = False
+        self.last_claim = 0.0
+        self.last_reap = 0.0
 
 
 class FanoutWorker:
@@ -87,61 +108,75 @@ class FanoutWorker:
         self.claim_min_idle_ms = claim_min_idle_ms
         self.claim_every_s = claim_every_s
         self.dead_consumer_grace_ms = dead_consumer_grace_ms
-        self._last_reap = 0.0
         self._stop = asyncio.Event()
-        self._group_ready = False
-        self._own_pending_done = False
-        self._last_claim = 0.0
+        self._shards = [_Shard(i, self.ctx.keys.fanout_stream(i)) for i in range(FANOUT_SHARDS)]
+        # Authors last seen out of celebrity mode: monotonic time until which that answer is reused.
+        self._not_celebrity: dict[int, float] = {}
 
     @property
     def stats(self) -> Any:
         return self.ctx.stats
 
-    async def ensure_group(self) -> None:
-        if self._group_ready:
-            return
-        try:
-            await self.ctx.redis.xgroup_create(
-                self.ctx.keys.fanout_stream, self.ctx.keys.fanout_group, id="0", mkstream=True
-            )
-        except ResponseError as exc:
-            if "BUSYGROUP" not in str(exc):
-                raise
-        self._group_ready = True
+    def _which(self, shard: int | None) -> list[_Shard]:
+        return self._shards if shard is None else [self._shards[shard]]
 
-    def group_lost(self) -> None:
-        """Redis lost the consumer group (FLUSHALL, a restart without persistence): create it again on the
-        next iteration; it starts at the beginning of whatever the stream holds by then."""
-        if self._group_ready:
-            log.warning(
-                "consumer group %s is missing (Redis lost its data?); recreating it",
-                self.ctx.keys.fanout_group,
-            )
-        self._group_ready = False
-        self._own_pending_done = False
+    async def ensure_group(self, shard: int | None = None) -> None:
+        """Create the consumer group on one shard (None: every shard) unless known to exist."""
+        for sh in self._which(shard):
+            if sh.group_ready:
+                continue
+            try:
+                await self.ctx.redis.xgroup_create(
+                    sh.stream, self.ctx.keys.fanout_group, id="0", mkstream=True
+                )
+            except ResponseError as exc:
+                if "BUSYGROUP" not in str(exc):
+                    raise
+            sh.group_ready = True
+
+    def group_lost(self, shard: int | None = None) -> None:
+        """Redis lost the consumer group of a shard (None: of every shard; FLUSHALL, a restart without
+        persistence): create it again on the next iteration; it starts at the beginning of whatever the
+        stream holds by then."""
+        for sh in self._which(shard):
+            if sh.group_ready:
+                log.warning(
+                    "consumer group %s of %s is missing (Redis lost its data?); recreating it",
+                    self.ctx.keys.fanout_group,
+                    sh.stream,
+                )
+            sh.group_ready = False
+            sh.own_pending_done = False
 
     # --- the loop ---------------------------------------------------------------------------------------
     async def run(self, stop: asyncio.Event, block_ms: int = 1000) -> None:
+        """One consumer loop per shard and the outbox relay, until ``stop`` is set."""
         self._stop = stop
         relay = asyncio.create_task(self.relay_loop(stop), name="outbox-relay")
+        loops = [
+            asyncio.create_task(self._consume(sh.index, stop, block_ms), name=f"fanout-shard-{sh.index}")
+            for sh in self._shards
+        ]
         try:
-            await self._consume(stop, block_ms)
+            await asyncio.gather(*loops)
         finally:
-            relay.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await relay
+            for task in [*loops, relay]:
+                task.cancel()
+            for task in [*loops, relay]:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
 
-    async def _consume(self, stop: asyncio.Event, block_ms: int) -> None:
-        backoff = Backoff(log, f"fan-out worker {self.consumer}")
+    async def _consume(self, shard: int, stop: asyncio.Event, block_ms: int) -> None:
+        backoff = Backoff(log, f"fan-out worker {self.consumer} (shard {shard})")
         while not stop.is_set():
             try:
-                await self.run_once(block_ms)
+                await self.run_shard_once(shard, block_ms)
                 backoff.ok()
             except asyncio.CancelledError:
                 raise
             except ResponseError as exc:
                 if is_group_lost(exc):
-                    self.group_lost()
+                    self.group_lost(shard)
                     continue
                 await sleep_unless(stop, backoff.failed(exc))
             except Exception as exc:  # a broken message or a service outage must not kill the worker
@@ -189,32 +224,40 @@ class FanoutWorker:
         return queued
 
     async def run_once(self, block_ms: int = 0) -> int:
-        """Process what is available (own pending, stale claims, then new); returns messages processed."""
-        await self.ensure_group()
-        keys = self.ctx.keys
+        """One round over every shard, one after the other (``block_ms``: each read's wait); returns the
+        messages processed. ``run`` reads the shards concurrently instead."""
         done = 0
-        if not self._own_pending_done:
+        for sh in self._shards:
+            done += await self.run_shard_once(sh.index, block_ms)
+        return done
+
+    async def run_shard_once(self, shard: int, block_ms: int = 0) -> int:
+        """Process what one shard has available (own pending, stale claims, then new); returns messages
+        processed."""
+        await self.ensure_group(shard)
+        sh = self._shards[shard]
+        group = self.ctx.keys.fanout_group
+        done = 0
+        if not sh.own_pending_done:
             # After a restart under the same name: our own unacknowledged messages first.
-            reply: Any = await self.ctx.redis.xreadgroup(
-                keys.fanout_group, self.consumer, {keys.fanout_stream: "0"}, count=1000
-            )
+            reply: Any = await self.ctx.redis.xreadgroup(group, self.consumer, {sh.stream: "0"}, count=1000)
             for _, messages in reply or []:
                 for msg_id, fields in messages:
                     if fields:
-                        done += await self._handle(msg_id, fields)
-            self._own_pending_done = True
-        if time.monotonic() - self._last_claim >= self.claim_every_s:
-            self._last_claim = time.monotonic()
-            done += await self.claim_stale()
-        if time.monotonic() - self._last_reap >= REAP_EVERY_S:
-            self._last_reap = time.monotonic()
-            await self.remove_dead_consumers()
+                        done += await self._handle(shard, msg_id, fields)
+            sh.own_pending_done = True
+        if time.monotonic() - sh.last_claim >= self.claim_every_s:
+            sh.last_claim = time.monotonic()
+            done += await self.claim_stale(shard)
+        if time.monotonic() - sh.last_reap >= REAP_EVERY_S:
+            sh.last_reap = time.monotonic()
+            await self.remove_dead_consumers(shard)
         if self._stop.is_set():
             return done
         new: Any = await self.ctx.redis.xreadgroup(
-            keys.fanout_group,
+            group,
             self.consumer,
-            {keys.fanout_stream: ">"},
+            {sh.stream: ">"},
             count=READ_COUNT,
             block=block_ms if block_ms > 0 else None,
         )
@@ -222,49 +265,53 @@ class FanoutWorker:
             for msg_id, fields in messages:
                 if self._stop.is_set():
                     return done
-                done += await self._handle(msg_id, fields)
+                done += await self._handle(shard, msg_id, fields)
         return done
 
-    async def claim_stale(self) -> int:
-        """Take over messages another consumer left pending longer than the minimum idle time."""
-        keys = self.ctx.keys
+    async def claim_stale(self, shard: int | None = None) -> int:
+        """Take over messages another consumer left pending longer than the minimum idle time, on one shard
+        (None: every shard)."""
         done = 0
-        start = "0-0"
-        while not self._stop.is_set():
-            reply = await self.ctx.redis.xautoclaim(
-                keys.fanout_stream, keys.fanout_group, self.consumer, self.claim_min_idle_ms,
-                start_id=start, count=READ_COUNT,
-            )  # fmt: skip
-            start, messages = reply[0], reply[1]
-            for msg_id, fields in messages:
-                if fields is None:
-                    continue
-                self.ctx.stats.messages_claimed += 1
-                done += await self._handle(msg_id, fields)
-            if start in (b"0-0", "0-0"):
-                break
+        for sh in self._which(shard):
+            start = "0-0"
+            while not self._stop.is_set():
+                reply = await self.ctx.redis.xautoclaim(
+                    sh.stream, self.ctx.keys.fanout_group, self.consumer, self.claim_min_idle_ms,
+                    start_id=start, count=READ_COUNT,
+                )  # fmt: skip
+                start, messages = reply[0], reply[1]
+                for msg_id, fields in messages:
+                    if fields is None:
+                        continue
+                    self.ctx.stats.messages_claimed += 1
+                    done += await self._handle(sh.index, msg_id, fields)
+                if start in (b"0-0", "0-0"):
+                    break
         return done
 
-    async def remove_dead_consumers(self) -> list[str]:
+    async def remove_dead_consumers(self, shard: int | None = None) -> list[str]:
         """Delete the group's consumers (never this one) idle longer than the grace period with nothing
-        pending: a pending message is first taken over by XAUTOCLAIM, so nothing is ever dropped."""
-        keys = self.ctx.keys
-        consumers: Any = await self.ctx.redis.xinfo_consumers(keys.fanout_stream, keys.fanout_group)
+        pending, on one shard (None: every shard; a name is listed once per shard it was removed from): a
+        pending message is first taken over by XAUTOCLAIM, so nothing is ever dropped."""
+        group = self.ctx.keys.fanout_group
         removed = []
-        for consumer in consumers:
-            name = consumer["name"].decode() if isinstance(consumer["name"], bytes) else str(consumer["name"])
-            if name == self.consumer or int(consumer["pending"]) > 0:
-                continue
-            if int(consumer["idle"]) < self.dead_consumer_grace_ms:
-                continue
-            await self.ctx.redis.xgroup_delconsumer(keys.fanout_stream, keys.fanout_group, name)
-            removed.append(name)
+        for sh in self._which(shard):
+            consumers: Any = await self.ctx.redis.xinfo_consumers(sh.stream, group)
+            for consumer in consumers:
+                raw = consumer["name"]
+                name = raw.decode() if isinstance(raw, bytes) else str(raw)
+                if name == self.consumer or int(consumer["pending"]) > 0:
+                    continue
+                if int(consumer["idle"]) < self.dead_consumer_grace_ms:
+                    continue
+                await self.ctx.redis.xgroup_delconsumer(sh.stream, group, name)
+                removed.append(name)
         if removed:
             log.info("removed %d dead consumer(s) from the group: %s", len(removed), ", ".join(removed))
         return removed
 
     async def drain(self, max_rounds: int = 1000) -> int:
-        """Process until nothing is left (tests, benchmarks)."""
+        """Process every shard until nothing is left (tests, benchmarks)."""
         total = 0
         for _ in range(max_rounds):
             n = await self.run_once(0)
@@ -274,13 +321,14 @@ class FanoutWorker:
         return total
 
     # --- one message ------------------------------------------------------------------------------------
-    async def _handle(self, msg_id: bytes | str, fields: dict[bytes, bytes]) -> int:
+    async def _handle(self, shard: int, msg_id: bytes | str, fields: dict[bytes, bytes]) -> int:
         mid = msg_id.decode() if isinstance(msg_id, bytes) else msg_id
         kind = fields.get(b"kind", b"").decode(errors="replace")
-        with continued_trace(fields, f"fanout {kind}", {"messaging.message.id": mid}):
-            return await self._handle_traced(mid, fields)
+        attributes = {"messaging.message.id": mid, "messaging.destination.name": self._shards[shard].stream}
+        with continued_trace(fields, f"fanout {kind}", attributes):
+            return await self._handle_traced(shard, mid, fields)
 
-    async def _handle_traced(self, mid: str, fields: dict[bytes, bytes]) -> int:
+    async def _handle_traced(self, shard: int, mid: str, fields: dict[bytes, bytes]) -> int:
         finished = True
         try:
             job = decode(fields)
@@ -295,11 +343,17 @@ class FanoutWorker:
                     job.author_id,
                     reply_to_author=job.reply_to_author,
                     original=job.original,
+                    shard=shard,
                 )
             elif isinstance(job, DeleteJob):
-                finished = await self.fan_delete(mid, job.tweet_id, job.author_id, original=job.original)
+                finished = await self.fan_delete(
+                    mid, job.tweet_id, job.author_id, original=job.original, shard=shard
+                )
             elif isinstance(job, CelebJob):
-                await reconcile(self.ctx, self.derived, job.author_id, self.page_size)
+                try:
+                    await reconcile(self.ctx, self.derived, job.author_id, self.page_size)
+                finally:
+                    self._not_celebrity.pop(job.author_id, None)
         except UnknownJob:
             log.warning("dropping unknown fan-out message %s: %r", mid, fields)
         except (KeyError, ValueError):
@@ -308,8 +362,8 @@ class FanoutWorker:
             return 0  # stopped mid-way: stays pending, resumes from the checkpoint
         keys = self.ctx.keys
         async with self.ctx.redis.pipeline(transaction=False) as pipe:
-            pipe.xack(keys.fanout_stream, keys.fanout_group, mid)
-            pipe.delete(keys.fanout_progress(mid))
+            pipe.xack(keys.fanout_stream(shard), keys.fanout_group, mid)
+            pipe.delete(keys.fanout_progress(shard, mid))
             await pipe.execute()
         self.ctx.stats.messages_done += 1
         return 1
@@ -318,9 +372,27 @@ class FanoutWorker:
         """Whether the author is fanned out on read: the mode (``celebmode``) decides. The follower count is
         checked against it too (a crossing whose reconcile job was lost is caught up here), from the user
         cache in Redis: a Neo4j read per message was most of a small fan-out's fixed cost (issue 13), and a
-        count at most the cache's TTL old only delays that safety net, never the switch itself."""
+        count at most the cache's TTL old only delays that safety net, never the switch itself.
+
+        The answer "not in the mode" is reused for CELEB_MODE_CACHE_S (every message read the ``celebmode``
+        set, one hot key on a cluster); "in the mode" never is. A stale "not in the mode" only fans a post out
+        as before the switch up, which the reconcile flow allows (fanout/transitions.py: followers' celebs:
+        sets get the author before the mode does, so timelines and the merge overlap anyway, and reads drop
+        deleted tweets). A stale "in the mode" after a switch down would skip the fan-out of a post the
+        backfill may already have passed: that answer is always read fresh. A reconcile run here forgets the
+        author's entry at once."""
         ctx = self.ctx
-        in_mode = bool(await ctx.redis.sismember(ctx.keys.celebrity_mode, str(author_id)))
+        now = time.monotonic()
+        if self._not_celebrity.get(author_id, 0.0) > now:
+            in_mode = False
+        else:
+            in_mode = bool(await ctx.redis.sismember(ctx.keys.celebrity_mode, str(author_id)))
+            if in_mode:
+                self._not_celebrity.pop(author_id, None)
+            else:
+                if len(self._not_celebrity) >= CELEB_MODE_CACHE_MAX:
+                    self._not_celebrity.clear()
+                self._not_celebrity[author_id] = now + CELEB_MODE_CACHE_S
         author = (await self.caches.users([author_id])).get(author_id)
         if author is not None:
             await request_reconcile(ctx, author_id, author.follower_count, in_mode=in_mode)
@@ -328,6 +400,7 @@ class FanoutWorker:
 
     async def _walk(
         self,
+        shard: int,
         msg_id: str,
         author_id: int,
         tweet_id: int,
@@ -337,7 +410,7 @@ class FanoutWorker:
     ) -> bool:
         """Apply one insert/removal to every follower page; False if stopped before the end."""
         ctx, store = self.ctx, self.ctx.store
-        progress_key = ctx.keys.fanout_progress(msg_id)
+        progress_key = ctx.keys.fanout_progress(shard, msg_id)
         checkpoint = await ctx.redis.get(progress_key)
         after = int(checkpoint) if checkpoint else -1
         payload = tweet_event("DELETED" if remove else "NEW", tweet_id, author_id, "TIMELINE", original)
@@ -409,17 +482,27 @@ class FanoutWorker:
         *,
         reply_to_author: int | None = None,
         original: int | None = None,
+        shard: int | None = None,
     ) -> bool:
+        """Fan a post out (``shard``: the stream the message came from; None: its author's, where this
+        version queues it). False if stopped before the end."""
         await self._own_lists(author_id, tweet_id, remove=False)
         if await self._is_celebrity(author_id):
             # The rules are applied by each subscriber's reader (resolvers/live.py) and by the read merge.
             event = tweet_event("NEW", tweet_id, author_id, "CELEBRITY", original)
             await self.ctx.store.publish_many([self.ctx.keys.live_author(author_id)], event)
             return True
-        return await self._walk(msg_id, author_id, tweet_id, False, reply_to_author, original)
+        shard = fanout_shard(author_id) if shard is None else shard
+        return await self._walk(shard, msg_id, author_id, tweet_id, False, reply_to_author, original)
 
     async def fan_delete(
-        self, msg_id: str, tweet_id: int, author_id: int, *, original: int | None = None
+        self,
+        msg_id: str,
+        tweet_id: int,
+        author_id: int,
+        *,
+        original: int | None = None,
+        shard: int | None = None,
     ) -> bool:
         await self._own_lists(author_id, tweet_id, remove=True)
         await self.ctx.store.publish_many(
@@ -428,4 +511,5 @@ class FanoutWorker:
         )
         if await self._is_celebrity(author_id):
             return True
-        return await self._walk(msg_id, author_id, tweet_id, True, None, original)
+        shard = fanout_shard(author_id) if shard is None else shard
+        return await self._walk(shard, msg_id, author_id, tweet_id, True, None, original)

@@ -15,6 +15,7 @@ import pytest
 import redis.asyncio as aioredis
 from neo4j import AsyncDriver
 
+from fanout.keys import Keys
 from graph.driver import DATABASE
 from resolvers.limits import MAX_DOCUMENT_BYTES
 from tests.api.gqlclient import Account, Gql, WsClient, codes, eventually
@@ -35,21 +36,23 @@ async def snapshot(neo4j: AsyncDriver, redis: aioredis.Redis, prefix: str) -> di
         database_=DATABASE,
     )
     graph = [(r["labels"], {k: str(v) for k, v in r["props"].items() if k != "lastActiveAt"}) for r in nodes]
-    stream = f"{prefix}fanout"
+    streams = Keys(prefix).fanout_streams  # every shard of the queue
 
     groups: list[dict[str, Any]] = []
 
     async def worker_idle() -> bool:
-        groups[:] = await redis.xinfo_groups(stream)
+        groups[:] = [
+            g for stream in streams if await redis.exists(stream) for g in await redis.xinfo_groups(stream)
+        ]
         return all(g["pending"] == 0 and g["lag"] == 0 for g in groups)
 
     await eventually(worker_idle, what=f"the worker to drain the fan-out stream ({groups})")
-    keys: dict[str, Any] = {"fanout (length)": await redis.xlen(stream)}
+    keys: dict[str, Any] = {"fanout (length)": sum([await redis.xlen(stream) for stream in streams])}
     async for raw in redis.scan_iter(match=f"{prefix}*", count=1000):
         name = raw.decode()[len(prefix) :]
         if name.startswith("auth:tok:") and await redis.get(raw) == b"-":
             continue  # an unknown or expired token remembered as such (auth/tokens.py): a read cache
-        if not name.startswith(VOLATILE) and name != "fanout":
+        if not name.startswith(VOLATILE) and raw.decode() not in streams:
             keys[name] = await redis.dump(raw)
     return {"nodes": graph, "rels": [tuple(r.values()) for r in rels], "redis": keys}
 

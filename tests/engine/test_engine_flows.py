@@ -15,6 +15,7 @@ from neo4j import AsyncDriver
 
 from api.hub import LiveHub
 from fanout.config import EngineConfig
+from fanout.keys import fanout_shard
 from fanout.live import cursor_for, decode_event
 from fanout.ranking import engagement_from, trending_score, velocity
 from fanout.service import FeedService
@@ -467,7 +468,7 @@ async def test_a_takeover_resumes_at_the_checkpoint(engine_factory: Factory, red
     tweet = await svc.post_tweet(author.id, "three pages")
     await stopped.ensure_group()
     [(_, [(msg_id, fields)])] = await redis.xreadgroup(
-        svc.keys.fanout_group, "stopped", {svc.keys.fanout_stream: ">"}, count=1
+        svc.keys.fanout_group, "stopped", {svc.keys.fanout_stream(fanout_shard(author.id)): ">"}, count=1
     )
     assert fields[b"tweet"] == str(tweet.id).encode()
     stopped._stop = PageBudget(stopped.stats, 1)  # a stop request (as on SIGTERM) seen after the 1st page

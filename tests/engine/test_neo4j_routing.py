@@ -16,6 +16,7 @@ from neo4j import AsyncDriver
 
 from fanout.config import EngineConfig
 from fanout.jobs import bookmarks_of
+from fanout.keys import fanout_shard
 from fanout.service import FeedService
 from fanout.worker import FanoutWorker
 from feedline.settings import Settings
@@ -69,7 +70,7 @@ async def test_a_post_job_carries_the_bookmarks_of_its_write(
     author = await svc.create_user("author", None, "hash")
     await svc.post_tweet(author.id, "hello")
     held = await current_bookmarks(svc.ctx.driver)
-    messages = await redis.xrange(svc.keys.fanout_stream)
+    messages = await redis.xrange(svc.keys.fanout_stream(fanout_shard(author.id)))
     assert len(messages) == 1
     _, fields = messages[0]
     assert bookmarks_of(fields) == held
@@ -106,10 +107,11 @@ async def test_a_job_with_unknown_bookmarks_is_still_fanned_out(
     await svc.read_home(reader.id, 5, None)
     tweet = await svc.post_tweet(author.id, "hello")
     # Replace the queued message with one whose bookmarks Neo4j does not know.
-    ((mid, fields),) = await redis.xrange(svc.keys.fanout_stream)
-    await redis.xdel(svc.keys.fanout_stream, mid)
+    stream = svc.keys.fanout_stream(fanout_shard(author.id))
+    ((mid, fields),) = await redis.xrange(stream)
+    await redis.xdel(stream, mid)
     fields[b"bm"] = b'["FB:not-a-bookmark"]'
-    await redis.xadd(svc.keys.fanout_stream, fields)
+    await redis.xadd(stream, fields)
     await worker.drain()
     page = await svc.read_home(reader.id, 5, None)
     assert [e.tweet.id for e in page.entries] == [tweet.id]

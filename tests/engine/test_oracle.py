@@ -45,6 +45,7 @@ from neo4j import AsyncDriver
 
 from fanout import jobs
 from fanout.context import EngineStats
+from fanout.keys import Keys
 from fanout.service import EngineConfig, FeedService
 from fanout.worker import FanoutWorker
 from graph.errors import Forbidden, NotFound
@@ -180,7 +181,18 @@ async def redeliver_one(service: FeedService, redis: aioredis.Redis, flaky: Fano
     last one but before XACK: either way the message stays pending. True if it stopped with pages left."""
     keys = service.keys
     await flaky.ensure_group()
-    reply = await redis.xreadgroup(keys.fanout_group, "flaky", {keys.fanout_stream: ">"}, count=1)
+    # One message of the first shard that has one (a read of several streams with count=1 may return one of
+    # each).
+    for shard, stream in enumerate(keys.fanout_streams):
+        reply = await redis.xreadgroup(keys.fanout_group, "flaky", {stream: ">"}, count=1)
+        if reply:
+            return await _walk_and_stop(keys, redis, flaky, pages, shard, reply)
+    return False
+
+
+async def _walk_and_stop(
+    keys: Keys, redis: aioredis.Redis, flaky: FanoutWorker, pages: int, shard: int, reply: Any
+) -> bool:
     for _, messages in reply or []:
         for msg_id, fields in messages:
             mid = msg_id.decode()
@@ -193,13 +205,18 @@ async def redeliver_one(service: FeedService, redis: aioredis.Redis, flaky: Fano
                     job.author_id,
                     reply_to_author=job.reply_to_author,
                     original=job.original,
+                    shard=shard,
                 )
             elif isinstance(job, jobs.DeleteJob):
-                finished = await flaky.fan_delete(mid, job.tweet_id, job.author_id, original=job.original)
+                finished = await flaky.fan_delete(
+                    mid, job.tweet_id, job.author_id, original=job.original, shard=shard
+                )
             else:
                 finished = True  # a crossing job: the consumer dies before starting it
             if not finished:
-                assert await redis.exists(keys.fanout_progress(mid)), "a stopped walk leaves its checkpoint"
+                assert await redis.exists(keys.fanout_progress(shard, mid)), (
+                    "a stopped walk leaves its checkpoint"
+                )
             return not finished
     return False
 
@@ -320,9 +337,8 @@ async def run_program(
                 uid = user(op[2])[0]
                 keys = service.keys
                 if op[1] == "all":  # Redis lost everything derived (the stream survives)
-                    doomed = [
-                        k async for k in redis.scan_iter(match=f"{prefix}*") if not k.endswith(b"fanout")
-                    ]
+                    streams = {s.encode() for s in keys.fanout_streams}
+                    doomed = [k async for k in redis.scan_iter(match=f"{prefix}*") if k not in streams]
                     if doomed:
                         await redis.delete(*doomed)
                 else:
@@ -342,8 +358,8 @@ async def run_program(
             elif kind == "redeliver":
                 outcome.stopped_mid_walk += await redeliver_one(service, redis, flaky, op[1])
         await worker.drain()
-        pending = await redis.xpending(service.keys.fanout_stream, service.keys.fanout_group)
-        assert pending["pending"] == 0
+        for stream in service.keys.fanout_streams:
+            assert (await redis.xpending(stream, service.keys.fanout_group))["pending"] == 0, stream
         await check_feeds(service, driver, users, threshold, "final", 3)
         return outcome
     finally:

@@ -13,6 +13,7 @@ from neo4j import AsyncDriver
 from auth.tokens import TokenStore
 from fanout import cursors
 from fanout.jobs import PostJob, outbox
+from fanout.keys import fanout_shard
 from fanout.live import tweet_event
 from feedline.settings import Settings
 from graph.driver import DATABASE
@@ -77,12 +78,13 @@ async def test_dead_consumers_without_pending_messages_are_removed(
     keys = svc.keys
     await worker.ensure_group()
     author = await svc.create_user("author", None, "h")
-    await redis.xgroup_createconsumer(keys.fanout_stream, keys.fanout_group, "dead-idle")
+    stream = keys.fanout_stream(fanout_shard(author.id))
+    await redis.xgroup_createconsumer(stream, keys.fanout_group, "dead-idle")
     await svc.post_tweet(author.id, "left pending by a crash")
-    await redis.xreadgroup(keys.fanout_group, "dead-busy", {keys.fanout_stream: ">"}, count=1)
+    await redis.xreadgroup(keys.fanout_group, "dead-busy", {stream: ">"}, count=1)
     await asyncio.sleep(0.01)
     assert await worker.remove_dead_consumers() == ["dead-idle"]
-    names = {c["name"] for c in await redis.xinfo_consumers(keys.fanout_stream, keys.fanout_group)}
+    names = {c["name"] for c in await redis.xinfo_consumers(stream, keys.fanout_group)}
     assert b"dead-busy" in names and b"dead-idle" not in names  # pending work is claimed, never dropped
 
 

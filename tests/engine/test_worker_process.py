@@ -14,7 +14,7 @@ import redis.asyncio as aioredis
 from neo4j import AsyncDriver
 
 from api.hub import LiveHub
-from fanout.keys import FANOUT_GROUP
+from fanout.keys import FANOUT_GROUP, fanout_shard
 from fanout.service import FeedService
 from fanout.store import BUILT, encode_id
 from feedline.app import engine_config
@@ -51,10 +51,11 @@ async def author_with_warm_followers(
     return author.id, ids
 
 
-async def progress_key(svc: FeedService, redis: aioredis.Redis) -> str:
-    """The checkpoint key of the newest message on the fan-out stream (the post just made)."""
-    [(message_id, _)] = await redis.xrevrange(svc.keys.fanout_stream, count=1)
-    return svc.keys.fanout_progress(message_id.decode())
+async def progress_key(svc: FeedService, redis: aioredis.Redis, author: int) -> str:
+    """The checkpoint key of the newest message on the author's queue shard (the post just made)."""
+    shard = fanout_shard(author)
+    [(message_id, _)] = await redis.xrevrange(svc.keys.fanout_stream(shard), count=1)
+    return svc.keys.fanout_progress(shard, message_id.decode())
 
 
 async def wait_until(predicate: Callable[[], Awaitable[bool]], seconds: float, what: str) -> None:
@@ -99,7 +100,7 @@ async def test_sigkill_mid_fanout_then_another_worker_finishes_exactly_once(
         with running(first):
             tweet = await svc.post_tweet(author, "to twenty thousand timelines")
 
-            progress = await progress_key(svc, redis)
+            progress = await progress_key(svc, redis, author)
 
             async def some_pages_done() -> bool:
                 return bool(await redis.exists(progress))
@@ -112,14 +113,15 @@ async def test_sigkill_mid_fanout_then_another_worker_finishes_exactly_once(
                 pipe.zscore(keys.timeline(f), member)
             done_before = sum(score is not None for score in await pipe.execute())
         assert 0 < done_before < FOLLOWERS, "the worker must have died in the middle of the fan-out"
-        pending = await redis.xpending(keys.fanout_stream, FANOUT_GROUP)
+        stream = keys.fanout_stream(fanout_shard(author))
+        pending = await redis.xpending(stream, FANOUT_GROUP)
         assert pending["pending"] == 1
 
         second = start_worker(settings, name="rescuer", **env)
         with running(second):
 
             async def nothing_pending() -> bool:
-                return (await redis.xpending(keys.fanout_stream, FANOUT_GROUP))["pending"] == 0
+                return (await redis.xpending(stream, FANOUT_GROUP))["pending"] == 0
 
             await wait_until(nothing_pending, 60, "the rescuer to claim and finish the message")
         assert "Traceback" not in second.output(), second.output()
@@ -163,7 +165,7 @@ async def test_sigterm_finishes_the_current_page_and_exits(
     with running(worker):
         tweet = await svc.post_tweet(author, "hello")
 
-        progress = await progress_key(svc, redis)
+        progress = await progress_key(svc, redis, author)
 
         async def started() -> bool:
             return bool(await redis.exists(progress))

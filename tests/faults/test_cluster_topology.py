@@ -1,8 +1,9 @@
 """Redis Cluster topology changes under post load with live subscribers: a primary killed (its replica
 promoted), and slots migrated with ``redis-cli --cluster reshard``.
 
-Both hit the node that owns the fan-out stream's slot, so the queue, a share of the timelines and of the live
-channels move at once. Posts answered meanwhile may fail (during a failover the slot has no primary for a
+Both hit the node that owns the slot of the fan-out queue's shard 0 and of the shard of one posting author
+at least (the queue is FANOUT_SHARDS streams, a job in its author's), so the queue, a share of the timelines
+and of the live channels move at once. Posts answered meanwhile may fail (during a failover the slot has no primary for a
 few seconds), but every post committed in Neo4j must reach every follower's feed (the outbox relay queues
 what the API could not), every live client (resuming with ``after`` when its connection or channel drops)
 receives every committed tweet exactly once, and every feed equals the pull oracle.
@@ -26,7 +27,7 @@ from neo4j import AsyncDriver
 from redis.cluster import RedisCluster
 from redis.crc import key_slot
 
-from fanout.keys import Keys
+from fanout.keys import Keys, fanout_shard
 from ops.services import ServicePlan, start_redis_cluster
 from tests.api.gqlclient import Gql, eventually
 from tests.conftest import REDIS_CLUSTER
@@ -107,11 +108,24 @@ class Scenario:
 
     @classmethod
     async def start(
-        cls, stack: Stack, gql: Gql, neo4j: AsyncDriver, *, follower_in: Callable[[int], bool] | None = None
+        cls,
+        stack: Stack,
+        gql: Gql,
+        neo4j: AsyncDriver,
+        *,
+        follower_in: Callable[[int], bool] | None = None,
+        author_in: Callable[[int], bool] | None = None,
     ) -> Scenario:
         """``follower_in``: a test on the slots of a user id that one follower at least must pass (more
-        followers of every author are signed up until one does), so that its live channel is affected."""
+        followers of every author are signed up until one does), so that its live channel is affected.
+        ``author_in``: the same for one author at least (more authors, followed by every follower), so that
+        the queue shard of its posts is affected."""
         world = await build_world(gql, authors=3, followers=4, follows_each=3)
+        while author_in is not None and not any(author_in(int(a.id)) for a in world.authors):
+            extra = await gql.sign_up()
+            for follower in world.followers:
+                await gql.follow(follower, extra)
+            world.authors.append(extra)
         while follower_in is not None and not any(follower_in(int(f.id)) for f in world.followers):
             extra = await gql.sign_up()
             for author in world.authors:
@@ -172,10 +186,17 @@ class Scenario:
 async def test_a_killed_primary_loses_no_committed_post_and_no_live_event(
     stack: Stack, gql: Gql, neo4j: AsyncDriver, service_plan: ServicePlan
 ) -> None:
-    stream_key = Keys(stack.settings.key_prefix).fanout_stream
+    keys = Keys(stack.settings.key_prefix)
+    stream_key = keys.fanout_stream(0)
     victim = owner_port(service_plan, stream_key)
     assert victim is not None
-    scenario = await Scenario.start(stack, gql, neo4j)
+    victim_slots = owned_slots(victim)
+    scenario = await Scenario.start(
+        stack,
+        gql,
+        neo4j,
+        author_in=lambda uid: key_slot(keys.fanout_stream(fanout_shard(uid)).encode()) in victim_slots,
+    )
     killed = False
     try:
         sigkill_node(service_plan, victim)
@@ -221,22 +242,33 @@ def owned_slots(port: int) -> set[int]:
 async def test_a_resharded_slot_loses_no_committed_post_and_no_live_event(
     stack: Stack, gql: Gql, neo4j: AsyncDriver, service_plan: ServicePlan
 ) -> None:
-    """The fan-out stream's slot (and the source node's lower slots with it) moves to another primary with
-    ``redis-cli --cluster reshard`` while posts, reads and live subscriptions run."""
-    stream_key = Keys(stack.settings.key_prefix).fanout_stream
+    """The slot of the fan-out queue's shard 0 and of a posting author's shard (and the source node's lower
+    slots with them) move to another primary with ``redis-cli --cluster reshard`` while posts, reads and live
+    subscriptions run."""
+    keys = Keys(stack.settings.key_prefix)
+    stream_key = keys.fanout_stream(0)
     source = owner_port(service_plan, stream_key)
     assert source is not None
     target = next(p for p in service_plan.redis_cluster_ports if p != source and is_primary(p))
-    keys = Keys(stack.settings.key_prefix)
     source_slots = owned_slots(source)
-    stream_slot = key_slot(stream_key.encode())
-    # The slots to move: up to the stream's and at least one live follower's (see Scenario.start), so the
-    # queue and a live channel both change node under load.
+
+    def shard_slot(uid: int) -> int:
+        return key_slot(keys.fanout_stream(fanout_shard(uid)).encode())
+
+    # The slots to move: up to shard 0's, a posting author's shard's and at least one live follower's (see
+    # Scenario.start), so the queue and a live channel both change node under load.
     scenario = await Scenario.start(
-        stack, gql, neo4j, follower_in=lambda uid: key_slot(keys.live_timeline(uid).encode()) in source_slots
+        stack,
+        gql,
+        neo4j,
+        follower_in=lambda uid: key_slot(keys.live_timeline(uid).encode()) in source_slots,
+        author_in=lambda uid: shard_slot(uid) in source_slots,
     )
     follower_slots = [key_slot(keys.live_timeline(int(r.who.id)).encode()) for r in scenario.resumers]
-    last = max([stream_slot, *(s for s in follower_slots if s in source_slots)])
+    author_slots = [shard_slot(int(a.id)) for a in scenario.world.authors]
+    last = max(
+        [key_slot(stream_key.encode()), *(s for s in [*follower_slots, *author_slots] if s in source_slots)]
+    )
     count = sum(1 for s in source_slots if s <= last)
     moved_followers = [
         r for r, s in zip(scenario.resumers, follower_slots, strict=True) if s in source_slots and s <= last

@@ -6,7 +6,8 @@ from __future__ import annotations
 import pytest
 from redis.crc import key_slot
 
-from fanout.keys import FANOUT_GROUP, Keys
+from fanout.keys import FANOUT_GROUP, FANOUT_SHARDS, Keys, fanout_shard
+from graph.ids import SEQUENCE_BITS, TIME_SHIFT
 
 PREFIX = "t1:"
 UID = 1_234_567_890_123
@@ -35,8 +36,11 @@ def test_every_key_starts_with_the_prefix() -> None:
     singles = [
         keys.celebrity_mode,
         keys.trending(0),
-        keys.fanout_stream,
-        keys.fanout_progress("1-0"),
+        *keys.fanout_streams,
+        keys.fanout_progress(0, "1-0"),
+        keys.fanout_progress(1, "1-0"),
+        keys.fanout_queued(0, 7),
+        keys.fanout_queued(3, 7),
         keys.tweet(5),
     ]
     for key in [*_per_user(keys, UID), *singles]:
@@ -69,3 +73,32 @@ def test_live_channel_follows_from_the_timeline_key(prefix: str) -> None:
 
 def test_stream_group_is_fixed() -> None:
     assert Keys("a:").fanout_group == Keys("b:").fanout_group == FANOUT_GROUP
+
+
+def test_queue_shard_names() -> None:
+    """Shard 0 keeps the names of the single stream of earlier versions (an upgrade finds what was queued);
+    every shard's queued marker shares its stream's slot (one function call sets both); checkpoints of the
+    same message id in two shards are two keys."""
+    keys = Keys(PREFIX)
+    assert keys.fanout_stream(0) == f"{PREFIX}fanout"
+    assert keys.fanout_progress(0, "1-0") == f"{PREFIX}fanout:progress:1-0"
+    assert keys.fanout_queued(0, 7) == f"{PREFIX}fanout:queued:{{{PREFIX}fanout}}:7"
+    assert len(set(keys.fanout_streams)) == FANOUT_SHARDS
+    for shard, stream in enumerate(keys.fanout_streams):
+        assert key_slot(keys.fanout_queued(shard, 7).encode()) == key_slot(stream.encode()), shard
+    assert len({keys.fanout_progress(shard, "1-0") for shard in range(FANOUT_SHARDS)}) == FANOUT_SHARDS
+    # The shards lie in different slots (on a cluster they spread over the nodes).
+    assert len({key_slot(s.encode()) for s in keys.fanout_streams}) == FANOUT_SHARDS
+
+
+def test_authors_spread_over_every_queue_shard() -> None:
+    """Snowflake-like ids (a millisecond timestamp, a worker id, a sequence: low bits far from uniform) spread
+    evenly over the shards; an author's shard never changes."""
+    base = 60_000_000_000  # ms since the id epoch
+    ids = [((base + ms) << TIME_SHIFT) | (7 << SEQUENCE_BITS) for ms in range(0, 40_000, 10)]  # sequence 0
+    counts = [0] * FANOUT_SHARDS
+    for uid in ids:
+        counts[fanout_shard(uid)] += 1
+    assert min(counts) > 0.8 * len(ids) / FANOUT_SHARDS, counts
+    assert all(fanout_shard(uid) == fanout_shard(uid) for uid in ids[:10])
+    assert {fanout_shard(u) for u in range(100)} == set(range(FANOUT_SHARDS))
