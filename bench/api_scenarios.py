@@ -324,6 +324,14 @@ def _body(first: int = 20) -> bytes:
     return json.dumps({"query": HOME_QUERY, "variables": {"n": first}}).encode()
 
 
+async def home_request(pool: HttpPool, body: bytes, token: str) -> bytes:
+    """One homeTimeline request; an HTTP error or a GraphQL error fails the measurement."""
+    status, payload = await pool.post(body, token)
+    if status != 200 or b'"errors"' in payload:
+        raise RuntimeError(f"homeTimeline HTTP {status}: {payload[:200]!r}")
+    return payload
+
+
 async def home_timeline(
     base_urls: list[str],
     world: ApiWorld,
@@ -346,10 +354,7 @@ async def home_timeline(
 
     def op_for(token: str) -> Any:
         async def op() -> object:
-            status, payload = await pool.post(body, token)
-            if status != 200 or b'"errors"' in payload:
-                raise RuntimeError(f"homeTimeline HTTP {status}: {payload[:200]!r}")
-            return payload
+            return await home_request(pool, body, token)
 
         return op
 
@@ -602,4 +607,4 @@ async def run(
         processes.stop()
 
 
-__all__ = ["ApiProcesses", "Latency", "home_timeline", "live_latency", "run"]
+__all__ = ["ApiProcesses", "Latency", "home_request", "home_timeline", "live_latency", "run"]

@@ -29,6 +29,7 @@ from bench.api_scenarios import (
     HttpPool,
     _body,
     build_graph,
+    home_request,
     live_latency,
     prepare_redis,
     process_cpu_s,
@@ -51,10 +52,7 @@ class _Home:
         self.body = _body()
 
     async def op(self) -> object:
-        status, payload = await self.pool.post(self.body, self.token)
-        if status != 200 or b'"errors"' in payload:
-            raise RuntimeError(f"homeTimeline HTTP {status}: {payload[:200]!r}")
-        return payload
+        return await home_request(self.pool, self.body, self.token)
 
     async def saturation(self, clients: int, duration_s: float) -> dict[str, Any]:
         for _ in range(20):
