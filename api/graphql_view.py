@@ -17,6 +17,7 @@ from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
+from strawberry.http.exceptions import WebSocketDisconnected
 from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import BaseGraphQLTransportWSHandler
@@ -92,6 +93,13 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler[RequestContext, None]):
             await super().handle_connection_init(message)
         except BACKEND_DOWN:
             await self.websocket.close(code=BACKEND_DOWN_CLOSE_CODE, reason=BACKEND_DOWN_CLOSE_REASON)
+
+    async def handle_task_exception(self, error: Exception) -> None:
+        """A client that leaves while one of its events is being sent ends that operation, nothing more:
+        strawberry logs every error of an operation task as a traceback, this one included."""
+        if isinstance(error, WebSocketDisconnected):
+            return
+        await super().handle_task_exception(error)
 
 
 # ----------------------------------------------------------------------------------------------------------

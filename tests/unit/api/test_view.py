@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from typing import Any
 
@@ -9,8 +10,9 @@ import pytest
 from starlette.applications import Starlette
 from starlette.routing import Route
 from starlette.testclient import TestClient
+from strawberry.http.exceptions import WebSocketDisconnected
 
-from api.graphql_view import FeedlineGraphQL
+from api.graphql_view import FeedlineGraphQL, TransportWSHandler
 from resolvers.limits import MAX_DOCUMENT_BYTES, MAX_TOKENS
 
 MULTIPLE = "Must provide operation name if query contains multiple operations."
@@ -93,3 +95,15 @@ def test_oversized_and_non_object_bodies(client: TestClient) -> None:
     assert (huge.status_code, huge.json()) == (413, refusal("document too large"))
     scalar = client.post("/graphql", content=b"42", headers={"content-type": "application/json"})
     assert (scalar.status_code, scalar.json()) == (400, refusal("the request body must be a JSON object"))
+
+
+async def test_a_client_gone_mid_send_is_not_logged_as_an_error(caplog: pytest.LogCaptureFixture) -> None:
+    # The operation task of a subscription whose client left while an event was on its way: strawberry hands
+    # the WebSocketDisconnected to handle_task_exception, which would log a traceback.
+    handler = TransportWSHandler.__new__(TransportWSHandler)  # the method needs no connection state
+    with caplog.at_level(logging.DEBUG, logger="strawberry.ws.task"):
+        await handler.handle_task_exception(WebSocketDisconnected())
+        assert caplog.records == []
+        await handler.handle_task_exception(ValueError("a real bug"))
+    assert [r.levelname for r in caplog.records] == ["ERROR"]
+    assert caplog.records[0].exc_info is not None
