@@ -11,6 +11,7 @@ Screenshots land in artifacts/screenshots/ (gitignored) on every run.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import threading
@@ -155,7 +156,20 @@ def warm_up(base_url: str) -> None:
 
 
 def _tail(text: str, lines: int = 60) -> str:
-    return "\n".join(text.splitlines()[-lines:])
+    # Neo4j's notices (an index that already exists, ...) would fill the tail of a process's log.
+    kept = [line for line in text.splitlines() if '"neo4j.notifications"' not in line]
+    return "\n".join(kept[-lines:])
+
+
+def _failed_pages(limit: int = 4000) -> str:
+    """The page each failed test left behind: the ARIA snapshot in Playwright's error-context.md (the ```yaml
+    block), i.e. what was on screen instead of what the test waited for."""
+    parts = []
+    for path in sorted((FRONTEND / "test-results").glob("*/error-context.md")):
+        snapshot = re.search(r"```yaml\n(.*?)```", path.read_text(), re.DOTALL)
+        if snapshot:
+            parts.append(f"--- page at the failure of {path.parent.name} ---\n{snapshot.group(1)[:limit]}")
+    return "\n".join(parts)
 
 
 @pytest.mark.slow
@@ -198,7 +212,7 @@ def test_browser_suite(settings: Settings, neo4j: AsyncDriver, redis: Redis) -> 
             timeout=PLAYWRIGHT_TIMEOUT_S,
         )
         assert result.returncode == 0, (
-            f"Playwright failed:\n{result.stdout}\n{result.stderr}\n"
+            f"Playwright failed:\n{_failed_pages()}\n{result.stdout}\n{result.stderr}\n"
             f"--- API (tail) ---\n{_tail(control.output())}\n--- worker (tail) ---\n{_tail(worker.output())}"
         )
         assert "passed" in result.stdout, result.stdout
