@@ -9,13 +9,16 @@ export function Search({ viewerHandle }: { viewerHandle?: string }) {
   const [params, setParams] = useSearchParams();
   const [q, setQ] = useState(params.get("q") ?? "");
   const [debounced, setDebounced] = useState(q.trim());
+  const inAddress = params.get("q") ?? "";
   useEffect(() => {
     const t = setTimeout(() => {
       setDebounced(q.trim());
-      setParams(q.trim() ? { q: q.trim() } : {}, { replace: true });
+      // The address follows the box only when they differ: a navigation made while the page was showing
+      // (a tap on Home right after opening Search) would otherwise be replaced by this page again.
+      if (q.trim() !== inAddress) setParams(q.trim() ? { q: q.trim() } : {}, { replace: true });
     }, 250);
     return () => clearTimeout(t);
-  }, [q, setParams]);
+  }, [q, inAddress, setParams]);
   const [{ data, fetching, error }, refetch] = useQuery({
     query: SearchQuery,
     variables: { query: debounced },

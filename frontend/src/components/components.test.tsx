@@ -1,10 +1,11 @@
 import { act, fireEvent, render, screen, within } from "@testing-library/react";
-import { MemoryRouter } from "react-router-dom";
+import { MemoryRouter, useLocation, type Location } from "react-router-dom";
 import { Provider, type Client } from "urql";
 import { fromValue, makeSubject, type Source } from "wonka";
 import { emitFollowsChanged } from "../lib/events";
 import { hiddenAccounts } from "../lib/social";
 import { Home } from "./Home";
+import { Search } from "./Search";
 import { Tweet, type TweetRef } from "./Tweet";
 
 const tweet = (id: string, text: string, extra: object = {}) => ({
@@ -266,5 +267,32 @@ describe("replies, reposts, mutes", () => {
     expect(feedTexts()).toEqual(["seven", "five"]);
     expect(document.activeElement?.textContent).toMatch(/seven/);
     act(() => hiddenAccounts.set("eve", false));
+  });
+});
+
+describe("Search", () => {
+  // The address is kept in step with the box, after a pause in typing. Opening the page changes nothing, so
+  // the pause cannot replace a navigation made meanwhile (a tap on Home right after Search bounced back).
+  it("writes the address only when the box changed it", () => {
+    vi.useFakeTimers();
+    const seen: Location[] = [];
+    function Where() {
+      seen.push(useLocation());
+      return null;
+    }
+    try {
+      render(
+        <Provider value={stub({}).client}>
+          <MemoryRouter initialEntries={["/search"]}><Search /><Where /></MemoryRouter>
+        </Provider>,
+      );
+      act(() => vi.advanceTimersByTime(1_000));
+      expect(new Set(seen.map((l) => l.key)).size).toBe(1); // no navigation at all
+      fireEvent.change(screen.getByRole("searchbox", { name: "Handle or name" }), { target: { value: "ali " } });
+      act(() => vi.advanceTimersByTime(1_000));
+      expect(seen.at(-1)?.search).toBe("?q=ali");
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });
