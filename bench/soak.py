@@ -75,9 +75,11 @@ class Proc:
     args: list[str]
     env: dict[str, str]
     popen: subprocess.Popen[bytes] | None = None
+    log_paths: list[str] = field(default_factory=list)  # one per start
 
     def start(self) -> None:
         log = tempfile.NamedTemporaryFile(prefix=f"soak-{self.name}-", suffix=".log", delete=False)  # noqa: SIM115
+        self.log_paths.append(log.name)
         self.popen = subprocess.Popen(
             [sys.executable, "-m", "feedline", *self.args], env=self.env, cwd=PROJECT_ROOT, stdout=log,
             stderr=subprocess.STDOUT,
@@ -116,6 +118,9 @@ class Subscriber:
     cursor: str | None
     received: list[int] = field(default_factory=list)
     connections: int = 0
+    # What happened to this client, for explaining a lost or duplicated event: (seconds into the run,
+    # connection number, what): "open after=<cursor>", "event <id> cursor=<cursor>", "closed <why>".
+    story: list[tuple[float, int, str]] = field(default_factory=list)
 
 
 @dataclass
@@ -127,6 +132,8 @@ class Soak:
     errors: Counter[str] = field(default_factory=Counter)
     requests: Counter[str] = field(default_factory=Counter)
     faults: list[tuple[float, str]] = field(default_factory=list)
+    posted_at: dict[int, float] = field(default_factory=dict)  # tweet id: seconds into the run
+    started: float = field(default_factory=time.monotonic)
     memory: dict[str, list[tuple[float, float]]] = field(default_factory=dict)
     stop: asyncio.Event = field(default_factory=asyncio.Event)
     last_error: str = ""
@@ -162,8 +169,12 @@ class Soak:
 
 async def _subscriber_loop(soak: Soak, sub: Subscriber) -> None:
     url = soak.base_url.replace("http://", "ws://") + "/graphql"
+
+    def note(what: str) -> None:
+        sub.story.append((round(time.monotonic() - soak.started, 3), sub.connections, what))
+
     while not soak.stop.is_set():
-        with contextlib.suppress(Exception):
+        try:
             async with connect(url, subprotocols=["graphql-transport-ws"], open_timeout=10) as ws:  # type: ignore[list-item]
                 await ws.send(
                     json.dumps(
@@ -174,6 +185,7 @@ async def _subscriber_loop(soak: Soak, sub: Subscriber) -> None:
                 if ack.get("type") != "connection_ack":
                     raise RuntimeError(ack)
                 sub.connections += 1
+                note(f"open after={sub.cursor}")
                 await ws.send(
                     json.dumps(
                         {
@@ -192,10 +204,40 @@ async def _subscriber_loop(soak: Soak, sub: Subscriber) -> None:
                         raise RuntimeError(message)
                     event = (message["payload"].get("data") or {}).get("homeTimelineEvents")
                     if not event or event["kind"] != "NEW" or event["source"] == "SUGGESTED":
+                        if event:
+                            note(
+                                f"{event['kind']} {event['tweetId']} {event['source']} cursor={event['cursor']}"
+                            )
                         continue
                     sub.received.append(int(event["tweetId"]))
                     sub.cursor = event["cursor"]  # the position delivered so far, as the web client keeps it
+                    note(f"event {event['tweetId']} {event['source']} cursor={event['cursor']}")
+        except Exception as exc:  # any way a connection ends: the client reconnects
+            note(f"closed {exc!r}"[:300])
         await asyncio.sleep(0.5)
+
+
+def _anomalies(
+    subs: list[Subscriber], lost: dict[str, set[int]], posted_at: dict[int, float]
+) -> list[dict[str, Any]]:
+    """Each lost or duplicated event with what its subscriber went through around it (connections opened
+    and closed, events received within 15 s): the raw material for finding why."""
+    out: list[dict[str, Any]] = []
+    for sub in subs:
+        counts = Counter(sub.received)
+        dups = {t for t, n in counts.items() if n > 1}
+        for tid in sorted(dups | lost.get(sub.user.handle, set())):
+            times = [at for at, _, what in sub.story if what.startswith(f"event {tid} ")]
+            anchor = times or ([posted_at[tid]] if tid in posted_at else [])
+            near = [entry for entry in sub.story if any(abs(entry[0] - a) <= 15 for a in anchor)]
+            out.append(
+                {
+                    "subscriber": sub.user.handle, "user_id": sub.user.id, "tweet": tid,
+                    "kind": "duplicated" if tid in dups else "lost", "posted_at": posted_at.get(tid),
+                    "story": near[:200],
+                }
+            )  # fmt: skip
+    return out
 
 
 async def run_soak(
@@ -220,10 +262,10 @@ async def run_soak(
     procs = {"api": api, "worker": worker}
     base_url = f"http://127.0.0.1:{port}"
     soak = Soak(settings, plan, base_url, log)
+    soak.started = started = time.monotonic()
     driver = await open_driver(settings.neo4j_uri, settings.neo4j_user, settings.neo4j_password)
     redis = open_redis(settings.redis_url)
     http = httpx.AsyncClient(base_url=base_url, timeout=30)
-    started = time.monotonic()
 
     async def api_ready() -> None:
         deadline = time.monotonic() + 120
@@ -284,6 +326,7 @@ async def run_soak(
             data = await soak.gql(http, "postTweet", POST, rng.choice(authors).token, t=f"soak {next(seq)}")
             if data:
                 liked.append(int(data["postTweet"]["id"]))
+                soak.posted_at[int(data["postTweet"]["id"])] = round(time.monotonic() - soak.started, 3)
 
         followers = world[subscribers:] or world
 
@@ -389,6 +432,10 @@ async def run_soak(
             "lost_by_subscriber": {
                 s.user.handle: sorted(expected(s) - set(s.received)) for s in subs if expected(s) - set(s.received)
             },
+            "anomalies": _anomalies(
+                subs, {s.user.handle: expected(s) - set(s.received) for s in subs}, soak.posted_at
+            ),
+            "logs": {name: proc.log_paths for name, proc in procs.items()},
         }  # fmt: skip
         write_report(result, out)
         return result
