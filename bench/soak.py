@@ -34,6 +34,7 @@ from websockets.asyncio.client import connect
 from fanout.client import open_redis
 from feedline.settings import PROJECT_ROOT, Settings
 from graph.driver import DATABASE, open_driver
+from graph.ids import EPOCH_MS, TIME_SHIFT
 from graph.pull import pull_home
 from ops.services import ServicePlan, start_redis, stop_redis
 
@@ -134,6 +135,7 @@ class Soak:
     faults: list[tuple[float, str]] = field(default_factory=list)
     posted_at: dict[int, float] = field(default_factory=dict)  # tweet id: seconds into the run
     started: float = field(default_factory=time.monotonic)
+    wall_started: float = field(default_factory=time.time)
     memory: dict[str, list[tuple[float, float]]] = field(default_factory=dict)
     stop: asyncio.Event = field(default_factory=asyncio.Event)
     last_error: str = ""
@@ -218,22 +220,28 @@ async def _subscriber_loop(soak: Soak, sub: Subscriber) -> None:
 
 
 def _anomalies(
-    subs: list[Subscriber], lost: dict[str, set[int]], posted_at: dict[int, float]
+    subs: list[Subscriber], lost: dict[str, set[int]], posted_at: dict[int, float], wall_started: float
 ) -> list[dict[str, Any]]:
     """Each lost or duplicated event with what its subscriber went through around it (connections opened
-    and closed, events received within 15 s): the raw material for finding why."""
+    and closed, events received within 15 s): the raw material for finding why. A post whose answer was an
+    error (committed all the same) is placed in time by its id (a snowflake: milliseconds since EPOCH_MS)."""
+
+    def created(tid: int) -> float:
+        return round(((tid >> TIME_SHIFT) + EPOCH_MS) / 1000 - wall_started, 3)
+
     out: list[dict[str, Any]] = []
     for sub in subs:
         counts = Counter(sub.received)
         dups = {t for t, n in counts.items() if n > 1}
         for tid in sorted(dups | lost.get(sub.user.handle, set())):
             times = [at for at, _, what in sub.story if what.startswith(f"event {tid} ")]
-            anchor = times or ([posted_at[tid]] if tid in posted_at else [])
+            anchor = times or [created(tid)]
             near = [entry for entry in sub.story if any(abs(entry[0] - a) <= 15 for a in anchor)]
             out.append(
                 {
                     "subscriber": sub.user.handle, "user_id": sub.user.id, "tweet": tid,
                     "kind": "duplicated" if tid in dups else "lost", "posted_at": posted_at.get(tid),
+                    "created_at": created(tid),
                     "story": near[:200],
                 }
             )  # fmt: skip
@@ -262,7 +270,8 @@ async def run_soak(
     procs = {"api": api, "worker": worker}
     base_url = f"http://127.0.0.1:{port}"
     soak = Soak(settings, plan, base_url, log)
-    soak.started = started = time.monotonic()
+    started = soak.started = time.monotonic()
+    soak.wall_started = time.time()
     driver = await open_driver(settings.neo4j_uri, settings.neo4j_user, settings.neo4j_password)
     redis = open_redis(settings.redis_url)
     http = httpx.AsyncClient(base_url=base_url, timeout=30)
@@ -433,7 +442,8 @@ async def run_soak(
                 s.user.handle: sorted(expected(s) - set(s.received)) for s in subs if expected(s) - set(s.received)
             },
             "anomalies": _anomalies(
-                subs, {s.user.handle: expected(s) - set(s.received) for s in subs}, soak.posted_at
+                subs, {s.user.handle: expected(s) - set(s.received) for s in subs}, soak.posted_at,
+                soak.wall_started,
             ),
             "logs": {name: proc.log_paths for name, proc in procs.items()},
         }  # fmt: skip
