@@ -7,7 +7,8 @@ connection of its slot's primary, and each connection has its own reader task (r
 reader polls the nodes in turn: seconds of latency). When a slot moves (resharding, a failover) the node
 drops its shard channels (an unrequested SUNSUBSCRIBE) or the connection fails: the subscribers of those
 channels are cut off like slow ones (1013), and their clients resume with ``after`` (nothing lost), the
-channels being subscribed afresh on the new owner.
+channels being subscribed afresh on the new owner. A failed connection to a single server is handled the same
+way (a Redis restart): events published while it was down never reach it, so its subscribers resume too.
 
 Channels are reference-counted: the first subscriber of a channel SSUBSCRIBEs, the last one to leave
 SUNSUBSCRIBEs. Each subscriber has a bounded queue; a subscriber that falls behind is cut off (its iterator
@@ -29,7 +30,6 @@ from typing import Any
 import redis.asyncio as aioredis
 from redis.crc import key_slot
 
-from fanout.backoff import Backoff
 from fanout.client import RedisClient, is_cluster
 from resolvers.live import SlowConsumer
 
@@ -118,24 +118,19 @@ class _Shard:
             self.reader = asyncio.create_task(self._read(), name=f"live-hub-reader {self.name}")
 
     async def _read(self) -> None:
-        backoff = Backoff(log, f"live hub read ({self.name})")  # one log line per outage, not per attempt
         while True:
             try:
                 message = await self.pubsub.get_message(timeout=1.0)
-                backoff.ok()
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
-                if self.hub.clustered:
-                    # The node is gone (a failover) or unreachable: its slots are served elsewhere now, or
-                    # will be. Cut this connection's subscribers off, so that they resume on the new owner.
-                    log.warning(
-                        "live hub connection to %s failed (%r); its subscribers resume", self.name, exc
-                    )
-                    await self.hub._drop_shard(self, f"live events moved ({self.name} failed)")
-                    return
-                await asyncio.sleep(backoff.failed(exc))  # a single server: redis-py reconnects, resubscribes
-                continue
+                # The connection failed (a Redis restart, a failover): whatever was published until it is
+                # back never reaches it. Cut its subscribers off, so that they resume with `after` (the replay
+                # has what they missed) on a new connection, to the slot's owner on a cluster; an open socket
+                # that just resumed receiving would silently skip the gap.
+                log.warning("live hub connection to %s failed (%r); its subscribers resume", self.name, exc)
+                await self.hub._drop_shard(self, f"live events interrupted ({self.name} failed)")
+                return
             if message is None:
                 continue
             kind = message.get("type")
@@ -145,6 +140,10 @@ class _Shard:
                 ack = self.hub._acks.pop(name, None)
                 if ack is not None:
                     ack.set()
+                elif name in self.channels:
+                    # Not asked for: redis-py reconnected this connection (it retries a broken read) and
+                    # subscribed again. What was published in between never reached it.
+                    self.hub._interrupted(name)
                 continue
             if kind == "sunsubscribe":
                 if name in self.channels:  # not asked for: the channel's slot left this node
@@ -265,7 +264,9 @@ class LiveHub:
         if not channels:
             return
         async with self._lock:
-            new = [c for c in channels if not self._members.get(c)]
+            # Not carried by any connection yet (or no longer: the connection failed, while its cut-off
+            # subscribers may not have left yet).
+            new = [c for c in channels if c not in self._channel_shard]
             for channel in channels:
                 self._members[channel].add(sub)
                 sub.channels.add(channel)
@@ -322,6 +323,13 @@ class LiveHub:
             groups[key_slot(channel.encode())].append(channel)
         return list(groups.values())
 
+    def _interrupted(self, channel: str) -> None:
+        """``channel``'s connection was down for a while: cut its subscribers off (they resume with ``after``;
+        the channel stays subscribed for those who come back)."""
+        log.debug("live events of %s were interrupted (a reconnect); its subscribers resume", channel)
+        for sub in list(self._members.get(channel, ())):
+            sub.cut_off("live events interrupted (Redis reconnected); resume with after")
+
     def _moved(self, channel: str) -> None:
         """``channel``'s slot left the node it was subscribed on: cut its subscribers off (they resume with
         ``after``; their next subscription goes to the new owner)."""
@@ -340,8 +348,10 @@ class LiveHub:
             )
 
     async def _drop_shard(self, shard: _Shard, reason: str) -> None:
-        self._refresh_slots()
-        self._shards.pop(shard.name, None)
+        if self.clustered:
+            self._refresh_slots()
+        for key in [k for k, v in self._shards.items() if v is shard]:
+            del self._shards[key]  # the next subscription opens a new connection
         for channel in list(shard.channels):
             self._channel_shard.pop(channel, None)
             for sub in list(self._members.get(channel, ())):

@@ -96,3 +96,34 @@ async def test_a_burst_larger_than_the_queue_reaches_subscribers_that_keep_up(
                 assert got == [str(i).encode() for i in range(burst)]
     finally:
         await hub.aclose()
+
+
+async def _kill_subscriber_connections(redis: aioredis.Redis, channel: str) -> None:
+    # On the node that serves the channel (a Redis restart, or that node failing, as the hub sees it).
+    if is_cluster(redis):
+        node = redis.get_node_from_key(channel)  # type: ignore[attr-defined]
+        await redis.execute_command("CLIENT", "KILL", "TYPE", "pubsub", target_nodes=node)  # type: ignore[call-arg]
+    else:
+        await redis.execute_command("CLIENT", "KILL", "TYPE", "pubsub")
+
+
+async def test_a_failed_connection_cuts_its_subscribers_off_and_the_next_one_is_served(
+    redis: aioredis.Redis, settings: Settings
+) -> None:
+    # Whatever is published while the hub's connection is down never reaches it: its subscribers must resume
+    # with `after` (cut off), not sit on an open socket that silently skips the gap.
+    hub = LiveHub(redis)
+    channel = f"{settings.key_prefix}live:tl:{{5}}"
+    try:
+        async with hub.subscriber([channel]) as before:
+            await redis.spublish(channel, b"1")
+            assert await asyncio.wait_for(before.get(), 3) == (channel, b"1")
+            await _kill_subscriber_connections(redis, channel)
+            with pytest.raises(SlowConsumer, match="interrupted"):
+                await asyncio.wait_for(before.get(), 5)
+            # The resuming client subscribes again before the cut-off one has left: it gets a connection.
+            async with hub.subscriber([channel]) as after:
+                await redis.spublish(channel, b"2")
+                assert await asyncio.wait_for(after.get(), 3) == (channel, b"2")
+    finally:
+        await hub.aclose()
