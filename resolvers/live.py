@@ -50,6 +50,11 @@ CloseConnection = Callable[[int, str], Awaitable[None]]
 """Closes the subscriber's websocket connection with (code, reason)."""
 
 REPLAY_BATCH = 100
+# The timeline entries a subscription delivered last, so that one published again is not sent twice: the
+# replay/live seam, and a timeline rebuilt after Redis lost it (the rebuild's concurrent fan-out re-adds an
+# entry the client already has, and publishes it). Bounded: a subscription's memory must not grow with what
+# it delivers; re-publications are of the newest entries.
+RECENTLY_DELIVERED = 128
 
 # One read per tweet id in flight, shared by every subscriber of the process that got the same event at the
 # same moment (a post to 1,000 followers connected here was 1,000 identical cache reads).
@@ -119,11 +124,20 @@ async def _events(
     async with hub.subscriber(channels) as sub:
         # Subscribed before replaying: anything published from here on is queued, so nothing falls in a gap.
         # Every event carries the position delivered so far (cursors.resume): the newest id, and a position
-        # in the viewer's live log up to which every live insert was delivered. Resuming from it replays the
-        # live inserts published after that position whatever their id (a late fan-out, e.g. one claimed
-        # from a killed worker, inserts an older id after newer ones), then everything above the id in order:
-        # each exactly once.
-        replayed: set[int] = set()
+        # in the viewer's live log up to which every live insert below that id was delivered. Resuming from
+        # it replays the live inserts below the id published after that position (late ones: a fan-out
+        # claimed from a killed worker inserts an older id after newer ones), in the order published; then
+        # everything above the id, oldest first, whatever its position. So a client cut off anywhere in the
+        # replay gets each entry once: a late insert's position covers the late ones before it, and an entry
+        # above the id is only ever sent by id.
+        # The timeline entries (positions) sent last, oldest first: RECENTLY_DELIVERED at most.
+        delivered: dict[int, None] = {}
+
+        def remember(position: int) -> None:
+            delivered[position] = None
+            if len(delivered) > RECENTLY_DELIVERED:
+                del delivered[next(iter(delivered))]
+
         newest, seq = 0, 0
         if after is not None:
             since, given = cursors.parse_resume(after)
@@ -132,21 +146,13 @@ async def _events(
             newest = since
             # Published after the position; the cursor's own id was delivered, whatever its position.
             missed = {t: p for t, p in log.items() if p > seq and t != since}
-            # Live inserts below the id published after the position (late ones), in the order published;
-            # then entries above the id, oldest first. The position sent along is the one before the first
-            # live insert still to be sent, so a client cut off mid-replay loses nothing.
+            top = max(missed.values(), default=seq)
             late = await service.replay_live_inserts(
                 viewer_id, sorted((t for t in missed if t < since), key=missed.__getitem__)
             )
-            unsent = {t: p for t, p in missed.items() if t > since}
-            unsent.update((e.position, missed[e.position]) for e in late)
-            above = sorted(t for t in unsent if t > since)
-            top = max(missed.values(), default=seq)
 
-            def replayed_event(entry: FeedEntry) -> TimelineEvent:
-                replayed.add(entry.position)
-                unsent.pop(entry.position, None)
-                position = min(unsent.values()) - 1 if unsent else top
+            def replayed_event(entry: FeedEntry, position: int) -> TimelineEvent:
+                remember(entry.position)
                 return TimelineEvent(
                     kind=TimelineEventKind.NEW,
                     tweet_id=strawberry.ID(str(entry.tweet.id)),
@@ -156,21 +162,17 @@ async def _events(
                     reposted_by_id=entry.reposted_by,
                 )
 
-            for entry in late:
-                yield replayed_event(entry)
+            for entry in late:  # every late insert up to this one's position is delivered after it
+                yield replayed_event(entry, missed[entry.position])
             cursor: str | None = after
             while cursor is not None:
                 entries = await service.replay(viewer_id, cursor, REPLAY_BATCH)
                 for entry in entries:
-                    tid = entry.position
                     if entry.source == "SUGGESTED":
                         continue  # trending suggestions are never live events: a resume must not send them either
-                    if tid in log and tid not in missed:
-                        continue  # a live insert the client got before its position
-                    while above and above[0] < tid:  # skipped by the replay: no longer visible
-                        unsent.pop(above.pop(0), None)
-                    newest = tid
-                    yield replayed_event(entry)
+                    newest = entry.position
+                    # Every live insert below this id is delivered now; those above it come by id.
+                    yield replayed_event(entry, top)
                 cursor = entries[-1].cursor if len(entries) == REPLAY_BATCH else None
             seq = top
         check_at = time.monotonic() + LIVENESS_CHECK_S
@@ -208,9 +210,10 @@ async def _events(
             if event.tweet_id is None:
                 continue
             kind, source = TimelineEventKind(event.kind), FeedSource(event.source or "TIMELINE")
+            if event.kind == "DELETED":
+                delivered.pop(event.tweet_id, None)  # it may come back (an unmute puts it back): send it then
             if event.kind == "NEW":
-                if event.tweet_id in replayed:  # already delivered by the replay (the seam)
-                    replayed.discard(event.tweet_id)
+                if event.tweet_id in delivered:  # sent already: by the replay (the seam), or published again
                     continue
                 if event.seq is not None and event.seq <= seq:
                     continue  # published before the resume point: the client has it
@@ -225,6 +228,7 @@ async def _events(
                 seq = max(seq, event.seq or 0)
                 if found is None:
                     continue
+                remember(event.tweet_id)
                 tweet: Tweet | None = Tweet.of(found.tweet)
                 shown, reposted_by = found.tweet.id, found.reposted_by
             elif event.original is not None:
@@ -243,6 +247,7 @@ async def _events(
                 )
                 if now is None:
                     continue
+                remember(now.position)
                 newest = max(newest, now.position)
                 kind, source = TimelineEventKind.NEW, FeedSource(now.source)
                 tweet, shown, reposted_by = Tweet.of(now.tweet), now.tweet.id, now.reposted_by

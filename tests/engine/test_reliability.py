@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Iterable
+from typing import Literal
 
 import pytest
 import redis.asyncio as aioredis
@@ -125,10 +126,10 @@ async def test_resume_replay_sends_no_suggested_entries(engine_factory: Factory)
     assert [(int(e.tweet_id), e.source.value) for e in events] == [(followed.id, "TIMELINE")]
 
 
-async def _replayed(svc: object, viewer_id: int, after: str) -> list[tuple[int, str]]:
+async def _replayed(svc: object, viewer_id: int, after: str, wait_s: float = 2) -> list[tuple[int, str]]:
     events = []
     with contextlib.suppress(TimeoutError):
-        async with asyncio.timeout(2):
+        async with asyncio.timeout(wait_s):
             async for event in timeline_events(svc, _QuietHub(), viewer_id, after):  # type: ignore[arg-type]
                 events.append((int(event.tweet_id), event.cursor))
     return events
@@ -157,6 +158,81 @@ async def test_a_late_fan_out_below_the_newest_id_reaches_a_resuming_client_once
     assert await _replayed(svc, reader.id, replay[-1][1]) == []  # and nothing twice
     # A cursor without a live position (from homeTimeline) replays what is above its id, as before.
     assert [tid for tid, _ in await _replayed(svc, reader.id, cursors.latest(older.id))] == [newer.id]
+
+
+async def test_a_client_cut_off_anywhere_in_a_resume_replay_gets_each_entry_once(
+    engine_factory: Factory,
+) -> None:
+    # Live inserts published out of id order (a claimed message fanned out late, shards racing) and an entry
+    # with no live event (one a rebuild wrote): wherever the connection drops during the replay, resuming
+    # from the last cursor received delivers the rest, each entry once. (A cut after an entry whose live
+    # position was above an unsent one's made the resume send it again as a late insert.)
+    svc, _ = engine_factory()
+    friend = await svc.create_user("friend", None, "h")
+    reader = await svc.create_user("reader", None, "h")
+    await svc.follow(reader.id, "friend")
+    await svc.read_home(reader.id, 10, None)  # a built timeline: fan-out writes to it
+
+    async def fan_in(tweet_id: int, *, live: bool = True) -> None:
+        payload = tweet_event("NEW", tweet_id, friend.id, "TIMELINE") if live else b""
+        await svc.ctx.store.fan_in([reader.id], tweet_id, live_payload=payload)
+
+    delivered = await svc.post_tweet(friend.id, "the client's last event")
+    await fan_in(delivered.id)
+    cursor = cursors.resume(delivered.id, (await svc.live_log(reader.id))[delivered.id])
+    t1, t2, t3, quiet = [(await svc.post_tweet(friend.id, f"tweet {i}")).id for i in range(4)]
+    for tid in (t3, t1, t2):  # published in this order: positions rise while ids do not
+        await fan_in(tid)
+    await fan_in(quiet, live=False)
+
+    full = await _replayed(svc, reader.id, cursor, wait_s=1)
+    assert sorted(tid for tid, _ in full) == [t1, t2, t3, quiet]
+    for cut in range(1, len(full) + 1):
+        rest = await _replayed(svc, reader.id, full[cut - 1][1], wait_s=1)
+        got = [tid for tid, _ in full[:cut]] + [tid for tid, _ in rest]
+        assert sorted(got) == [t1, t2, t3, quiet], f"cut after {cut} of {[tid for tid, _ in full]}: {got}"
+
+
+class _Scripted(_Quiet):
+    def __init__(self, events: list[bytes]) -> None:
+        self.events = list(events)
+
+    async def get(self) -> tuple[str, bytes]:
+        if self.events:
+            return "live", self.events.pop(0)
+        return await super().get()
+
+
+async def test_an_entry_published_again_is_not_sent_twice_unless_it_left_in_between(
+    engine_factory: Factory,
+) -> None:
+    # After a FLUSHALL the fan-out running beside the viewer's rebuild re-adds an entry the open client got
+    # a moment before, and publishes it again (a new position): the subscription must not send it twice. An
+    # entry that left the feed (DELETED: a mute) and came back (its unmute) is sent again.
+    svc, _ = engine_factory()
+    friend = await svc.create_user("friend", None, "h")
+    reader = await svc.create_user("reader", None, "h")
+    await svc.follow(reader.id, "friend")
+    await svc.read_home(reader.id, 10, None)
+    tweet = await svc.post_tweet(friend.id, "published twice")
+
+    def at(seq: int, kind: Literal["NEW", "DELETED"] = "NEW") -> bytes:
+        return tweet_event(kind, tweet.id, friend.id, "TIMELINE")[:-1] + b',"seq":%d}' % seq
+
+    script = [at(10), at(20), at(25, "DELETED"), at(30)]
+
+    class Hub:
+        @contextlib.asynccontextmanager
+        async def subscriber(self, channels: Iterable[str] = ()) -> AsyncIterator[_Scripted]:
+            yield _Scripted(script)
+
+    await svc.ctx.store.fan_in([reader.id], tweet.id)  # in the timeline, as the live read expects
+    events = []
+    with contextlib.suppress(TimeoutError):
+        async with asyncio.timeout(2):
+            async for event in timeline_events(svc, Hub(), reader.id, None):  # type: ignore[arg-type]
+                events.append((event.kind.value, int(event.tweet_id)))
+    assert events == [("NEW", tweet.id), ("DELETED", tweet.id), ("NEW", tweet.id)]
 
 
 async def test_a_subscriber_whose_redis_state_was_lost_is_told_even_after_a_read_rebuilt_it(
