@@ -521,8 +521,33 @@ def write_report(result: dict[str, Any], out: Path) -> None:
         "",
         "![memory](soak_memory.png)",
         "",
+        *_anomaly_lines(result.get("anomalies", [])),
     ]
     (out / "SOAK.md").write_text("\n".join(lines))
+
+
+def _anomaly_lines(anomalies: list[dict[str, Any]], limit: int = 10) -> list[str]:
+    """Each lost or duplicated event (the first ``limit``) with its subscriber's story around it."""
+    if not anomalies:
+        return []
+    lines = ["## Lost and duplicated events", ""]
+    for a in anomalies[:limit]:
+        when = (
+            f"posted at {a['posted_at']} s"
+            if a.get("posted_at") is not None
+            else "its post answered an error"
+        )
+        lines += [
+            f"- {a['kind']}: tweet {a['tweet']} to {a['subscriber']} ({when}; created at {a['created_at']} s). "
+            "Its subscriber (seconds, connection, what):",
+            "",
+            "  ```",
+            *(f"  {at:>8.3f}  {conn}  {what}" for at, conn, what in a["story"][-12:]),
+            "  ```",
+        ]
+    if len(anomalies) > limit:
+        lines.append(f"- and {len(anomalies) - limit} more in soak.json")
+    return [*lines, ""]
 
 
 def run_soak_cli(

@@ -16,9 +16,12 @@ from fanout import cursors
 from fanout.jobs import PostJob, outbox
 from fanout.keys import fanout_shard
 from fanout.live import tweet_event
+from fanout.service import FeedService
+from fanout.worker import FanoutWorker
 from feedline.settings import Settings
 from graph.driver import DATABASE
 from graph.errors import BadInput, ServiceUnavailable
+from graph.records import UserRecord
 from graph.sessions import SessionRepo
 from graph.tweets import validate_text
 from resolvers.live import timeline_events
@@ -135,17 +138,25 @@ async def _replayed(svc: object, viewer_id: int, after: str, wait_s: float = 2) 
     return events
 
 
+async def _reader_of_friend(
+    engine_factory: Factory,
+) -> tuple[FeedService, FanoutWorker, UserRecord, UserRecord]:
+    """An engine, its worker, and a reader following a friend, with a built timeline (fan-out writes to it)."""
+    svc, worker = engine_factory()
+    friend = await svc.create_user("friend", None, "h")
+    reader = await svc.create_user("reader", None, "h")
+    await svc.follow(reader.id, "friend")
+    await svc.read_home(reader.id, 10, None)
+    return svc, worker, friend, reader
+
+
 async def test_a_late_fan_out_below_the_newest_id_reaches_a_resuming_client_once(
     engine_factory: Factory,
 ) -> None:
     # A worker killed mid-job leaves the older tweet's message pending; the next worker fans out the newer one
     # first and claims the older one later. A client that got the newer one live and then lost its connection
     # must get the older one when it resumes from its cursor, and only once.
-    svc, worker = engine_factory()
-    friend = await svc.create_user("friend", None, "h")
-    reader = await svc.create_user("reader", None, "h")
-    await svc.follow(reader.id, "friend")
-    await svc.read_home(reader.id, 10, None)  # a built timeline: fan-out writes to it
+    svc, worker, friend, reader = await _reader_of_friend(engine_factory)
     older = await svc.post_tweet(friend.id, "fanned out late")
     newer = await svc.post_tweet(friend.id, "fanned out first")
     await svc.ctx.store.fan_in(
@@ -167,11 +178,7 @@ async def test_a_client_cut_off_anywhere_in_a_resume_replay_gets_each_entry_once
     # with no live event (one a rebuild wrote): wherever the connection drops during the replay, resuming
     # from the last cursor received delivers the rest, each entry once. (A cut after an entry whose live
     # position was above an unsent one's made the resume send it again as a late insert.)
-    svc, _ = engine_factory()
-    friend = await svc.create_user("friend", None, "h")
-    reader = await svc.create_user("reader", None, "h")
-    await svc.follow(reader.id, "friend")
-    await svc.read_home(reader.id, 10, None)  # a built timeline: fan-out writes to it
+    svc, _, friend, reader = await _reader_of_friend(engine_factory)
 
     async def fan_in(tweet_id: int, *, live: bool = True) -> None:
         payload = tweet_event("NEW", tweet_id, friend.id, "TIMELINE") if live else b""
@@ -209,11 +216,7 @@ async def test_an_entry_published_again_is_not_sent_twice_unless_it_left_in_betw
     # After a FLUSHALL the fan-out running beside the viewer's rebuild re-adds an entry the open client got
     # a moment before, and publishes it again (a new position): the subscription must not send it twice. An
     # entry that left the feed (DELETED: a mute) and came back (its unmute) is sent again.
-    svc, _ = engine_factory()
-    friend = await svc.create_user("friend", None, "h")
-    reader = await svc.create_user("reader", None, "h")
-    await svc.follow(reader.id, "friend")
-    await svc.read_home(reader.id, 10, None)
+    svc, _, friend, reader = await _reader_of_friend(engine_factory)
     tweet = await svc.post_tweet(friend.id, "published twice")
 
     def at(seq: int, kind: Literal["NEW", "DELETED"] = "NEW") -> bytes:
