@@ -31,7 +31,7 @@ import redis.asyncio as aioredis
 from redis.crc import key_slot
 
 from fanout.client import RedisClient, is_cluster
-from resolvers.live import SlowConsumer
+from resolvers.live import SLOW_CLOSE_REASON, SlowConsumer
 
 log = logging.getLogger("feedline.api.hub")
 
@@ -45,7 +45,7 @@ class Subscriber:
         self.queue: asyncio.Queue[tuple[bytes, bytes]] = asyncio.Queue(max_queue)
         self.channels: set[str] = set()
         self.overflowed = False
-        self.lost_reason = "subscriber too slow: live event queue overflowed"
+        self.lost_reason = SLOW_CLOSE_REASON  # sent to the client as the close reason
 
     def offer(self, channel: bytes, data: bytes) -> None:
         if self.overflowed:
@@ -129,7 +129,9 @@ class _Shard:
                 # has what they missed) on a new connection, to the slot's owner on a cluster; an open socket
                 # that just resumed receiving would silently skip the gap.
                 log.warning("live hub connection to %s failed (%r); its subscribers resume", self.name, exc)
-                await self.hub._drop_shard(self, f"live events interrupted ({self.name} failed)")
+                await self.hub._drop_shard(
+                    self, f"live events interrupted ({self.name} failed); resubscribe with after"
+                )
                 return
             if message is None:
                 continue
@@ -328,14 +330,14 @@ class LiveHub:
         the channel stays subscribed for those who come back)."""
         log.debug("live events of %s were interrupted (a reconnect); its subscribers resume", channel)
         for sub in list(self._members.get(channel, ())):
-            sub.cut_off("live events interrupted (Redis reconnected); resume with after")
+            sub.cut_off("live events interrupted (Redis reconnected); resubscribe with after")
 
     def _moved(self, channel: str) -> None:
         """``channel``'s slot left the node it was subscribed on: cut its subscribers off (they resume with
         ``after``; their next subscription goes to the new owner)."""
         self._channel_shard.pop(channel, None)
         for sub in list(self._members.get(channel, ())):
-            sub.cut_off("live events moved to another Redis node; resume with after")
+            sub.cut_off("live events moved to another Redis node; resubscribe with after")
         if self.clustered:
             self._refresh_slots()
 

@@ -194,9 +194,11 @@ async def _events(
                 await close_connection(SLOW_CLOSE_CODE, LOST_CLOSE_REASON)
                 await asyncio.Event().wait()
             except SlowConsumer as exc:
+                # Why the hub cut it off: too slow, or its Redis connection failed or moved.
+                reason = str(exc)[:120] or SLOW_CLOSE_REASON
                 if close_connection is None:
-                    raise ServiceUnavailable(SLOW_CLOSE_REASON) from exc
-                await close_connection(SLOW_CLOSE_CODE, SLOW_CLOSE_REASON)
+                    raise ServiceUnavailable(reason) from exc
+                await close_connection(SLOW_CLOSE_CODE, reason)
                 # Wait to be cancelled by the protocol handler as the connection goes (returning would make
                 # it send `complete` on the closed socket).
                 await asyncio.Event().wait()
