@@ -35,6 +35,8 @@ from resolvers.live import SLOW_CLOSE_REASON, SlowConsumer
 
 log = logging.getLogger("feedline.api.hub")
 
+SINGLE_SERVER = "redis"  # the one connection's name (and key in the hub's shards) on a single server
+
 DEFAULT_QUEUE_SIZE = 256
 ACK_TIMEOUT_SECONDS = 5.0
 
@@ -243,9 +245,9 @@ class LiveHub:
         """The connection that must carry ``channel``: the one connection of a single server, or that of the
         primary owning the channel's slot (from the client's slot map)."""
         if not self.clustered:
-            shard = self._shards.get("")
+            shard = self._shards.get(SINGLE_SERVER)
             if shard is None:
-                shard = self._shards[""] = _Shard(self, "redis", self._redis.pubsub())
+                shard = self._shards[SINGLE_SERVER] = _Shard(self, SINGLE_SERVER, self._redis.pubsub())
             return shard
         node = self._cluster.get_node_from_key(channel)
         shard = self._shards.get(node.name)
@@ -325,19 +327,22 @@ class LiveHub:
             groups[key_slot(channel.encode())].append(channel)
         return list(groups.values())
 
+    def _cut_off(self, channel: str, reason: str) -> None:
+        """End every subscriber of ``channel``: each closes with 1013 and ``reason``, and resumes with ``after``."""
+        for sub in list(self._members.get(channel, ())):
+            sub.cut_off(reason)
+
     def _interrupted(self, channel: str) -> None:
         """``channel``'s connection was down for a while: cut its subscribers off (they resume with ``after``;
         the channel stays subscribed for those who come back)."""
         log.debug("live events of %s were interrupted (a reconnect); its subscribers resume", channel)
-        for sub in list(self._members.get(channel, ())):
-            sub.cut_off("live events interrupted (Redis reconnected); resubscribe with after")
+        self._cut_off(channel, "live events interrupted (Redis reconnected); resubscribe with after")
 
     def _moved(self, channel: str) -> None:
         """``channel``'s slot left the node it was subscribed on: cut its subscribers off (they resume with
         ``after``; their next subscription goes to the new owner)."""
         self._channel_shard.pop(channel, None)
-        for sub in list(self._members.get(channel, ())):
-            sub.cut_off("live events moved to another Redis node; resubscribe with after")
+        self._cut_off(channel, "live events moved to another Redis node; resubscribe with after")
         if self.clustered:
             self._refresh_slots()
 
@@ -352,12 +357,10 @@ class LiveHub:
     async def _drop_shard(self, shard: _Shard, reason: str) -> None:
         if self.clustered:
             self._refresh_slots()
-        for key in [k for k, v in self._shards.items() if v is shard]:
-            del self._shards[key]  # the next subscription opens a new connection
+        self._shards.pop(shard.name, None)  # the next subscription opens a new connection
         for channel in list(shard.channels):
             self._channel_shard.pop(channel, None)
-            for sub in list(self._members.get(channel, ())):
-                sub.cut_off(reason)
+            self._cut_off(channel, reason)
         shard.channels.clear()
         with contextlib.suppress(Exception):
             await shard.pubsub.aclose()
