@@ -49,16 +49,19 @@ def parse_latest(cursor: str) -> int:
     return parse_resume(cursor)[0]
 
 
-def resume(tweet_id: int, seq: int) -> str:
+def resume(tweet_id: int, seq: int, generation: int | None = None) -> str:
     """A live subscription's resume point: ids up to ``tweet_id`` and live-log positions up to ``seq`` were
-    delivered (seq 0: none known). A LATEST cursor, so homeTimeline pages from it too."""
-    return _encode(LATEST, tweet_id, seq) if seq else _encode(LATEST, tweet_id)
+    delivered (seq 0: none known), positions of the live log ``generation`` (Keys.live_generation; None: not
+    known). A LATEST cursor, so homeTimeline pages from it too."""
+    fields = [tweet_id] if not seq else [tweet_id, seq] if generation is None else [tweet_id, seq, generation]
+    return _encode(LATEST, *fields)
 
 
-def parse_resume(cursor: str) -> tuple[int, int | None]:
-    """(id, live position or None when the cursor has none, e.g. it came from homeTimeline)."""
-    fields = _decode(cursor, LATEST, 1, optional=1)
-    return _int(fields[0]), (_int(fields[1]) if len(fields) > 1 else None)
+def parse_resume(cursor: str) -> tuple[int, int | None, int | None]:
+    """(id, live position, live log generation), each None when the cursor has none (from homeTimeline, or
+    from before generations)."""
+    fields = [_int(f) for f in _decode(cursor, LATEST, 1, optional=2)]
+    return fields[0], (fields[1] if len(fields) > 1 else None), (fields[2] if len(fields) > 2 else None)
 
 
 def top(snapshot: str, offset: int) -> str:

@@ -36,6 +36,7 @@ HSET_IF_ABSENT = "fl_hset_if_absent"
 HSET_IF_EXISTS = "fl_hset_if_exists"
 ENQUEUE_ONCE = "fl_enqueue_once"
 PUBLISH = "fl_publish"
+PUBLISH_OWN = "fl_publish_own"
 IDSET_CHANGE = "fl_idset_change"
 IDSET_FILL = "fl_idset_fill"
 PURGE = "fl_purge"
@@ -59,9 +60,20 @@ local function time_us()
   local t = redis.call('TIME')
   return tonumber(t[1]) * 1000000 + tonumber(t[2])
 end
+-- The generation of a follower's live log (Keys.live_generation, key ``g``): the Redis TIME it was first
+-- needed at, written if missing; its TTL refreshed. Events carry it so that a subscriber notices a FLUSHALL.
+local function generation(g, lttl, now)
+  local gen = redis.call('GET', g)
+  if not gen then
+    gen = string.format('%d', now or time_us())
+    redis.call('SET', g, gen)
+  end
+  redis.call('EXPIRE', g, lttl)
+  return gen
+end
 -- A live insert of member m: its next position in the live log (``seq``: ``now``, raised past the log's last
 -- one so that it only grows), recorded there (capped, TTL), and the NEW payload (a JSON object) published on
--- the channel with the position added.
+-- the channel with the position and the log's generation added.
 local function publish_logged(log, m, channel, payload, lkeep, lttl, now)
   local seq = now
   local last = redis.call('ZRANGE', log, -1, -1, 'WITHSCORES')
@@ -71,7 +83,8 @@ local function publish_logged(log, m, channel, payload, lkeep, lttl, now)
   local lcard = redis.call('ZCARD', log)
   if lcard > lkeep then redis.call('ZREMRANGEBYRANK', log, 0, lcard - lkeep - 1) end
   redis.call('EXPIRE', log, lttl)
-  redis.call('SPUBLISH', channel, string.sub(payload, 1, -2) .. ',"seq":' .. s .. '}')
+  local gen = generation(log .. ':g', lttl, now)
+  redis.call('SPUBLISH', channel, string.sub(payload, 1, -2) .. ',"seq":' .. s .. ',"gen":' .. gen .. '}')
 end
 
 local function fl_fan_in(keys, args)
@@ -314,6 +327,15 @@ redis.register_function('fl_idset_fill', function(keys, args)
   redis.call('ZADD', keys[1], args[3], '')
   for i = 4, #args do redis.call('ZADD', keys[1], 0, args[i]) end
   redis.call('EXPIRE', keys[1], tonumber(args[2]))
+  return 1
+end)
+
+-- keys: a user's live channel and live log generation (one slot). args: a NEW payload, the generation's TTL.
+-- The author's own insert: not a fan-out (no position in the live log) but published with the generation,
+-- so that an open subscription that missed a FLUSHALL does not move its cursor past what the loss hid.
+redis.register_function('fl_publish_own', function(keys, args)
+  local gen = generation(keys[2], tonumber(args[2]), nil)
+  redis.call('SPUBLISH', keys[1], string.sub(args[1], 1, -2) .. ',"gen":' .. gen .. '}')
   return 1
 end)
 

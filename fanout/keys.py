@@ -46,6 +46,14 @@ class Keys:
         score = its position (``seq``), so a resuming client gets late inserts too (see fanout/store.py)."""
         return f"{self.prefix}ll:{{{uid}}}"
 
+    def live_generation(self, uid: int) -> str:
+        """The live log's generation: a Redis TIME (microseconds) written when it is first needed and absent
+        (a new subscriber, a day without live inserts, Redis lost its data). Every logged live insert and the
+        author's own insert carry it, and so do resume cursors: a subscription that sees another generation
+        knows Redis lost its live state and the positions it holds. Lua names it from the live log's key
+        (fanout/functions.py: ``log .. ':g'``); one slot with it."""
+        return f"{self.live_log(uid)}:g"
+
     def live_watch(self, uid: int, token: str) -> str:
         """Exists while one live subscription of ``uid`` runs (refreshed by its checks): gone means Redis lost
         its data, even if a read has rebuilt the timeline since (FeedService.live_state_lost)."""

@@ -21,6 +21,25 @@ class LiveEvent:
     source: LiveSource | None = None
     seq: int | None = None  # the event's position in the follower's live log (fan-out inserts only)
     original: int | None = None  # a repost's original (the tweet its feed entry shows)
+    generation: int | None = None  # the follower's live log generation (inserts; see Keys.live_generation)
+
+
+@dataclass(frozen=True)
+class LiveLog:
+    """A follower's live log as a resume reads it: tweet id -> live position, and the log's generation (None:
+    there is none, Redis lost it)."""
+
+    generation: int | None
+    positions: dict[int, int]
+
+
+@dataclass(frozen=True)
+class LiveWatch:
+    """A running subscription's hold on its Redis state: its watch mark's token and the live log generation
+    it started in (FeedService.watch_live / live_state_lost)."""
+
+    token: str
+    generation: int
 
 
 def encode_event(event: LiveEvent) -> bytes:
@@ -63,13 +82,14 @@ def decode_event(data: bytes | str) -> LiveEvent:
         return LiveEvent("CELEBS_CHANGED")
     if kind not in ("NEW", "DELETED") or raw.get("source") not in ("TIMELINE", "CELEBRITY"):
         raise ValueError("not a live event")
-    seq = raw.get("seq")
-    if seq is not None and (not isinstance(seq, int) or seq < 0):
-        raise ValueError("not a live event")
+    seq, generation = raw.get("seq"), raw.get("gen")
+    for number in (seq, generation):
+        if number is not None and (not isinstance(number, int) or number < 0):
+            raise ValueError("not a live event")
     original = raw.get("original")
     return LiveEvent(
         kind, int(raw["tweet_id"]), int(raw["author_id"]), raw["source"], seq,
-        None if original is None else int(original),
+        None if original is None else int(original), generation,
     )  # fmt: skip
 
 

@@ -24,8 +24,9 @@ from fanout.derived import Derived, decode_id_set
 from fanout.feed import FeedReader
 from fanout.jobs import DeleteJob, PostJob, outbox
 from fanout.keys import Keys
-from fanout.live import CELEBS_CHANGED, tweet_event
+from fanout.live import CELEBS_CHANGED, LiveLog, LiveWatch, tweet_event
 from fanout.pages import FeedEntry, FeedPage, FeedSource, Page
+from fanout.store import LIVE_LOG_TTL_S
 from fanout.transitions import request_reconcile
 from fanout.viewer_flags import ViewerLikes, ViewerReposts
 from graph.convert import to_ms
@@ -137,7 +138,7 @@ class FeedService:
                 pipe.delete(keys.tweet(refresh))  # refilled from Neo4j with the new counts
             await store.enqueue_once(job_id, job, client=pipe, bookmarks=bookmarks)
             event = tweet_event("NEW", tweet.id, author_id, "TIMELINE", job.original)
-            await store.publish_many([keys.live_timeline(author_id)], event, pipe)
+            await store.publish_own(author_id, event, pipe)
             author_list_added, *_ = await store.execute(pipe)
         await self.caches.put_tweet(tweet)
         if int(author_list_added) < 0:  # the author list was evicted: rebuild (includes this tweet)
@@ -465,25 +466,32 @@ class FeedService:
         """
         return (await self.reader.view_state(viewer_id)).celebs
 
-    async def watch_live(self, viewer_id: int) -> str:
-        """Mark a live subscription's Redis state as present; pass the token to live_state_lost."""
+    async def watch_live(self, viewer_id: int) -> LiveWatch:
+        """Mark a live subscription's Redis state as present and learn its live log generation; pass the
+        watch to live_state_lost."""
         token = uuid.uuid4().hex[:16]
         await self.ctx.redis.set(self.keys.live_watch(viewer_id, token), b"1", ex=LIVE_WATCH_TTL_S)
-        return token
+        return LiveWatch(token, await self.ctx.store.live_generation(viewer_id))
 
-    async def unwatch_live(self, viewer_id: int, token: str) -> None:
-        await self.ctx.redis.delete(self.keys.live_watch(viewer_id, token))
+    async def unwatch_live(self, viewer_id: int, watch: LiveWatch) -> None:
+        await self.ctx.redis.delete(self.keys.live_watch(viewer_id, watch.token))
 
-    async def live_state_lost(self, viewer_id: int, watch: str | None = None) -> bool:
-        """True when a live subscriber's timeline is gone, or its watch mark (watch_live) is (Redis lost its
-        data: FLUSHALL, a restart without persistence): fan-out skips users without a timeline, so events of
-        that moment were never published to the subscriber, even if a read has rebuilt the timeline since."""
+    async def live_state_lost(self, viewer_id: int, watch: LiveWatch | None = None) -> bool:
+        """True when a live subscriber's timeline is gone, or its watch mark (watch_live) or live log
+        generation is (Redis lost its data: FLUSHALL, a restart without persistence): fan-out skips users
+        without a timeline, so events of that moment were never published to the subscriber, even if a read
+        has rebuilt the timeline since."""
         async with self.ctx.redis.pipeline(transaction=False) as pipe:
             pipe.exists(self.keys.timeline(viewer_id))
             if watch is not None:
-                pipe.expire(self.keys.live_watch(viewer_id, watch), LIVE_WATCH_TTL_S)
+                pipe.expire(self.keys.live_watch(viewer_id, watch.token), LIVE_WATCH_TTL_S)
+                pipe.expire(self.keys.live_generation(viewer_id), LIVE_LOG_TTL_S)
+                pipe.get(self.keys.live_generation(viewer_id))
             replies = await pipe.execute()
-        return not all(replies)
+        if watch is None:
+            return not replies[0]
+        exists, watched, _, generation = replies
+        return not (exists and watched and generation is not None and int(generation) == watch.generation)
 
     # --- the home feed ----------------------------------------------------------------------------------
     async def read_home(
@@ -497,8 +505,9 @@ class FeedService:
     async def replay(self, viewer_id: int, after: str, limit: int = 100) -> list[FeedEntry]:
         return await self.reader.replay(viewer_id, after, limit)
 
-    async def live_log(self, viewer_id: int) -> dict[int, int]:
-        """Tweet id -> live position of the viewer's recent live inserts (see Keys.live_log)."""
+    async def live_log(self, viewer_id: int) -> LiveLog:
+        """Tweet id -> live position of the viewer's recent live inserts, and the log's generation (see
+        Keys.live_log, Keys.live_generation)."""
         return await self.ctx.store.live_log(viewer_id)
 
     async def replay_live_inserts(self, viewer_id: int, ids: list[int]) -> list[FeedEntry]:

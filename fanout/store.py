@@ -33,6 +33,7 @@ from fanout import jobs
 from fanout.client import RedisClient, is_cluster
 from fanout.config import EngineConfig
 from fanout.keys import Keys, fanout_shard
+from fanout.live import LiveLog
 from fanout.ranking import engagement_from, trending_score, velocity
 from graph.ids import timestamp_ms
 from graph.telemetry import trace_fields
@@ -322,12 +323,32 @@ class TimelineStore:
         )
         return decode_ids(members)
 
-    async def live_log(self, uid: int) -> dict[int, int]:
-        """The viewer's live log: tweet id -> its live position (seq), for a subscription's resume."""
-        rows: list[tuple[bytes, float]] = await self.redis.zrange(
-            self.keys.live_log(uid), 0, -1, withscores=True
-        )  # type: ignore[assignment]
-        return {_ID.unpack(m)[0]: int(score) for m, score in rows if len(m) == MEMBER_LEN}
+    async def live_log(self, uid: int) -> LiveLog:
+        """The viewer's live log (tweet id -> its live position, seq) and its generation, for a subscription's
+        resume. The log is read first: a loss between the two reads shows as another generation, or none."""
+        async with self.redis.pipeline(transaction=False) as pipe:
+            pipe.zrange(self.keys.live_log(uid), 0, -1, withscores=True)
+            pipe.get(self.keys.live_generation(uid))
+            rows, generation = await pipe.execute()
+        positions = {_ID.unpack(m)[0]: int(score) for m, score in rows if len(m) == MEMBER_LEN}
+        return LiveLog(None if generation is None else int(generation), positions)
+
+    async def live_generation(self, uid: int) -> int:
+        """The generation of the viewer's live log, written now if it has none (Keys.live_generation); its TTL
+        refreshed, as every logged insert does."""
+        key = self.keys.live_generation(uid)
+        async with self.redis.pipeline(transaction=False) as pipe:
+            pipe.set(key, time.time_ns() // 1000, nx=True)
+            pipe.expire(key, LIVE_LOG_TTL_S)
+            pipe.get(key)
+            *_, generation = await pipe.execute()
+        return int(generation)
+
+    async def publish_own(self, uid: int, payload: bytes, client: Any) -> None:
+        """Queue the author's own NEW event on their live channel, carrying their live log's generation (the
+        own insert is not a fan-out: it has no live position)."""
+        keys = [self.keys.live_timeline(uid), self.keys.live_generation(uid)]
+        await self._call(fn.PUBLISH_OWN, keys, [payload, LIVE_LOG_TTL_S], client)
 
     async def in_timeline(self, uid: int, tweet_ids: Sequence[int]) -> set[int]:
         """Those of ``tweet_ids`` that the viewer's timeline holds."""

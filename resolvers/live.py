@@ -7,7 +7,7 @@ import contextlib
 import time
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Iterable
 from contextlib import AbstractAsyncContextManager
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, NoReturn, Protocol
 
 import strawberry
 
@@ -17,6 +17,7 @@ from graph.errors import ServiceUnavailable
 from resolvers.types import FeedSource, TimelineEvent, TimelineEventKind, Tweet
 
 if TYPE_CHECKING:
+    from fanout.live import LiveWatch
     from fanout.pages import FeedEntry
     from fanout.service import FeedService
     from graph.records import TweetRecord
@@ -89,6 +90,17 @@ SLOW_CLOSE_CODE = 1013
 SLOW_CLOSE_REASON = "too slow: live event queue overflowed; resubscribe with after"
 
 
+async def _cut_off(close_connection: CloseConnection | None, reason: str, cause: Exception) -> NoReturn:
+    """End a subscription with 1013 and ``reason`` (the client resumes with `after`): close its connection and
+    wait to be cancelled by the protocol handler as the connection goes (returning would make it send
+    `complete` on the closed socket). Without a connection (in-process execution): the stream's error."""
+    if close_connection is None:
+        raise ServiceUnavailable(reason) from cause
+    await close_connection(SLOW_CLOSE_CODE, reason)
+    await asyncio.Event().wait()
+    raise AssertionError("cancelled before this")
+
+
 async def timeline_events(
     service: FeedService,
     hub: LiveChannels,
@@ -117,7 +129,7 @@ async def _events(
     after: str | None,
     close_connection: CloseConnection | None,
     celebs: set[int],
-    watch: str,
+    watch: LiveWatch,
 ) -> AsyncGenerator[TimelineEvent, None]:
     keys = service.keys
     channels = [keys.live_timeline(viewer_id), *(keys.live_author(c) for c in celebs)]
@@ -129,7 +141,9 @@ async def _events(
         # claimed from a killed worker inserts an older id after newer ones), in the order published; then
         # everything above the id, oldest first, whatever its position. So a client cut off anywhere in the
         # replay gets each entry once: a late insert's position covers the late ones before it, and an entry
-        # above the id is only ever sent by id.
+        # above the id is only ever sent by id. Positions belong to a generation of the live log (see
+        # Keys.live_generation), carried in the cursor and in every live insert: when Redis loses the live
+        # state (FLUSHALL) the subscription is closed before it sends anything of the new generation.
         # The timeline entries (positions) sent last, oldest first: RECENTLY_DELIVERED at most.
         delivered: dict[int, None] = {}
 
@@ -138,18 +152,25 @@ async def _events(
             if len(delivered) > RECENTLY_DELIVERED:
                 del delivered[next(iter(delivered))]
 
+        generation = watch.generation
         newest, seq = 0, 0
         if after is not None:
-            since, given = cursors.parse_resume(after)
+            since, given, given_generation = cursors.parse_resume(after)
             log = await service.live_log(viewer_id)
-            seq = given if given is not None else start_position(log, since)
+            if log.generation != generation:  # lost since the subscription began (the log is read after)
+                await _cut_off(close_connection, LOST_CLOSE_REASON, LiveStateLost())
+            # A position of another generation (Redis lost the live state since the cursor was given) means
+            # nothing in this log, and the log's inserts below the id may be fan-outs done again of entries the
+            # client got before the loss (the relay queues a job again once its queued marker is gone): only
+            # what is above the id is replayed then, by id.
+            same_log = given_generation in (None, generation)
+            seq = given if given is not None and same_log else start_position(log.positions, since)
             newest = since
             # Published after the position; the cursor's own id was delivered, whatever its position.
-            missed = {t: p for t, p in log.items() if p > seq and t != since}
+            missed = {t: p for t, p in log.positions.items() if p > seq and t != since}
             top = max(missed.values(), default=seq)
-            late = await service.replay_live_inserts(
-                viewer_id, sorted((t for t in missed if t < since), key=missed.__getitem__)
-            )
+            late_ids = [t for t in missed if t < since] if given is None or same_log else []
+            late = await service.replay_live_inserts(viewer_id, sorted(late_ids, key=missed.__getitem__))
 
             def replayed_event(entry: FeedEntry, position: int) -> TimelineEvent:
                 remember(entry.position)
@@ -157,7 +178,7 @@ async def _events(
                     kind=TimelineEventKind.NEW,
                     tweet_id=strawberry.ID(str(entry.tweet.id)),
                     tweet=Tweet.of(entry.tweet),
-                    cursor=cursors.resume(newest, position),
+                    cursor=cursors.resume(newest, position, generation),
                     source=FeedSource(entry.source),
                     reposted_by_id=entry.reposted_by,
                 )
@@ -189,20 +210,16 @@ async def _events(
             except LiveStateLost as exc:
                 # Redis lost the viewer's timeline: nothing is fanned out to it any more. The client resumes
                 # with `after`; resubscribing rebuilds the timeline and replays what it missed.
-                if close_connection is None:
-                    raise ServiceUnavailable(LOST_CLOSE_REASON) from exc
-                await close_connection(SLOW_CLOSE_CODE, LOST_CLOSE_REASON)
-                await asyncio.Event().wait()
+                await _cut_off(close_connection, LOST_CLOSE_REASON, exc)
             except SlowConsumer as exc:
                 # Why the hub cut it off: too slow, or its Redis connection failed or moved.
-                reason = str(exc)[:120] or SLOW_CLOSE_REASON
-                if close_connection is None:
-                    raise ServiceUnavailable(reason) from exc
-                await close_connection(SLOW_CLOSE_CODE, reason)
-                # Wait to be cancelled by the protocol handler as the connection goes (returning would make
-                # it send `complete` on the closed socket).
-                await asyncio.Event().wait()
+                await _cut_off(close_connection, str(exc)[:120] or SLOW_CLOSE_REASON, exc)
             event = decode_event(data)
+            if event.generation is not None and event.generation != generation:
+                # Published after Redis lost the live state: the rebuild put back entries with no event, and
+                # this one's cursor would pass over those below it. Closed before it is sent; the resume
+                # replays from the last cursor by id.
+                await _cut_off(close_connection, LOST_CLOSE_REASON, LiveStateLost())
             if event.kind == "CELEBS_CHANGED":
                 fresh = await service.followed_celebrities(viewer_id)
                 await sub.add(keys.live_author(c) for c in fresh - celebs)
@@ -244,7 +261,7 @@ async def _events(
                     kind=kind,
                     tweet_id=strawberry.ID(str(event.original)),
                     tweet=None,
-                    cursor=cursors.resume(newest, seq) if newest else cursor_for(event.tweet_id),
+                    cursor=cursors.resume(newest, seq, generation) if newest else cursor_for(event.tweet_id),
                     source=source,
                 )
                 if now is None:
@@ -259,7 +276,7 @@ async def _events(
                 kind=kind,
                 tweet_id=strawberry.ID(str(shown)),
                 tweet=tweet,
-                cursor=cursors.resume(newest, seq) if newest else cursor_for(event.tweet_id),
+                cursor=cursors.resume(newest, seq, generation) if newest else cursor_for(event.tweet_id),
                 source=source,
                 reposted_by_id=reposted_by,
             )

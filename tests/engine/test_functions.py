@@ -107,6 +107,7 @@ async def test_restore_puts_back_what_the_cap_keeps_and_logs_each_insert_with_it
     assert await store.restore(7, restored) == 2  # 30 is there already, 5 is below the cap
     assert await store.read_below(store.keys.timeline(7), None, 10) == [30, 25, 22]
     log = await store.live_log(7)
-    assert sorted(log) == [22, 25] and log[22] > log[25]  # newest first, each a later position
+    assert sorted(log.positions) == [22, 25] and log.positions[22] > log.positions[25]  # newest first
+    assert log.generation is not None  # the log's generation: written by its first insert
     assert await store.restore(7, restored) == 0  # again: no insert (and no event)
     assert await store.live_log(7) == log

@@ -11,6 +11,7 @@ import pytest
 import redis.asyncio as aioredis
 from neo4j import AsyncDriver
 
+from api.hub import LiveHub
 from auth.tokens import TokenStore
 from fanout import cursors
 from fanout.jobs import PostJob, outbox
@@ -24,7 +25,7 @@ from graph.errors import BadInput, ServiceUnavailable
 from graph.records import UserRecord
 from graph.sessions import SessionRepo
 from graph.tweets import validate_text
-from resolvers.live import timeline_events
+from resolvers.live import LOST_CLOSE_REASON, timeline_events
 from tests.engine.conftest import Factory
 
 
@@ -162,7 +163,8 @@ async def test_a_late_fan_out_below_the_newest_id_reaches_a_resuming_client_once
     await svc.ctx.store.fan_in(
         [reader.id], newer.id, live_payload=tweet_event("NEW", newer.id, friend.id, "TIMELINE")
     )
-    cursor = cursors.resume(newer.id, (await svc.live_log(reader.id))[newer.id])  # the live event's cursor
+    log = await svc.live_log(reader.id)
+    cursor = cursors.resume(newer.id, log.positions[newer.id], log.generation)  # the live event's cursor
     await worker.drain()  # the claimed older message: an insert below the client's newest id
     replay = await _replayed(svc, reader.id, cursor)
     assert [tid for tid, _ in replay] == [older.id]
@@ -186,7 +188,8 @@ async def test_a_client_cut_off_anywhere_in_a_resume_replay_gets_each_entry_once
 
     delivered = await svc.post_tweet(friend.id, "the client's last event")
     await fan_in(delivered.id)
-    cursor = cursors.resume(delivered.id, (await svc.live_log(reader.id))[delivered.id])
+    log = await svc.live_log(reader.id)
+    cursor = cursors.resume(delivered.id, log.positions[delivered.id], log.generation)
     t1, t2, t3, quiet = [(await svc.post_tweet(friend.id, f"tweet {i}")).id for i in range(4)]
     for tid in (t3, t1, t2):  # published in this order: positions rise while ids do not
         await fan_in(tid)
@@ -238,6 +241,85 @@ async def test_an_entry_published_again_is_not_sent_twice_unless_it_left_in_betw
     assert events == [("NEW", tweet.id), ("DELETED", tweet.id), ("NEW", tweet.id)]
 
 
+async def _lose_redis_data(
+    redis: aioredis.Redis, settings: Settings, worker: FanoutWorker | None = None
+) -> None:
+    """FLUSHALL, for this test's keys only; the worker learns that its consumer groups went (as its loop does
+    from NOGROUP)."""
+    await redis.delete(*[k async for k in redis.scan_iter(match=f"{settings.key_prefix}*")])
+    if worker is not None:
+        worker.group_lost()
+
+
+async def test_an_insert_published_after_redis_lost_the_live_state_is_not_sent_and_the_resume_misses_nothing(
+    engine_factory: Factory, redis: aioredis.Redis, settings: Settings
+) -> None:
+    # Between a FLUSHALL and the subscription's next check, the viewer's own post is published at once (it is
+    # no fan-out: the missing timeline does not stop it) while the friend's tweet posted meanwhile only comes
+    # back with the rebuild, with no event. Sending the own post would move the client's cursor past the
+    # friend's tweet, and the resume would never send it. The own post carries the new live log generation:
+    # the subscription closes before sending it, and the resume from the last cursor gets both.
+    svc, worker, friend, reader = await _reader_of_friend(engine_factory)
+    hub = LiveHub(redis)
+    closed: list[tuple[int, str]] = []
+
+    async def close(code: int, reason: str) -> None:
+        closed.append((code, reason))
+
+    stream = timeline_events(svc, hub, reader.id, None, close)
+    try:
+        waiting = asyncio.ensure_future(stream.__anext__())
+        await asyncio.sleep(0.5)  # subscribed (the stream is waiting for its first event)
+        before = await svc.post_tweet(friend.id, "before the loss")
+        await worker.drain()
+        last = await asyncio.wait_for(waiting, 10)
+        assert int(last.tweet_id) == before.id
+        await _lose_redis_data(redis, settings, worker)
+        during = await svc.post_tweet(friend.id, "fanned out to no one: the timeline is gone")
+        await worker.drain()
+        own = await svc.post_tweet(reader.id, "my own, published at once")
+        waiting = asyncio.ensure_future(stream.__anext__())
+        for _ in range(100):
+            if closed:
+                break
+            await asyncio.sleep(0.05)
+        assert closed == [(1013, LOST_CLOSE_REASON)]
+        assert not waiting.done()  # nothing sent
+        waiting.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await waiting
+    finally:
+        await stream.aclose()
+        await hub.aclose()
+    assert [tid for tid, _ in await _replayed(svc, reader.id, last.cursor)] == [during.id, own.id]
+
+
+async def test_a_fan_out_done_again_after_redis_lost_the_live_state_is_not_replayed_twice(
+    engine_factory: Factory, redis: aioredis.Redis, settings: Settings
+) -> None:
+    # The relay queues a job again when its queued marker went with a FLUSHALL; its fan-out may land in the
+    # viewer's timeline while a read rebuilds it (the BUILDING marker lets it in), as a live insert of the new
+    # log. The client got that tweet before the loss: a resume from its cursor must not send it again as a late
+    # insert (below the cursor's id, at a later position), while what is new since is sent.
+    svc, worker, friend, reader = await _reader_of_friend(engine_factory)
+    older = await svc.post_tweet(friend.id, "delivered before the loss")
+    newer = await svc.post_tweet(friend.id, "the client's last event")
+    await worker.drain()
+    log = await svc.live_log(reader.id)
+    cursor = cursors.resume(newer.id, log.positions[newer.id], log.generation)
+    await _lose_redis_data(redis, settings, worker)
+    store = svc.ctx.store
+    assert await store.begin_timeline_rebuild(reader.id, "rebuilder", 5_000) == 1
+    after_loss = await svc.post_tweet(friend.id, "posted after the loss")
+    await worker.drain()  # fanned out into the timeline being rebuilt: the new log's first insert
+    payload = tweet_event("NEW", older.id, friend.id, "TIMELINE")
+    assert await store.fan_in([reader.id], older.id, live_payload=payload) == 1  # then the one done again
+    await store.end_timeline_rebuild(reader.id, "rebuilder")
+    await svc.read_home(reader.id, 10, None)  # the rebuild completes
+    assert (await svc.live_log(reader.id)).generation != log.generation
+    assert [tid for tid, _ in await _replayed(svc, reader.id, cursor)] == [after_loss.id]
+
+
 async def test_a_subscriber_whose_redis_state_was_lost_is_told_even_after_a_read_rebuilt_it(
     engine_factory: Factory, redis: aioredis.Redis, settings: Settings
 ) -> None:
@@ -251,7 +333,7 @@ async def test_a_subscriber_whose_redis_state_was_lost_is_told_even_after_a_read
         if [k async for k in redis.scan_iter(match=f"{settings.key_prefix}lw:*")]:
             break
         await asyncio.sleep(0.05)
-    await redis.delete(*[k async for k in redis.scan_iter(match=f"{settings.key_prefix}*")])  # its data lost
+    await _lose_redis_data(redis, settings)
     await svc.read_home(reader.id, 10, None)  # the timeline is rebuilt before the subscription checks
     assert await svc.ctx.store.timeline_exists(reader.id)
     with pytest.raises(ServiceUnavailable):  # without a connection to close: the stream's error

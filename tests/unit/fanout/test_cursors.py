@@ -19,12 +19,14 @@ def test_round_trips() -> None:
     assert cursors.parse_author(cursors.author(0)) == 0
     assert cursors.parse_top(cursors.top("abc123", 40)) == ("abc123", 40)
     assert cursors.parse_follow(cursors.follow(1_700_000_000_000, 99)) == (1_700_000_000_000, 99)
-    # A live subscription's resume point: an id and a live-log position; homeTimeline pages from it by its id.
-    resume = cursors.resume(2**53 - 1, 1_764_000_000_123_456)
-    assert cursors.parse_resume(resume) == (2**53 - 1, 1_764_000_000_123_456)
+    # A live subscription's resume point: an id, a live-log position and the log's generation; homeTimeline
+    # pages from it by its id.
+    resume = cursors.resume(2**53 - 1, 1_764_000_000_123_456, 1_763_999_000_000_001)
+    assert cursors.parse_resume(resume) == (2**53 - 1, 1_764_000_000_123_456, 1_763_999_000_000_001)
     assert cursors.parse_latest(resume) == 2**53 - 1
-    assert cursors.parse_resume(cursors.latest(7)) == (7, None)
-    assert cursors.resume(7, 0) == cursors.latest(7)
+    assert cursors.parse_resume(cursors.resume(7, 12)) == (7, 12, None)  # a cursor from before generations
+    assert cursors.parse_resume(cursors.latest(7)) == (7, None, None)
+    assert cursors.resume(7, 0, 99) == cursors.latest(7)
 
 
 def test_opaque_and_url_safe() -> None:
@@ -52,7 +54,8 @@ def test_a_cursor_of_one_list_is_refused_by_another() -> None:
         _raw("L:"),
         _raw("L:-1"),
         _raw("L:1.5"),
-        _raw("L:1:2:3"),
+        _raw("L:1:2:3:4"),
+        _raw("L:1:2:x"),
         _raw("L:1:x"),
         _raw("L:1:"),
         _raw("L:" + "9" * 20),

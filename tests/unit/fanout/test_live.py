@@ -20,6 +20,14 @@ def test_round_trips() -> None:
     assert decode_event(tweet_event("NEW", 1, 2, "TIMELINE")) == LiveEvent("NEW", 1, 2, "TIMELINE")
 
 
+def test_a_live_insert_carries_its_position_and_generation() -> None:
+    # What fanout/functions.py appends to the payload of a logged insert (and the own insert: gen alone).
+    logged = tweet_event("NEW", 1, 2, "TIMELINE")[:-1] + b',"seq":17,"gen":1764000000000001}'
+    assert decode_event(logged) == LiveEvent("NEW", 1, 2, "TIMELINE", seq=17, generation=1764000000000001)
+    own = tweet_event("NEW", 1, 2, "TIMELINE")[:-1] + b',"gen":5}'
+    assert decode_event(own) == LiveEvent("NEW", 1, 2, "TIMELINE", generation=5)
+
+
 def test_ids_travel_as_strings() -> None:
     """53-bit ids stay exact in any JSON reader (a JavaScript number would too, a float32 would not)."""
     assert b'"tweet_id":"9007199254740991"' in tweet_event("NEW", 2**53 - 1, 1, "TIMELINE")
@@ -33,6 +41,8 @@ def test_ids_travel_as_strings() -> None:
         b"[]",
         b'{"kind":"NEW"}',
         b'{"kind":"NEW","tweet_id":"1","author_id":"2","source":"X"}',
+        b'{"kind":"NEW","tweet_id":"1","author_id":"2","source":"TIMELINE","gen":"5"}',
+        b'{"kind":"NEW","tweet_id":"1","author_id":"2","source":"TIMELINE","seq":-1}',
     ],
 )
 def test_anything_else_is_refused(data: bytes) -> None:
