@@ -3,9 +3,10 @@
 A world of users (authors and followers) is made through the API; then for ``minutes``: feed reads, posts,
 follows and likes at fixed rates, and ``subscribers`` live clients that resubscribe with their last cursor
 (`after`) whenever their connection drops. With chaos, every ``chaos_every_s`` one fault at random: worker
-SIGKILL (a new worker starts), FLUSHALL, Redis stop/start, API restart on the same port. Afterwards it
-reports live events lost and duplicated per subscriber (against the tweets committed in Neo4j), feeds that
-differ from the pull oracle (graph/pull.py), errors by code, and each process's RSS over time (a plot).
+SIGKILL (a new worker starts), FLUSHALL, Redis stop/start, Neo4j stop/start, API restart on the same port.
+Afterwards it reports live events lost and duplicated per subscriber (against the tweets committed in Neo4j),
+feeds that differ from the pull oracle (graph/pull.py), errors by code, and each process's RSS over time (a
+plot).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ import tempfile
 import time
 import uuid
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -36,9 +37,11 @@ from feedline.settings import PROJECT_ROOT, Settings
 from graph.driver import DATABASE, open_driver
 from graph.ids import EPOCH_MS, TIME_SHIFT
 from graph.pull import pull_home
-from ops.services import ServicePlan, start_redis, stop_redis
+from ops.services import ServicePlan, start_neo4j, start_redis, stop_neo4j, stop_redis
 
 PASSWORD = "soak-password-1"
+# The chaos faults, one picked at random every chaos_every_s (run_soak's ``schedule`` names them in order).
+FAULTS = ("worker-kill", "flushall", "redis-restart", "neo4j-restart", "api-restart")
 POST = "mutation($t: String!) { postTweet(text: $t) { id } }"
 HOME = "query { homeTimeline(first: 50) { edges { source node { id } } } }"
 FOLLOW = "mutation($h: String!) { follow(handle: $h) { id } }"
@@ -223,7 +226,7 @@ def _anomalies(
     subs: list[Subscriber], lost: dict[str, set[int]], posted_at: dict[int, float], wall_started: float
 ) -> list[dict[str, Any]]:
     """Each lost or duplicated event with what its subscriber went through around it (connections opened
-    and closed, events received within 15 s): the raw material for finding why. A post whose answer was an
+    and closed, events received within 15 s; all of it in a short run): the raw material for finding why. A post whose answer was an
     error (committed all the same) is placed in time by its id (a snowflake: milliseconds since EPOCH_MS)."""
 
     def created(tid: int) -> float:
@@ -236,7 +239,13 @@ def _anomalies(
         for tid in sorted(dups | lost.get(sub.user.handle, set())):
             times = [at for at, _, what in sub.story if what.startswith(f"event {tid} ")]
             anchor = times or [created(tid)]
-            near = [entry for entry in sub.story if any(abs(entry[0] - a) <= 15 for a in anchor)]
+            near = (
+                sub.story
+                if len(sub.story) <= 200
+                else [  # a short run's whole story; else around it
+                    entry for entry in sub.story if any(abs(entry[0] - a) <= 15 for a in anchor)
+                ]
+            )
             out.append(
                 {
                     "subscriber": sub.user.handle, "user_id": sub.user.id, "tweet": tid,
@@ -260,8 +269,12 @@ async def run_soak(
     out: Path,
     log: Log,
     seed: int = 1,
+    schedule: Sequence[str] | None = None,
 ) -> dict[str, Any]:
+    """The soak (see the module docstring); ``schedule``: the faults to inject in this order, one every
+    ``chaos_every_s`` (None: at random among FAULTS)."""
     rng = random.Random(seed)
+    planned = list(schedule or [])
     settings = settings.model_copy(update={"key_prefix": f"soak{uuid.uuid4().hex[:6]}:"})
     port = _free_port()
     env = settings.model_copy(update={"port": port}).child_env(FEEDLINE_HOST="127.0.0.1", **LIMITS)
@@ -358,7 +371,9 @@ async def run_soak(
         async def fault() -> None:
             if not chaos or time.monotonic() - started < 10:
                 return
-            kind = rng.choice(["worker-kill", "flushall", "redis-restart", "api-restart"])
+            if schedule is not None and not planned:
+                return
+            kind = planned.pop(0) if schedule is not None else rng.choice(FAULTS)
             soak.faults.append((time.monotonic() - started, kind))
             log(f"soak: chaos {kind}")
             if kind == "worker-kill":
@@ -375,10 +390,18 @@ async def run_soak(
                 await asyncio.to_thread(stop_redis, plan)
                 await asyncio.sleep(1)
                 await asyncio.to_thread(start_redis, plan, lambda _: None)
-            else:
+            elif (
+                kind == "neo4j-restart"
+            ):  # the source of truth away: writes fail (503), nothing committed is lost
+                await asyncio.to_thread(stop_neo4j, plan)
+                await asyncio.sleep(1)
+                await asyncio.to_thread(start_neo4j, plan, lambda _: None)
+            elif kind == "api-restart":
                 api.stop()
                 api.start()
                 await api_ready()
+            else:
+                raise ValueError(f"unknown fault {kind!r}; one of {FAULTS}")
 
         loops = [
             every(0.05, read),

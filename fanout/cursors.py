@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import base64
 import binascii
+from collections.abc import Sequence
+from typing import NamedTuple
 
 from graph.errors import BadInput
 
@@ -46,22 +48,48 @@ def latest(tweet_id: int) -> str:
 
 
 def parse_latest(cursor: str) -> int:
-    return parse_resume(cursor)[0]
+    return parse_resume(cursor).newest
 
 
-def resume(tweet_id: int, seq: int, generation: int | None = None) -> str:
+class ResumePoint(NamedTuple):
+    """What a live subscription's cursor says was delivered (see ``resume``)."""
+
+    newest: int
+    seq: int | None
+    generation: int | None
+    own: tuple[int, ...]
+
+
+# At most this many own posts in a resume cursor (a subscription moves its id past the oldest beyond).
+MAX_OWN = 4
+
+
+def resume(tweet_id: int, seq: int, generation: int | None = None, own: Sequence[int] = ()) -> str:
     """A live subscription's resume point: ids up to ``tweet_id`` and live-log positions up to ``seq`` were
     delivered (seq 0: none known), positions of the live log ``generation`` (Keys.live_generation; None: not
-    known). A LATEST cursor, so homeTimeline pages from it too."""
+    known), and so were the viewer's ``own`` posts above ``tweet_id`` (their events do not move the id, so
+    that what is still being fanned out below them is replayed by id). A LATEST cursor, so homeTimeline pages
+    from it too."""
+    if own:
+        return _encode(LATEST, tweet_id, seq, generation or 0, ".".join(str(o) for o in own))
     fields = [tweet_id] if not seq else [tweet_id, seq] if generation is None else [tweet_id, seq, generation]
     return _encode(LATEST, *fields)
 
 
-def parse_resume(cursor: str) -> tuple[int, int | None, int | None]:
-    """(id, live position, live log generation), each None when the cursor has none (from homeTimeline, or
-    from before generations)."""
-    fields = [_int(f) for f in _decode(cursor, LATEST, 1, optional=2)]
-    return fields[0], (fields[1] if len(fields) > 1 else None), (fields[2] if len(fields) > 2 else None)
+def parse_resume(cursor: str) -> ResumePoint:
+    """The resume point of a cursor; a field it does not have (a homeTimeline cursor has only the id) is None,
+    or no own posts."""
+    fields = _decode(cursor, LATEST, 1, optional=3)
+    numbers = [_int(f) for f in fields[:3]]
+    own = tuple(_int(o) for o in fields[3].split(".")) if len(fields) > 3 else ()
+    if len(own) > MAX_OWN:
+        raise BadInput("malformed cursor")
+    return ResumePoint(
+        numbers[0],
+        (numbers[1] or None) if len(numbers) > 1 else None,
+        (numbers[2] or None) if len(numbers) > 2 else None,
+        own,
+    )
 
 
 def top(snapshot: str, offset: int) -> str:

@@ -117,7 +117,7 @@ def soak(
 ) -> None:
     """Bounded mixed load with an optional chaos schedule; reports lost/duplicated live events, oracle
     mismatches, errors by code and memory over time. Runs on the local services (or a test slot's):
-    its chaos flushes and restarts that Redis."""
+    its chaos flushes and restarts that Redis and restarts that Neo4j."""
     from bench.soak import run_soak_cli
 
     run_soak_cli(

@@ -152,10 +152,24 @@ async def _events(
             if len(delivered) > RECENTLY_DELIVERED:
                 del delivered[next(iter(delivered))]
 
+        # The viewer's own posts (published by the API at once, while fan-outs of older tweets may still be
+        # under way) do not move the newest id: they are kept apart, above it, so that a resume after Redis
+        # lost its live state (no log of what those fan-outs inserted late) replays those older tweets by id.
+        own: list[int] = []
         generation = watch.generation
         newest, seq = 0, 0
+
+        def advance(position: int) -> None:
+            nonlocal newest, own
+            newest = max(newest, position)
+            own = [o for o in own if o > newest]
+
+        def here(position: int) -> str:
+            return cursors.resume(newest, position, generation, own)
+
         if after is not None:
-            since, given, given_generation = cursors.parse_resume(after)
+            since, given, given_generation, resumed_own = cursors.parse_resume(after)
+            own = [o for o in resumed_own if o > since]
             log = await service.live_log(viewer_id)
             if log.generation != generation:  # lost since the subscription began (the log is read after)
                 await _cut_off(close_connection, LOST_CLOSE_REASON, LiveStateLost())
@@ -166,8 +180,10 @@ async def _events(
             same_log = given_generation in (None, generation)
             seq = given if given is not None and same_log else start_position(log.positions, since)
             newest = since
-            # Published after the position; the cursor's own id was delivered, whatever its position.
-            missed = {t: p for t, p in log.positions.items() if p > seq and t != since}
+            # Published after the position; the cursor's id and own posts were delivered, whatever their position.
+            missed = {
+                t: p for t, p in log.positions.items() if p > seq and t != since and t not in resumed_own
+            }
             top = max(missed.values(), default=seq)
             late_ids = [t for t in missed if t < since] if given is None or same_log else []
             late = await service.replay_live_inserts(viewer_id, sorted(late_ids, key=missed.__getitem__))
@@ -178,7 +194,7 @@ async def _events(
                     kind=TimelineEventKind.NEW,
                     tweet_id=strawberry.ID(str(entry.tweet.id)),
                     tweet=Tweet.of(entry.tweet),
-                    cursor=cursors.resume(newest, position, generation),
+                    cursor=here(position),
                     source=FeedSource(entry.source),
                     reposted_by_id=entry.reposted_by,
                 )
@@ -191,7 +207,10 @@ async def _events(
                 for entry in entries:
                     if entry.source == "SUGGESTED":
                         continue  # trending suggestions are never live events: a resume must not send them either
-                    newest = entry.position
+                    delivered_before = entry.position in own
+                    advance(entry.position)
+                    if delivered_before:
+                        continue
                     # Every live insert below this id is delivered now; those above it come by id.
                     yield replayed_event(entry, top)
                 cursor = entries[-1].cursor if len(entries) == REPLAY_BATCH else None
@@ -243,7 +262,12 @@ async def _events(
                 # The feed's rules, as a read applies them: mutes and blocks, the replies rule, reposts shown
                 # once (the entry shows the original, with who reposted it).
                 found = await service.live_entry(viewer_id, record, event.source or "TIMELINE")
-                newest = max(newest, event.tweet_id)
+                if newest and event.author_id == viewer_id and event.seq is None and event.tweet_id > newest:
+                    own.append(event.tweet_id)  # the viewer's own post: kept apart (see ``own``)
+                    if len(own) > cursors.MAX_OWN:
+                        advance(own[0])
+                else:
+                    advance(event.tweet_id)
                 seq = max(seq, event.seq or 0)
                 if found is None:
                     continue
@@ -261,13 +285,13 @@ async def _events(
                     kind=kind,
                     tweet_id=strawberry.ID(str(event.original)),
                     tweet=None,
-                    cursor=cursors.resume(newest, seq, generation) if newest else cursor_for(event.tweet_id),
+                    cursor=here(seq) if newest else cursor_for(event.tweet_id),
                     source=source,
                 )
                 if now is None:
                     continue
                 remember(now.position)
-                newest = max(newest, now.position)
+                advance(now.position)
                 kind, source = TimelineEventKind.NEW, FeedSource(now.source)
                 tweet, shown, reposted_by = Tweet.of(now.tweet), now.tweet.id, now.reposted_by
             else:
@@ -276,7 +300,7 @@ async def _events(
                 kind=kind,
                 tweet_id=strawberry.ID(str(shown)),
                 tweet=tweet,
-                cursor=cursors.resume(newest, seq, generation) if newest else cursor_for(event.tweet_id),
+                cursor=here(seq) if newest else cursor_for(event.tweet_id),
                 source=source,
                 reposted_by_id=reposted_by,
             )

@@ -294,6 +294,33 @@ async def test_an_insert_published_after_redis_lost_the_live_state_is_not_sent_a
     assert [tid for tid, _ in await _replayed(svc, reader.id, last.cursor)] == [during.id, own.id]
 
 
+async def test_an_own_post_does_not_carry_the_cursor_past_fan_outs_that_redis_lost(
+    engine_factory: Factory, redis: aioredis.Redis, settings: Settings
+) -> None:
+    # The viewer's own post is published by the API at once; the fan-out of the friend's older tweet is still
+    # queued (a worker restarting) when a FLUSHALL takes the queue, the timeline and the live log: the tweet
+    # comes back only with the rebuild, with no event. The own post's event must not have moved the cursor's
+    # id past it: the resume replays it by id, and not the own post the client has.
+    svc, worker, friend, reader = await _reader_of_friend(engine_factory)
+    hub = LiveHub(redis)
+    stream = timeline_events(svc, hub, reader.id, None)
+    try:
+        waiting = asyncio.ensure_future(stream.__anext__())
+        await asyncio.sleep(0.5)  # subscribed (the stream is waiting for its first event)
+        first = await svc.post_tweet(friend.id, "delivered")
+        await worker.drain()
+        assert int((await asyncio.wait_for(waiting, 10)).tweet_id) == first.id
+        pending = await svc.post_tweet(friend.id, "queued when Redis lost it")  # not fanned out yet
+        own = await svc.post_tweet(reader.id, "my own, published at once")
+        event = await asyncio.wait_for(stream.__anext__(), 10)
+        assert int(event.tweet_id) == own.id
+    finally:
+        await stream.aclose()
+        await hub.aclose()
+    await _lose_redis_data(redis, settings, worker)
+    assert [tid for tid, _ in await _replayed(svc, reader.id, event.cursor)] == [pending.id]
+
+
 async def test_a_fan_out_done_again_after_redis_lost_the_live_state_is_not_replayed_twice(
     engine_factory: Factory, redis: aioredis.Redis, settings: Settings
 ) -> None:

@@ -22,11 +22,18 @@ def test_round_trips() -> None:
     # A live subscription's resume point: an id, a live-log position and the log's generation; homeTimeline
     # pages from it by its id.
     resume = cursors.resume(2**53 - 1, 1_764_000_000_123_456, 1_763_999_000_000_001)
-    assert cursors.parse_resume(resume) == (2**53 - 1, 1_764_000_000_123_456, 1_763_999_000_000_001)
+    assert cursors.parse_resume(resume) == (2**53 - 1, 1_764_000_000_123_456, 1_763_999_000_000_001, ())
     assert cursors.parse_latest(resume) == 2**53 - 1
-    assert cursors.parse_resume(cursors.resume(7, 12)) == (7, 12, None)  # a cursor from before generations
-    assert cursors.parse_resume(cursors.latest(7)) == (7, None, None)
+    assert cursors.parse_resume(cursors.resume(7, 12)) == (7, 12, None, ())  # from before generations
+    assert cursors.parse_resume(cursors.latest(7)) == (7, None, None, ())
     assert cursors.resume(7, 0, 99) == cursors.latest(7)
+    # ... and the viewer's own posts delivered above the id, with or without a position and generation.
+    own = (2**53 - 2, 2**53 - 3, 2**53 - 4, 2**53 - 5)
+    with_own = cursors.resume(2**53 - 9, 1_764_000_000_123_456, 1_763_999_000_000_001, own)
+    assert len(with_own) <= 200
+    assert cursors.parse_resume(with_own) == (2**53 - 9, 1_764_000_000_123_456, 1_763_999_000_000_001, own)
+    assert cursors.parse_resume(cursors.resume(7, 0, None, [9])) == (7, None, None, (9,))
+    assert cursors.parse_latest(with_own) == 2**53 - 9
 
 
 def test_opaque_and_url_safe() -> None:
@@ -54,7 +61,9 @@ def test_a_cursor_of_one_list_is_refused_by_another() -> None:
         _raw("L:"),
         _raw("L:-1"),
         _raw("L:1.5"),
-        _raw("L:1:2:3:4"),
+        _raw("L:1:2:3:4:5"),
+        _raw("L:1:2:3:4."),
+        _raw("L:1:2:3:1.2.3.4.5"),
         _raw("L:1:2:x"),
         _raw("L:1:x"),
         _raw("L:1:"),
