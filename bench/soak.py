@@ -333,7 +333,7 @@ async def run_soak(
             subs.append(Subscriber(user, edges[0]["cursor"] if edges else None))
         tasks = [asyncio.create_task(_subscriber_loop(soak, s)) for s in subs]
         liked: list[int] = list(first_ids)
-        end = time.monotonic() + minutes * 60
+        end = load_end = time.monotonic() + minutes * 60
         seq = itertools.count()
 
         async def every(period: float, action: Callable[[], Any]) -> None:
@@ -374,6 +374,9 @@ async def run_soak(
             if schedule is not None and not planned:
                 return
             kind = planned.pop(0) if schedule is not None else rng.choice(FAULTS)
+            nonlocal end
+            if schedule is not None:  # no load loop stops while a scheduled fault is under way
+                end = max(end, time.monotonic() + 600)
             soak.faults.append((time.monotonic() - started, kind))
             log(f"soak: chaos {kind}")
             if kind == "worker-kill":
@@ -402,6 +405,8 @@ async def run_soak(
                 await api_ready()
             else:
                 raise ValueError(f"unknown fault {kind!r}; one of {FAULTS}")
+            if schedule is not None:  # every scheduled fault is injected, and load runs on after the last one
+                end = max(load_end, time.monotonic() + chaos_every_s + 2)
 
         loops = [
             every(0.05, read),

@@ -272,16 +272,19 @@ class TimelineStore:
         return await self._page_call(fn.BACKFILL, keys, args)
 
     # --- the author's own lists -----------------------------------------------------------------------
-    async def add_own_tweet(self, pipe: Any, author_id: int, tweet_id: int) -> None:
-        """Queue a new tweet into the author's list and own timeline (where they exist). The first of the two
-        replies is the author list's: -1 when it does not exist (the caller rebuilds it)."""
+    async def add_own_tweet(
+        self, pipe: Any, author_id: int, tweet_id: int, *, own_timeline: bool = True
+    ) -> None:
+        """Queue a new tweet into the author's list and (``own_timeline``) own timeline, where they exist. The
+        first reply is the author list's: -1 when it does not exist (the caller rebuilds it)."""
         member = encode_id(tweet_id)
         await self._call(
             fn.MERGE_IF_EXISTS, [self.keys.author_tweets(author_id)], [self.author_list_cap + 1, member], pipe
         )
-        await self._call(
-            fn.MERGE_IF_EXISTS, [self.keys.timeline(author_id)], [self.timeline_cap + 1, member], pipe
-        )
+        if own_timeline:
+            await self._call(
+                fn.MERGE_IF_EXISTS, [self.keys.timeline(author_id)], [self.timeline_cap + 1, member], pipe
+            )
 
     def remove_own_tweet(self, pipe: Any, author_id: int, tweet_id: int) -> None:
         member = encode_id(tweet_id)

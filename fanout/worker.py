@@ -461,7 +461,9 @@ class FanoutWorker:
             return
         await pages.put(None)
 
-    async def _own_lists(self, author_id: int, tweet_id: int, remove: bool) -> None:
+    async def _own_lists(
+        self, author_id: int, tweet_id: int, remove: bool, original: int | None = None
+    ) -> None:
         """What the API does to the author's own lists right after the write, again: a no-op when it did, the
         repair when Redis failed it (the job then came through the outbox relay)."""
         store = self.ctx.store
@@ -471,8 +473,14 @@ class FanoutWorker:
                 store.remove_own_tweet(pipe, author_id, tweet_id)
                 store.remove_trending(pipe, tweet_id)
             else:
-                await store.add_own_tweet(pipe, author_id, tweet_id)
+                await store.add_own_tweet(pipe, author_id, tweet_id, own_timeline=False)
             await store.execute(pipe)
+        if not remove:
+            # The own timeline's insert as a live insert of the author's (logged and published, as fan-out's
+            # are): when the API could not make it, the author's open client gets it, and a resume finds it
+            # below a newer id (their own event was never published, and later events moved their cursor on).
+            event = tweet_event("NEW", tweet_id, author_id, "TIMELINE", original)
+            await store.restore(author_id, [(tweet_id, event)])
 
     async def fan_post(
         self,
@@ -486,7 +494,7 @@ class FanoutWorker:
     ) -> bool:
         """Fan a post out (``shard``: the stream the message came from; None: its author's, where this
         version queues it). False if stopped before the end."""
-        await self._own_lists(author_id, tweet_id, remove=False)
+        await self._own_lists(author_id, tweet_id, remove=False, original=original)
         if await self._is_celebrity(author_id):
             # The rules are applied by each subscriber's reader (resolvers/live.py) and by the read merge.
             event = tweet_event("NEW", tweet_id, author_id, "CELEBRITY", original)

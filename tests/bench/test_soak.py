@@ -23,7 +23,7 @@ async def test_a_short_soak_with_every_fault_loses_nothing_and_reports_it(
     result = await run_soak(
         settings,
         service_plan,
-        minutes=0.75,
+        minutes=0.5,
         users=16,
         subscribers=8,
         chaos=True,

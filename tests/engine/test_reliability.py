@@ -61,6 +61,31 @@ async def test_relay_queues_a_committed_job_that_never_reached_the_stream_once(
     assert (await svc.read_home(fan.id, 10, None)).entries[0].tweet.id == posted.id
 
 
+async def test_a_post_whose_redis_writes_failed_reaches_its_authors_live_feed_through_the_relay(
+    engine_factory: Factory,
+) -> None:
+    # Redis failed the API after the commit: no own timeline insert, no own event. Later events move the
+    # author's cursor on; when the relay's job repairs the own timeline, the author gets the post as a late
+    # insert (logged, published): a resume from that cursor replays it, once.
+    svc, worker, friend, author = await _reader_of_friend(engine_factory)
+    tweet_id, job_id = svc.ctx.ids.next_id(), svc.ctx.ids.next_id()
+    await svc.ctx.tweets.post(
+        author.id,
+        "committed, then Redis failed",
+        tweet_id=tweet_id,
+        job=outbox(job_id, PostJob(tweet_id, author.id)),
+    )
+    newer = await svc.post_tweet(friend.id, "delivered live")
+    await worker.drain()
+    log = await svc.live_log(author.id)
+    cursor = cursors.resume(newer.id, log.positions[newer.id], log.generation)  # the live event's cursor
+    assert await worker.relay_outbox(older_than_ms=0) == 1
+    await worker.drain()
+    replay = await _replayed(svc, author.id, cursor)
+    assert [tid for tid, _ in replay] == [tweet_id]
+    assert await _replayed(svc, author.id, replay[-1][1]) == []
+
+
 async def test_idempotency_key_returns_the_first_tweet(engine_factory: Factory, neo4j: AsyncDriver) -> None:
     svc, _ = engine_factory()
     author = await svc.create_user("author", None, "h")
