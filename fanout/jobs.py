@@ -1,7 +1,7 @@
 """Fan-out jobs: the one place a message of the ``fanout`` stream is encoded and decoded.
 
 The API side (FeedService, threshold reconciles) queues jobs with ``encode``; the worker reads them back with
-``decode``. A message is a flat hash of ASCII fields: ``kind`` (post, delete, celeb) and decimal ids.
+``decode``. A message is a flat hash of ASCII fields: ``kind`` (post, delete, celeb, repair) and decimal ids (and a handle).
 
 The same fields, as JSON, are the payload of the job's outbox entry in Neo4j (graph/outbox.py): ``outbox``
 makes that entry for a write, ``from_outbox`` reads it back for the worker's relay.
@@ -51,7 +51,23 @@ class CelebJob:
     author_id: int
 
 
-Job = PostJob | DeleteJob | CelebJob
+@dataclass(frozen=True)
+class RepairJob:
+    """A write whose follow-up in Redis may not have happened (the API failed between the commit and the end
+    of its Redis writes): the derived state of ``user_ids`` (and of the user called ``handle``: the other side
+    of a follow, mute or block) is dropped, to be rebuilt from Neo4j on the next read. The API marks the job
+    queued once its own Redis writes are done, so the relay queues it only after such a failure."""
+
+    user_ids: tuple[int, ...]
+    handle: str | None = None
+
+    @property
+    def author_id(self) -> int:
+        """Whose queue shard the job goes to (fanout_shard)."""
+        return self.user_ids[0]
+
+
+Job = PostJob | DeleteJob | CelebJob | RepairJob
 
 
 class UnknownJob(ValueError):
@@ -90,6 +106,11 @@ def _fields(job: Job) -> dict[str, str]:
         if job.original is not None:
             fields["orig"] = str(job.original)
         return fields
+    if isinstance(job, RepairJob):
+        fields = {"kind": "repair", "users": ",".join(str(u) for u in job.user_ids)}
+        if job.handle is not None:
+            fields["handle"] = job.handle
+        return fields
     return {"kind": "celeb", "author": str(job.author_id)}
 
 
@@ -112,6 +133,10 @@ def decode(fields: Mapping[bytes, bytes]) -> Job:
         return DeleteJob(int(fields[b"tweet"]), int(fields[b"author"]), _optional(fields, b"orig"))
     if kind == "celeb":
         return CelebJob(int(fields[b"author"]))
+    if kind == "repair":
+        users = tuple(int(u) for u in fields[b"users"].split(b","))
+        handle = fields.get(b"handle")
+        return RepairJob(users, None if handle is None else handle.decode())
     raise UnknownJob(kind)
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import uuid
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from typing import Literal
 
 from neo4j import AsyncDriver
@@ -22,7 +22,7 @@ from fanout.config import EngineConfig
 from fanout.context import EngineContext, EngineStats, now_ms
 from fanout.derived import Derived, decode_id_set
 from fanout.feed import FeedReader
-from fanout.jobs import DeleteJob, PostJob, outbox
+from fanout.jobs import DeleteJob, PostJob, RepairJob, outbox
 from fanout.keys import Keys
 from fanout.live import CELEBS_CHANGED, LiveLog, LiveWatch, tweet_event
 from fanout.pages import FeedEntry, FeedPage, FeedSource, Page
@@ -31,6 +31,7 @@ from fanout.transitions import request_reconcile
 from fanout.viewer_flags import ViewerLikes, ViewerReposts
 from graph.convert import to_ms
 from graph.errors import BadInput, Forbidden, NotFound
+from graph.outbox import OutboxJob
 from graph.records import TweetRecord, UserRecord
 
 __all__ = ["EngineConfig", "FeedService"]
@@ -120,6 +121,16 @@ class FeedService:
             return tweet  # a retry: the first attempt's job is in the outbox (relayed if not queued)
         await self._own_post(tweet, job_id, job, engagement=0, refresh=reply_to)
         return tweet
+
+    @contextlib.asynccontextmanager
+    async def _repairable(self, *user_ids: int, handle: str | None) -> AsyncIterator[OutboxJob]:
+        """The outbox entry of a write (follow, mute, block, like and their undoing) whose Redis follow-up the
+        caller does next, inside this block: marked done when the block ends, else (the process or Redis
+        failed after the commit) the worker's relay queues it, and the worker drops the derived state of the
+        users it names, which reads then rebuild from Neo4j (fanout/jobs.py: RepairJob)."""
+        job_id, job = self.ctx.ids.next_id(), RepairJob(user_ids, handle)
+        yield outbox(job_id, job)
+        await self.ctx.store.mark_queued(job_id, job)  # only if the block did not raise
 
     async def _own_post(
         self, tweet: TweetRecord, job_id: int, job: PostJob, *, engagement: int | None, refresh: int | None
@@ -237,14 +248,16 @@ class FeedService:
             await store.execute(pipe)
 
     async def like(self, user_id: int, tweet_id: int) -> TweetRecord:
-        tweet = await self.ctx.tweets.like(user_id, tweet_id, now_ms())
-        await self._likes_changed(user_id, tweet, liked=True)
-        return tweet
+        async with self._repairable(user_id, handle=None) as job:
+            tweet = await self.ctx.tweets.like(user_id, tweet_id, now_ms(), job)
+            await self._likes_changed(user_id, tweet, liked=True)
+            return tweet
 
     async def unlike(self, user_id: int, tweet_id: int) -> TweetRecord:
-        tweet = await self.ctx.tweets.unlike(user_id, tweet_id)
-        await self._likes_changed(user_id, tweet, liked=False)
-        return tweet
+        async with self._repairable(user_id, handle=None) as job:
+            tweet = await self.ctx.tweets.unlike(user_id, tweet_id, job)
+            await self._likes_changed(user_id, tweet, liked=False)
+            return tweet
 
     async def _likes_changed(self, user_id: int, tweet: TweetRecord, *, liked: bool) -> None:
         async with self.redis.pipeline(transaction=False) as pipe:
@@ -273,38 +286,39 @@ class FeedService:
     # --- follows ----------------------------------------------------------------------------------------
     async def follow(self, follower_id: int, followee_handle: str, show_reposts: bool = True) -> UserRecord:
         """Idempotent; also sets whether the followee's reposts show (``nr:``). Forbidden across a block."""
-        change = await self.ctx.follows.follow(follower_id, followee_handle, now_ms(), show_reposts)
-        followee = change.followee
-        keys, cfg, store, a = self.keys, self.config, self.ctx.store, followee.id
-        if change.was_showing is not None and change.was_showing != show_reposts:
-            await self._show_reposts_changed(follower_id, a, show_reposts)
-        if not change.changed:
+        async with self._repairable(follower_id, handle=followee_handle) as job:
+            change = await self.ctx.follows.follow(follower_id, followee_handle, now_ms(), show_reposts, job)
+            followee = change.followee
+            keys, cfg, store, a = self.keys, self.config, self.ctx.store, followee.id
+            if change.was_showing is not None and change.was_showing != show_reposts:
+                await self._show_reposts_changed(follower_id, a, show_reposts)
+            if not change.changed:
+                return followee
+            in_mode = bool(await self.redis.sismember(keys.celebrity_mode, str(a)))
+            celebrity = in_mode or followee.follower_count >= cfg.celebrity_threshold
+            async with self.redis.pipeline(transaction=False) as pipe:
+                # One DEL per key: two users' keys lie in two cluster slots.
+                pipe.delete(keys.user(follower_id))
+                pipe.delete(keys.user(a))
+                await store.sadd_if_exists(keys.followees(follower_id), str(a), client=pipe)
+                if celebrity:
+                    await store.sadd_if_exists(keys.celebs(follower_id), str(a), client=pipe)
+                    await store.publish_many([keys.live_timeline(follower_id)], CELEBS_CHANGED, pipe)
+                    if not in_mode:  # ahead of the switch: a drop back before it must take this out again
+                        pipe.set(keys.celebs_early(a), b"1", ex=cfg.timeline_ttl_seconds)
+                await store.execute(pipe)
+            if not show_reposts:
+                await self._set_no_reposts(follower_id, a, False)
+            if not in_mode:
+                # Fanned out on write: merge the followee's recent tweets into the follower's timeline now.
+                recent = await self.derived.author_recent_ids(a, cfg.timeline_cap)
+                await store.backfill([follower_id], recent)
+            # Replies to the followee by accounts the follower follows were skipped by fan-out (the replies rule:
+            # the follower did not follow the account replied to); they belong in the timeline now.
+            replies = await self.ctx.tweets.replies_to_by_followees(follower_id, a, cfg.timeline_cap)
+            await store.backfill([follower_id], replies)
+            await request_reconcile(self.ctx, a, followee.follower_count)
             return followee
-        in_mode = bool(await self.redis.sismember(keys.celebrity_mode, str(a)))
-        celebrity = in_mode or followee.follower_count >= cfg.celebrity_threshold
-        async with self.redis.pipeline(transaction=False) as pipe:
-            # One DEL per key: two users' keys lie in two cluster slots.
-            pipe.delete(keys.user(follower_id))
-            pipe.delete(keys.user(a))
-            await store.sadd_if_exists(keys.followees(follower_id), str(a), client=pipe)
-            if celebrity:
-                await store.sadd_if_exists(keys.celebs(follower_id), str(a), client=pipe)
-                await store.publish_many([keys.live_timeline(follower_id)], CELEBS_CHANGED, pipe)
-                if not in_mode:  # ahead of the switch: a drop back before it must take this out again
-                    pipe.set(keys.celebs_early(a), b"1", ex=cfg.timeline_ttl_seconds)
-            await store.execute(pipe)
-        if not show_reposts:
-            await self._set_no_reposts(follower_id, a, False)
-        if not in_mode:
-            # Fanned out on write: merge the followee's recent tweets into the follower's timeline now.
-            recent = await self.derived.author_recent_ids(a, cfg.timeline_cap)
-            await store.backfill([follower_id], recent)
-        # Replies to the followee by accounts the follower follows were skipped by fan-out (the replies rule:
-        # the follower did not follow the account replied to); they belong in the timeline now.
-        replies = await self.ctx.tweets.replies_to_by_followees(follower_id, a, cfg.timeline_cap)
-        await store.backfill([follower_id], replies)
-        await request_reconcile(self.ctx, a, followee.follower_count)
-        return followee
 
     async def _set_no_reposts(self, follower_id: int, followee_id: int, show: bool) -> None:
         key = self.keys.no_reposts(follower_id)
@@ -354,10 +368,11 @@ class FeedService:
             await self.ctx.store.purge(follower_id, events)
 
     async def unfollow(self, follower_id: int, followee_handle: str) -> UserRecord:
-        change = await self.ctx.follows.unfollow(follower_id, followee_handle)
-        if change.changed:
-            await self._follow_removed(follower_id, change.followee)
-        return change.followee
+        async with self._repairable(follower_id, handle=followee_handle) as job:
+            change = await self.ctx.follows.unfollow(follower_id, followee_handle, job=job)
+            if change.changed:
+                await self._follow_removed(follower_id, change.followee)
+            return change.followee
 
     async def _follow_removed(self, follower_id: int, followee: UserRecord) -> None:
         """Redis after a follow was deleted (unfollow, block): the sets, and the followee's entries purged
@@ -387,51 +402,57 @@ class FeedService:
 
     # --- mutes and blocks -------------------------------------------------------------------------------
     async def mute(self, user_id: int, handle: str) -> UserRecord:
-        change = await self.ctx.follows.mute(user_id, handle, now_ms())
-        if change.changed:
-            await self.derived.build_hidden(user_id)  # fan-out skips them and reads filter them from now on
-            # What is stored leaves too, with DELETED events so that an open client drops it at once (reads
-            # filter it anyway; unmute brings it back).
-            async with self.redis.pipeline(transaction=False) as pipe:
-                self.ctx.store.queue_oldest(pipe, user_id)
-                (oldest,) = await pipe.execute()
-            await self._purge_author(user_id, change.other.id, self.ctx.store.oldest_id(oldest))
-        return change.other
+        async with self._repairable(user_id, handle=handle) as job:
+            change = await self.ctx.follows.mute(user_id, handle, now_ms(), job)
+            if change.changed:
+                await self.derived.build_hidden(
+                    user_id
+                )  # fan-out skips them and reads filter them from now on
+                # What is stored leaves too, with DELETED events so that an open client drops it at once (reads
+                # filter it anyway; unmute brings it back).
+                async with self.redis.pipeline(transaction=False) as pipe:
+                    self.ctx.store.queue_oldest(pipe, user_id)
+                    (oldest,) = await pipe.execute()
+                await self._purge_author(user_id, change.other.id, self.ctx.store.oldest_id(oldest))
+            return change.other
 
     async def unmute(self, user_id: int, handle: str) -> UserRecord:
-        change = await self.ctx.follows.unmute(user_id, handle)
-        if change.changed:
-            hidden = await self.derived.build_hidden(user_id)
-            other = change.other.id
-            in_mode = bool(await self.redis.sismember(self.keys.celebrity_mode, str(other)))
-            if other not in hidden and not in_mode and await self.derived.follows_which(user_id, [other]):
-                # Fan-out skipped their posts meanwhile (and the mute purged the stored ones): bring them back,
-                # each with a NEW live event (an open client gets them as a reload would).
-                recent = await self.derived.author_recent_ids(other, self.config.timeline_cap)
-                events = [(tid, tweet_event("NEW", tid, other, "TIMELINE")) for tid in recent]
-                await self.ctx.store.restore(user_id, events)
-        return change.other
+        async with self._repairable(user_id, handle=handle) as job:
+            change = await self.ctx.follows.unmute(user_id, handle, job)
+            if change.changed:
+                hidden = await self.derived.build_hidden(user_id)
+                other = change.other.id
+                in_mode = bool(await self.redis.sismember(self.keys.celebrity_mode, str(other)))
+                if other not in hidden and not in_mode and await self.derived.follows_which(user_id, [other]):
+                    # Fan-out skipped their posts meanwhile (and the mute purged the stored ones): bring them back,
+                    # each with a NEW live event (an open client gets them as a reload would).
+                    recent = await self.derived.author_recent_ids(other, self.config.timeline_cap)
+                    events = [(tid, tweet_event("NEW", tid, other, "TIMELINE")) for tid in recent]
+                    await self.ctx.store.restore(user_id, events)
+            return change.other
 
     async def block(self, user_id: int, handle: str) -> UserRecord:
-        change = await self.ctx.follows.block(user_id, handle, now_ms())
-        other = change.other
-        if change.changed:
-            await asyncio.gather(self.derived.build_hidden(user_id), self.derived.build_hidden(other.id))
-            me = (await self.ctx.users.by_ids([user_id])).get(user_id)
-            if change.dropped:
-                await self._follow_removed(user_id, other)
-            if change.lost and me is not None:
-                await self._follow_removed(other.id, me)
-            return (await self.ctx.users.by_ids([other.id])).get(other.id, other)
-        return other
+        async with self._repairable(user_id, handle=handle) as job:
+            change = await self.ctx.follows.block(user_id, handle, now_ms(), job)
+            other = change.other
+            if change.changed:
+                await asyncio.gather(self.derived.build_hidden(user_id), self.derived.build_hidden(other.id))
+                me = (await self.ctx.users.by_ids([user_id])).get(user_id)
+                if change.dropped:
+                    await self._follow_removed(user_id, other)
+                if change.lost and me is not None:
+                    await self._follow_removed(other.id, me)
+                return (await self.ctx.users.by_ids([other.id])).get(other.id, other)
+            return other
 
     async def unblock(self, user_id: int, handle: str) -> UserRecord:
-        change = await self.ctx.follows.unblock(user_id, handle)
-        if change.changed:
-            await asyncio.gather(
-                self.derived.build_hidden(user_id), self.derived.build_hidden(change.other.id)
-            )
-        return change.other
+        async with self._repairable(user_id, handle=handle) as job:
+            change = await self.ctx.follows.unblock(user_id, handle, job)
+            if change.changed:
+                await asyncio.gather(
+                    self.derived.build_hidden(user_id), self.derived.build_hidden(change.other.id)
+                )
+            return change.other
 
     async def followers(self, user_id: int, first: int, after: str | None) -> Page[UserRecord]:
         rows, total = await self.ctx.follows.followers_page(

@@ -500,6 +500,26 @@ class TimelineStore:
         stream = self.keys.fanout_stream(fanout_shard(job.author_id))
         return client.xadd(stream, fields, maxlen=STREAM_MAXLEN, approximate=True)
 
+    async def mark_queued(self, job_id: int, job: jobs.Job) -> None:
+        """Mark outbox entry ``job_id`` as queued without queueing it: the API did its work itself (a
+        RepairJob's write completed its Redis follow-up), so the relay has nothing to do for it."""
+        shard = fanout_shard(job.author_id)
+        await self.redis.set(self.keys.fanout_queued(shard, job_id), b"1", ex=QUEUED_MARKER_TTL_S)
+
+    async def forget_users(self, user_ids: Iterable[int]) -> None:
+        """Drop the derived state of these users (their timeline, the sets derived from their follows, mutes
+        and blocks, their viewer flags, their cached hash): all of it is rebuilt from Neo4j when next needed.
+        A live subscriber among them finds its timeline gone and resumes (resolvers/live.py)."""
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for uid in user_ids:
+                k = self.keys
+                for key in (
+                    k.timeline(uid), k.celebs(uid), k.followees(uid), k.hidden(uid), k.no_reposts(uid),
+                    k.likes(uid), k.reposts(uid), k.user(uid),
+                ):  # fmt: skip
+                    pipe.delete(key)  # one DEL per key: on a cluster the keys of two users lie in two slots
+            await pipe.execute()
+
     async def enqueue_once(
         self, job_id: int, job: jobs.Job, client: Any = None, bookmarks: Sequence[str] = ()
     ) -> int:

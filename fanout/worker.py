@@ -38,7 +38,7 @@ from fanout.client import RedisClient
 from fanout.config import EngineConfig
 from fanout.context import EngineContext
 from fanout.derived import Derived
-from fanout.jobs import CelebJob, DeleteJob, PostJob, UnknownJob, bookmarks_of, decode, from_outbox
+from fanout.jobs import CelebJob, DeleteJob, PostJob, RepairJob, UnknownJob, bookmarks_of, decode, from_outbox
 from fanout.keys import FANOUT_SHARDS, fanout_shard
 from fanout.live import tweet_event
 from fanout.transitions import reconcile, request_reconcile
@@ -349,6 +349,8 @@ class FanoutWorker:
                 finished = await self.fan_delete(
                     mid, job.tweet_id, job.author_id, original=job.original, shard=shard
                 )
+            elif isinstance(job, RepairJob):
+                await self._repair(job)
             elif isinstance(job, CelebJob):
                 try:
                     await reconcile(self.ctx, self.derived, job.author_id, self.page_size)
@@ -460,6 +462,17 @@ class FanoutWorker:
             await pages.put(exc)
             return
         await pages.put(None)
+
+    async def _repair(self, job: RepairJob) -> None:
+        """A write whose Redis follow-up the API did not complete (it came through the outbox relay): drop the
+        derived state of the users it touched, rebuilt from Neo4j on their next read."""
+        users = list(job.user_ids)
+        if job.handle is not None:
+            other = await self.ctx.users.by_handle(job.handle)
+            if other is not None:
+                users.append(other.id)
+        await self.ctx.store.forget_users(users)
+        log.info("repaired the Redis state of user(s) %s after a write whose follow-up failed", users)
 
     async def _own_lists(
         self, author_id: int, tweet_id: int, remove: bool, original: int | None = None

@@ -11,6 +11,7 @@ from neo4j import AsyncDriver, Record
 from graph.convert import USER_FIELDS, user_from
 from graph.driver import DATABASE, session, write_single
 from graph.errors import BadInput, Forbidden, NotFound
+from graph.outbox import CREATE_JOB, OutboxJob, job_params
 from graph.records import UserRecord
 
 # MERGE locks both nodes, so two concurrent follows of the same pair create one edge and count once.
@@ -68,6 +69,11 @@ _UNBLOCK: LiteralString = (
     "OPTIONAL MATCH (f)-[b:BLOCKS]->(u) DELETE b "
     "RETURN u " + USER_FIELDS + " AS u, b IS NOT NULL AS changed, false AS dropped, false AS lost"
 )
+# Each write with a job (graph/outbox.py) recorded in its transaction: the repair of its Redis follow-up.
+_WITH_JOB: dict[LiteralString, LiteralString] = {
+    q: q.replace("RETURN u ", CREATE_JOB + "RETURN u ", 1)
+    for q in (_FOLLOW, _UNFOLLOW, _MUTE, _UNMUTE, _BLOCK, _UNBLOCK)
+}
 # Whom ``uid`` must not see in feeds: muted, blocked, or blocking them (the content of ``mu:{uid}``).
 _HIDDEN_IDS: LiteralString = (
     "MATCH (v:User {id: $u}) "
@@ -175,13 +181,21 @@ class FollowRepo:
         self.driver = driver
 
     async def _change(
-        self, query: LiteralString, follower_id: int, handle: str, ms: int, show_reposts: bool = True
+        self,
+        query: LiteralString,
+        follower_id: int,
+        handle: str,
+        ms: int,
+        show_reposts: bool = True,
+        job: OutboxJob | None = None,
     ) -> FollowChange:
         if not isinstance(handle, str) or not handle:
             raise BadInput("handle missing")
+        params = {} if job is None else job_params(job)
         row = await write_single(
-            self.driver, query, _change_row, f=follower_id, h=handle, ms=ms, sr=show_reposts
-        )
+            self.driver, _WITH_JOB[query] if job else query, _change_row, f=follower_id, h=handle, ms=ms,
+            sr=show_reposts, **params,
+        )  # fmt: skip
         if row is None:
             if await self._exists(follower_id):
                 raise NotFound(f"no user @{handle}")
@@ -189,10 +203,21 @@ class FollowRepo:
         followee = user_from(row["u"])
         return FollowChange(followee, followee.follower_count != int(row["before"] or 0), row["was"])
 
-    async def _relation(self, query: LiteralString, user_id: int, handle: str, ms: int) -> RelationChange:
+    async def _relation(
+        self, query: LiteralString, user_id: int, handle: str, ms: int, job: OutboxJob | None = None
+    ) -> RelationChange:
         if not isinstance(handle, str) or not handle:
             raise BadInput("handle missing")
-        row = await write_single(self.driver, query, _relation_row, f=user_id, h=handle, ms=ms)
+        params = {} if job is None else job_params(job)
+        row = await write_single(
+            self.driver,
+            _WITH_JOB[query] if job else query,
+            _relation_row,
+            f=user_id,
+            h=handle,
+            ms=ms,
+            **params,
+        )
         if row is None:
             other = await self._by_handle_id(handle)
             if other is None:
@@ -211,17 +236,22 @@ class FollowRepo:
         )  # fmt: skip
         return int(records[0]["id"]) if records else None
 
-    async def mute(self, user_id: int, handle: str, now_ms: int) -> RelationChange:
-        return await self._relation(_MUTE, user_id, handle, now_ms)
+    # ``job``: an outbox entry to record in the write's transaction (graph/outbox.py).
+    async def mute(
+        self, user_id: int, handle: str, now_ms: int, job: OutboxJob | None = None
+    ) -> RelationChange:
+        return await self._relation(_MUTE, user_id, handle, now_ms, job)
 
-    async def unmute(self, user_id: int, handle: str) -> RelationChange:
-        return await self._relation(_UNMUTE, user_id, handle, 0)
+    async def unmute(self, user_id: int, handle: str, job: OutboxJob | None = None) -> RelationChange:
+        return await self._relation(_UNMUTE, user_id, handle, 0, job)
 
-    async def block(self, user_id: int, handle: str, now_ms: int) -> RelationChange:
-        return await self._relation(_BLOCK, user_id, handle, now_ms)
+    async def block(
+        self, user_id: int, handle: str, now_ms: int, job: OutboxJob | None = None
+    ) -> RelationChange:
+        return await self._relation(_BLOCK, user_id, handle, now_ms, job)
 
-    async def unblock(self, user_id: int, handle: str) -> RelationChange:
-        return await self._relation(_UNBLOCK, user_id, handle, 0)
+    async def unblock(self, user_id: int, handle: str, job: OutboxJob | None = None) -> RelationChange:
+        return await self._relation(_UNBLOCK, user_id, handle, 0, job)
 
     async def hidden_ids(self, user_id: int) -> list[int]:
         """Accounts ``user_id`` mutes or blocks or is blocked by."""
@@ -263,12 +293,19 @@ class FollowRepo:
         return bool(records)
 
     async def follow(
-        self, follower_id: int, followee_handle: str, now_ms: int, show_reposts: bool = True
+        self,
+        follower_id: int,
+        followee_handle: str,
+        now_ms: int,
+        show_reposts: bool = True,
+        job: OutboxJob | None = None,
     ) -> FollowChange:
-        return await self._change(_FOLLOW, follower_id, followee_handle, now_ms, show_reposts)
+        return await self._change(_FOLLOW, follower_id, followee_handle, now_ms, show_reposts, job)
 
-    async def unfollow(self, follower_id: int, followee_handle: str, now_ms: int = 0) -> FollowChange:
-        return await self._change(_UNFOLLOW, follower_id, followee_handle, now_ms)
+    async def unfollow(
+        self, follower_id: int, followee_handle: str, now_ms: int = 0, job: OutboxJob | None = None
+    ) -> FollowChange:
+        return await self._change(_UNFOLLOW, follower_id, followee_handle, now_ms, job=job)
 
     async def follower_id_pages(
         self, user_id: int, page_size: int, after: int = -1

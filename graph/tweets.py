@@ -137,6 +137,9 @@ _UNLIKE: LiteralString = (
     "CALL (u, t) { MATCH (u)-[r:LIKED]->(t) DELETE r SET t.likeCount = t.likeCount - 1 } "
     "RETURN t " + TWEET_FIELDS + " AS t"
 )
+_LIKE_WITH_JOB: dict[LiteralString, LiteralString] = {
+    q: q.replace("RETURN t ", CREATE_JOB + "RETURN t ", 1) for q in (_LIKE, _UNLIKE)
+}
 _RECENT_LIKES: LiteralString = (
     "MATCH (:User {id: $v})-[:LIKED]->(t:Tweet) WITH t.id AS id ORDER BY id DESC LIMIT $n RETURN id"
 )
@@ -373,17 +376,26 @@ class TweetRepo:
         )
         return [(r["id"], r["ms"], r["likes"] + r["reposts"]) for r in records]
 
-    async def _like_change(self, query: LiteralString, user_id: int, tweet_id: int, ms: int) -> TweetRecord:
-        row = await write_single(self.driver, query, _tweet_row, user=user_id, id=tweet_id, ms=ms)
+    async def _like_change(
+        self, query: LiteralString, user_id: int, tweet_id: int, ms: int, job: OutboxJob | None
+    ) -> TweetRecord:
+        params = {} if job is None else job_params(job)
+        row = await write_single(
+            self.driver, _LIKE_WITH_JOB[query] if job else query, _tweet_row, user=user_id, id=tweet_id, ms=ms,
+            **params,
+        )  # fmt: skip
         if row is None:
             raise NotFound("no such tweet or user")
         return tweet_from(row)
 
-    async def like(self, user_id: int, tweet_id: int, now_ms: int) -> TweetRecord:
-        return await self._like_change(_LIKE, user_id, tweet_id, now_ms)
+    # ``job``: an outbox entry to record in the write's transaction (graph/outbox.py).
+    async def like(
+        self, user_id: int, tweet_id: int, now_ms: int, job: OutboxJob | None = None
+    ) -> TweetRecord:
+        return await self._like_change(_LIKE, user_id, tweet_id, now_ms, job)
 
-    async def unlike(self, user_id: int, tweet_id: int) -> TweetRecord:
-        return await self._like_change(_UNLIKE, user_id, tweet_id, 0)
+    async def unlike(self, user_id: int, tweet_id: int, job: OutboxJob | None = None) -> TweetRecord:
+        return await self._like_change(_UNLIKE, user_id, tweet_id, 0, job)
 
     async def recent_likes(self, viewer_id: int, limit: int) -> list[int]:
         """The ids of the (at most ``limit``) newest tweets the viewer likes, newest first."""

@@ -14,7 +14,7 @@ from neo4j import AsyncDriver
 from api.hub import LiveHub
 from auth.tokens import TokenStore
 from fanout import cursors
-from fanout.jobs import PostJob, outbox
+from fanout.jobs import PostJob, RepairJob, outbox
 from fanout.keys import fanout_shard
 from fanout.live import tweet_event
 from fanout.service import FeedService
@@ -22,6 +22,7 @@ from fanout.worker import FanoutWorker
 from feedline.settings import Settings
 from graph.driver import DATABASE
 from graph.errors import BadInput, ServiceUnavailable
+from graph.outbox import OutboxJob
 from graph.records import UserRecord
 from graph.sessions import SessionRepo
 from graph.tweets import validate_text
@@ -84,6 +85,40 @@ async def test_a_post_whose_redis_writes_failed_reaches_its_authors_live_feed_th
     replay = await _replayed(svc, author.id, cursor)
     assert [tid for tid, _ in replay] == [tweet_id]
     assert await _replayed(svc, author.id, replay[-1][1]) == []
+
+
+async def test_a_follow_and_a_like_whose_redis_follow_up_failed_are_repaired_through_the_relay(
+    engine_factory: Factory,
+) -> None:
+    # Each write commits with a repair job; the process dies before its Redis writes (the follower's sets and
+    # backfill, the liker's viewer flags). Until the relay runs the feed and the flags are stale; its job makes
+    # the worker drop the users' derived state, and the next reads rebuild it from Neo4j. A write whose Redis
+    # follow-up completed marks its job, and the relay leaves it alone.
+    svc, worker = engine_factory()
+    star = await svc.create_user("star", None, "h")
+    fan = await svc.create_user("fan", None, "h")
+    tweet = await svc.post_tweet(star.id, "before the follow")
+    await worker.drain()
+    await svc.read_home(fan.id, 10, None)  # the fan's state is built: fan-out and reads use it
+    assert await svc.liked_flags(fan.id, [tweet.id]) == set()
+
+    def repair_job(handle: str | None = None) -> OutboxJob:
+        return outbox(svc.ctx.ids.next_id(), RepairJob((fan.id,), handle))
+
+    await svc.ctx.follows.follow(fan.id, "star", 1, job=repair_job("star"))
+    await svc.ctx.tweets.like(fan.id, tweet.id, 2, job=repair_job())
+    assert (await svc.read_home(fan.id, 10, None)).entries == []  # Redis never heard of the follow
+    assert await svc.liked_flags(fan.id, [tweet.id]) == set()
+    assert await worker.relay_outbox(older_than_ms=0) == 2
+    await worker.drain()
+    assert [e.tweet.id for e in (await svc.read_home(fan.id, 10, None)).entries] == [tweet.id]
+    assert await svc.liked_flags(fan.id, [tweet.id]) == {tweet.id}
+
+    await svc.unlike(fan.id, tweet.id)
+    await svc.unfollow(fan.id, "star")
+    await svc.mute(fan.id, "star")
+    assert await worker.relay_outbox(older_than_ms=0) == 0  # done by the API: nothing to repair
+    assert await svc.liked_flags(fan.id, [tweet.id]) == set()
 
 
 async def test_idempotency_key_returns_the_first_tweet(engine_factory: Factory, neo4j: AsyncDriver) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from fanout.jobs import CelebJob, DeleteJob, Job, PostJob, UnknownJob, decode, encode
+from fanout.jobs import CelebJob, DeleteJob, Job, PostJob, RepairJob, UnknownJob, decode, encode
 
 
 def _as_read(fields: dict[str, str]) -> dict[bytes, bytes]:
@@ -21,8 +21,10 @@ def _as_read(fields: dict[str, str]) -> dict[bytes, bytes]:
         DeleteJob(123, 2**52),
         DeleteJob(6, 7, original=4),
         CelebJob(42),
+        RepairJob((2**53 - 1, 5)),
+        RepairJob((8,), handle="Some_one"),
     ],
-    ids=["post", "reply", "repost", "delete", "unrepost", "celeb"],
+    ids=["post", "reply", "repost", "delete", "unrepost", "celeb", "repair", "repair-handle"],
 )
 def test_round_trip(job: Job) -> None:
     assert decode(_as_read(encode(job))) == job
@@ -33,6 +35,7 @@ def test_wire_format_is_stable() -> None:
     assert encode(PostJob(1, 2)) == {"kind": "post", "tweet": "1", "author": "2"}
     assert encode(DeleteJob(1, 2)) == {"kind": "delete", "tweet": "1", "author": "2"}
     assert encode(CelebJob(3)) == {"kind": "celeb", "author": "3"}
+    assert encode(RepairJob((3, 4), "bob")) == {"kind": "repair", "users": "3,4", "handle": "bob"}
     # Replies and reposts add fields; a message without them (an older release's) is a plain post.
     assert encode(PostJob(1, 2, 3, None)) == {"kind": "post", "tweet": "1", "author": "2", "rta": "3"}
     assert encode(DeleteJob(1, 2, 4)) == {"kind": "delete", "tweet": "1", "author": "2", "orig": "4"}
