@@ -27,7 +27,12 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.types import (
 from strawberry.subscriptions.protocols.graphql_transport_ws.types import SubscribeMessage
 from strawberry.subscriptions.protocols.graphql_ws.types import ConnectionInitMessage, StartMessage
 
-from api.graphql_view import LegacyWSHandler, TransportWSHandler
+from api.graphql_view import (
+    BACKEND_DOWN_CLOSE_CODE,
+    BACKEND_DOWN_CLOSE_REASON,
+    LegacyWSHandler,
+    TransportWSHandler,
+)
 from auth.tokens import TokenStore, token_digest
 from resolvers.context import RequestContext
 from resolvers.errors import BACKEND_DOWN
@@ -74,7 +79,16 @@ class SessionGuard:
         return self.websocket.ws.app.state
 
     async def watch_session(self) -> None:
-        """After connection_ack: watch the token's revocation and expiry (nothing for anonymous connections)."""
+        """After connection_ack: watch the token's revocation and expiry (nothing for anonymous connections).
+        A backend that fails now (Redis went down after connection_init's check) closes the socket with 1013
+        and a reason, as one failing during connection_init does, not with a traceback and a bare 1006."""
+        try:
+            await self._watch_session()
+        except BACKEND_DOWN:
+            with contextlib.suppress(Exception):  # the client may be gone already
+                await self.websocket.close(code=BACKEND_DOWN_CLOSE_CODE, reason=BACKEND_DOWN_CLOSE_REASON)
+
+    async def _watch_session(self) -> None:
         token, viewer = self.context.viewer.token, self.context.viewer.id
         if token is None or viewer is None:
             return
