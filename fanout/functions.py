@@ -60,8 +60,8 @@ local function time_us()
   local t = redis.call('TIME')
   return tonumber(t[1]) * 1000000 + tonumber(t[2])
 end
--- The generation of a follower's live log (Keys.live_generation, key ``g``): the Redis TIME it was first
--- needed at, written if missing; its TTL refreshed. Events carry it so that a subscriber notices a FLUSHALL.
+-- The generation of a follower's live log (Keys.live_generation, key ``g``): a time in microseconds, written
+-- if missing (Redis TIME now); its TTL refreshed. Events carry it so that a subscriber notices a FLUSHALL.
 local function generation(g, lttl, now)
   local gen = redis.call('GET', g)
   if not gen then

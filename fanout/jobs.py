@@ -1,7 +1,8 @@
 """Fan-out jobs: the one place a message of the ``fanout`` stream is encoded and decoded.
 
 The API side (FeedService, threshold reconciles) queues jobs with ``encode``; the worker reads them back with
-``decode``. A message is a flat hash of ASCII fields: ``kind`` (post, delete, celeb, repair) and decimal ids (and a handle).
+``decode``. A message is a flat hash of ASCII fields: ``kind`` (post, delete, celeb, repair), decimal ids and,
+for a repair, a handle.
 
 The same fields, as JSON, are the payload of the job's outbox entry in Neo4j (graph/outbox.py): ``outbox``
 makes that entry for a write, ``from_outbox`` reads it back for the worker's relay.

@@ -26,7 +26,6 @@ from fanout.jobs import DeleteJob, PostJob, RepairJob, outbox
 from fanout.keys import Keys
 from fanout.live import CELEBS_CHANGED, LiveLog, LiveWatch, tweet_event
 from fanout.pages import FeedEntry, FeedPage, FeedSource, Page
-from fanout.store import LIVE_LOG_TTL_S
 from fanout.transitions import request_reconcile
 from fanout.viewer_flags import ViewerLikes, ViewerReposts
 from graph.convert import to_ms
@@ -405,9 +404,8 @@ class FeedService:
         async with self._repairable(user_id, handle=handle) as job:
             change = await self.ctx.follows.mute(user_id, handle, now_ms(), job)
             if change.changed:
-                await self.derived.build_hidden(
-                    user_id
-                )  # fan-out skips them and reads filter them from now on
+                # Fan-out skips them and reads filter them from now on.
+                await self.derived.build_hidden(user_id)
                 # What is stored leaves too, with DELETED events so that an open client drops it at once (reads
                 # filter it anyway; unmute brings it back).
                 async with self.redis.pipeline(transaction=False) as pipe:
@@ -506,13 +504,12 @@ class FeedService:
             pipe.exists(self.keys.timeline(viewer_id))
             if watch is not None:
                 pipe.expire(self.keys.live_watch(viewer_id, watch.token), LIVE_WATCH_TTL_S)
-                pipe.expire(self.keys.live_generation(viewer_id), LIVE_LOG_TTL_S)
-                pipe.get(self.keys.live_generation(viewer_id))
+                self.ctx.store.queue_live_generation(pipe, viewer_id)
             replies = await pipe.execute()
         if watch is None:
             return not replies[0]
-        exists, watched, _, generation = replies
-        return not (exists and watched and generation is not None and int(generation) == watch.generation)
+        exists, watched, *_, generation = replies
+        return not (exists and watched and self.ctx.store.generation_of(generation) == watch.generation)
 
     # --- the home feed ----------------------------------------------------------------------------------
     async def read_home(

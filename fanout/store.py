@@ -273,18 +273,23 @@ class TimelineStore:
 
     # --- the author's own lists -----------------------------------------------------------------------
     async def add_own_tweet(
-        self, pipe: Any, author_id: int, tweet_id: int, *, own_timeline: bool = True
+        self, pipe: Any, author_id: int, tweet_id: int, *, live_event: bytes | None = None
     ) -> None:
-        """Queue a new tweet into the author's list and (``own_timeline``) own timeline, where they exist. The
-        first reply is the author list's: -1 when it does not exist (the caller rebuilds it)."""
+        """Queue a new tweet into the author's list and own timeline (where they exist). With ``live_event``
+        (the worker's redo of a post whose API writes may have failed) the own timeline's insert is a live
+        insert of the author's, logged and published as ``restore`` does, so that their client gets it even
+        below a newer id. The first reply is the author list's: -1 when it does not exist (the caller
+        rebuilds it)."""
         member = encode_id(tweet_id)
         await self._call(
             fn.MERGE_IF_EXISTS, [self.keys.author_tweets(author_id)], [self.author_list_cap + 1, member], pipe
         )
-        if own_timeline:
-            await self._call(
-                fn.MERGE_IF_EXISTS, [self.keys.timeline(author_id)], [self.timeline_cap + 1, member], pipe
-            )
+        if live_event is not None:
+            await self.restore(author_id, [(tweet_id, live_event)], client=pipe)
+            return
+        await self._call(
+            fn.MERGE_IF_EXISTS, [self.keys.timeline(author_id)], [self.timeline_cap + 1, member], pipe
+        )
 
     def remove_own_tweet(self, pipe: Any, author_id: int, tweet_id: int) -> None:
         member = encode_id(tweet_id)
@@ -334,18 +339,26 @@ class TimelineStore:
             pipe.get(self.keys.live_generation(uid))
             rows, generation = await pipe.execute()
         positions = {_ID.unpack(m)[0]: int(score) for m, score in rows if len(m) == MEMBER_LEN}
-        return LiveLog(None if generation is None else int(generation), positions)
+        return LiveLog(self.generation_of(generation), positions)
 
     async def live_generation(self, uid: int) -> int:
-        """The generation of the viewer's live log, written now if it has none (Keys.live_generation); its TTL
-        refreshed, as every logged insert does."""
-        key = self.keys.live_generation(uid)
+        """The generation of the viewer's live log, written now if it has none (Keys.live_generation)."""
         async with self.redis.pipeline(transaction=False) as pipe:
-            pipe.set(key, time.time_ns() // 1000, nx=True)
-            pipe.expire(key, LIVE_LOG_TTL_S)
-            pipe.get(key)
+            pipe.set(self.keys.live_generation(uid), time.time_ns() // 1000, nx=True)
+            self.queue_live_generation(pipe, uid)
             *_, generation = await pipe.execute()
         return int(generation)
+
+    def queue_live_generation(self, pipe: Any, uid: int) -> None:
+        """Queue a read of the viewer's live log generation, its TTL refreshed as every logged insert does: the
+        last reply is the generation (None: there is none); ``generation_of`` decodes it."""
+        key = self.keys.live_generation(uid)
+        pipe.expire(key, LIVE_LOG_TTL_S)
+        pipe.get(key)
+
+    @staticmethod
+    def generation_of(reply: bytes | None) -> int | None:
+        return None if reply is None else int(reply)
 
     async def publish_own(self, uid: int, payload: bytes, client: Any) -> None:
         """Queue the author's own NEW event on their live channel, carrying their live log's generation (the
@@ -394,17 +407,18 @@ class TimelineStore:
             args += [encode_id(tid), payload]
         return await self._call(fn.PURGE, [self.keys.timeline(uid)], args, None)
 
-    async def restore(self, uid: int, tweets: Sequence[tuple[int, bytes]]) -> int:
+    async def restore(self, uid: int, tweets: Sequence[tuple[int, bytes]], client: Any = None) -> int:
         """Put (tweet id, NEW payload) entries, newest first, back into an existing timeline (unmute,
         showReposts back on): those that survive the cap, each one added published as a live insert (logged
-        in the live log with its position, as fan-out does); returns the inserts."""
+        in the live log with its position, as fan-out does); returns the inserts (``client``: only queued on
+        that pipeline, see ``_call``)."""
         if not tweets:
             return 0
         keys = [self.keys.timeline(uid), self.keys.live_log(uid)]
         args: list[Any] = [self.timeline_cap + 1, self.keys.live_timeline(uid), LIVE_LOG_CAP, LIVE_LOG_TTL_S]
         for tid, payload in sorted(tweets, reverse=True):
             args += [encode_id(tid), payload]
-        return await self._call(fn.RESTORE, keys, args, None)
+        return await self._call(fn.RESTORE, keys, args, client)
 
     # --- sets and caches that are only updated once built ---------------------------------------------
     async def sadd_if_exists(self, key: str, member: str, client: Any = None) -> int:
@@ -510,9 +524,9 @@ class TimelineStore:
         """Drop the derived state of these users (their timeline, the sets derived from their follows, mutes
         and blocks, their viewer flags, their cached hash): all of it is rebuilt from Neo4j when next needed.
         A live subscriber among them finds its timeline gone and resumes (resolvers/live.py)."""
+        k = self.keys
         async with self.redis.pipeline(transaction=False) as pipe:
             for uid in user_ids:
-                k = self.keys
                 for key in (
                     k.timeline(uid), k.celebs(uid), k.followees(uid), k.hidden(uid), k.no_reposts(uid),
                     k.likes(uid), k.reposts(uid), k.user(uid),

@@ -486,14 +486,11 @@ class FanoutWorker:
                 store.remove_own_tweet(pipe, author_id, tweet_id)
                 store.remove_trending(pipe, tweet_id)
             else:
-                await store.add_own_tweet(pipe, author_id, tweet_id, own_timeline=False)
+                # As a live insert of the author's: when the API could not make it, their own event was never
+                # published and later events moved their cursor on; the open client gets it, a resume finds it.
+                event = tweet_event("NEW", tweet_id, author_id, "TIMELINE", original)
+                await store.add_own_tweet(pipe, author_id, tweet_id, live_event=event)
             await store.execute(pipe)
-        if not remove:
-            # The own timeline's insert as a live insert of the author's (logged and published, as fan-out's
-            # are): when the API could not make it, the author's open client gets it, and a resume finds it
-            # below a newer id (their own event was never published, and later events moved their cursor on).
-            event = tweet_event("NEW", tweet_id, author_id, "TIMELINE", original)
-            await store.restore(author_id, [(tweet_id, event)])
 
     async def fan_post(
         self,

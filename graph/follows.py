@@ -11,7 +11,7 @@ from neo4j import AsyncDriver, Record
 from graph.convert import USER_FIELDS, user_from
 from graph.driver import DATABASE, session, write_single
 from graph.errors import BadInput, Forbidden, NotFound
-from graph.outbox import CREATE_JOB, OutboxJob, job_params
+from graph.outbox import OutboxJob, job_query, with_job_variants
 from graph.records import UserRecord
 
 # MERGE locks both nodes, so two concurrent follows of the same pair create one edge and count once.
@@ -70,10 +70,7 @@ _UNBLOCK: LiteralString = (
     "RETURN u " + USER_FIELDS + " AS u, b IS NOT NULL AS changed, false AS dropped, false AS lost"
 )
 # Each write with a job (graph/outbox.py) recorded in its transaction: the repair of its Redis follow-up.
-_WITH_JOB: dict[LiteralString, LiteralString] = {
-    q: q.replace("RETURN u ", CREATE_JOB + "RETURN u ", 1)
-    for q in (_FOLLOW, _UNFOLLOW, _MUTE, _UNMUTE, _BLOCK, _UNBLOCK)
-}
+_WITH_JOB = with_job_variants("RETURN u ", _FOLLOW, _UNFOLLOW, _MUTE, _UNMUTE, _BLOCK, _UNBLOCK)
 # Whom ``uid`` must not see in feeds: muted, blocked, or blocking them (the content of ``mu:{uid}``).
 _HIDDEN_IDS: LiteralString = (
     "MATCH (v:User {id: $u}) "
@@ -191,11 +188,10 @@ class FollowRepo:
     ) -> FollowChange:
         if not isinstance(handle, str) or not handle:
             raise BadInput("handle missing")
-        params = {} if job is None else job_params(job)
+        query, params = job_query(_WITH_JOB, query, job)
         row = await write_single(
-            self.driver, _WITH_JOB[query] if job else query, _change_row, f=follower_id, h=handle, ms=ms,
-            sr=show_reposts, **params,
-        )  # fmt: skip
+            self.driver, query, _change_row, f=follower_id, h=handle, ms=ms, sr=show_reposts, **params
+        )
         if row is None:
             if await self._exists(follower_id):
                 raise NotFound(f"no user @{handle}")
@@ -208,16 +204,8 @@ class FollowRepo:
     ) -> RelationChange:
         if not isinstance(handle, str) or not handle:
             raise BadInput("handle missing")
-        params = {} if job is None else job_params(job)
-        row = await write_single(
-            self.driver,
-            _WITH_JOB[query] if job else query,
-            _relation_row,
-            f=user_id,
-            h=handle,
-            ms=ms,
-            **params,
-        )
+        query, params = job_query(_WITH_JOB, query, job)
+        row = await write_single(self.driver, query, _relation_row, f=user_id, h=handle, ms=ms, **params)
         if row is None:
             other = await self._by_handle_id(handle)
             if other is None:

@@ -10,6 +10,7 @@ Relayed jobs are deleted after a retention period.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import LiteralString
 
@@ -21,6 +22,20 @@ from graph.driver import DATABASE
 CREATE_JOB: LiteralString = (
     "CREATE (:Job:Unrelayed {id: $job_id, kind: $job_kind, payload: $job_payload, createdAt: datetime()}) "
 )
+
+
+def with_job_variants(before: LiteralString, *queries: LiteralString) -> dict[LiteralString, LiteralString]:
+    """Each query's variant that records a job: CREATE_JOB put before its one ``before`` clause (its RETURN)."""
+    return {q: q.replace(before, CREATE_JOB + before, 1) for q in queries}
+
+
+def job_query(
+    variants: Mapping[LiteralString, LiteralString], query: LiteralString, job: OutboxJob | None
+) -> tuple[LiteralString, dict[str, object]]:
+    """What to run for ``query`` and ``job``: the query itself (no job), or its variant (``with_job_variants``)
+    with the job's parameters."""
+    return (query, {}) if job is None else (variants[query], job_params(job))
+
 
 _UNRELAYED: LiteralString = (
     "MATCH (j:Unrelayed) WHERE j.createdAt <= datetime() - duration({milliseconds: $age_ms}) "

@@ -13,7 +13,7 @@ from graph.convert import TWEET_FIELDS, tweet_from
 from graph.driver import DATABASE, session, write_single
 from graph.errors import BadInput, Forbidden, NotFound
 from graph.ids import IdGenerator, timestamp_ms
-from graph.outbox import CREATE_JOB, OutboxJob, job_params
+from graph.outbox import CREATE_JOB, OutboxJob, job_params, job_query, with_job_variants
 from graph.records import TweetRecord
 
 TEXT_MAX = 280
@@ -137,9 +137,7 @@ _UNLIKE: LiteralString = (
     "CALL (u, t) { MATCH (u)-[r:LIKED]->(t) DELETE r SET t.likeCount = t.likeCount - 1 } "
     "RETURN t " + TWEET_FIELDS + " AS t"
 )
-_LIKE_WITH_JOB: dict[LiteralString, LiteralString] = {
-    q: q.replace("RETURN t ", CREATE_JOB + "RETURN t ", 1) for q in (_LIKE, _UNLIKE)
-}
+_LIKE_WITH_JOB = with_job_variants("RETURN t ", _LIKE, _UNLIKE)
 _RECENT_LIKES: LiteralString = (
     "MATCH (:User {id: $v})-[:LIKED]->(t:Tweet) WITH t.id AS id ORDER BY id DESC LIMIT $n RETURN id"
 )
@@ -379,11 +377,8 @@ class TweetRepo:
     async def _like_change(
         self, query: LiteralString, user_id: int, tweet_id: int, ms: int, job: OutboxJob | None
     ) -> TweetRecord:
-        params = {} if job is None else job_params(job)
-        row = await write_single(
-            self.driver, _LIKE_WITH_JOB[query] if job else query, _tweet_row, user=user_id, id=tweet_id, ms=ms,
-            **params,
-        )  # fmt: skip
+        query, params = job_query(_LIKE_WITH_JOB, query, job)
+        row = await write_single(self.driver, query, _tweet_row, user=user_id, id=tweet_id, ms=ms, **params)
         if row is None:
             raise NotFound("no such tweet or user")
         return tweet_from(row)

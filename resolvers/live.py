@@ -185,7 +185,7 @@ async def _events(
                 t: p for t, p in log.positions.items() if p > seq and t != since and t not in resumed_own
             }
             top = max(missed.values(), default=seq)
-            late_ids = [t for t in missed if t < since] if given is None or same_log else []
+            late_ids = [t for t in missed if t < since] if same_log else []
             late = await service.replay_live_inserts(viewer_id, sorted(late_ids, key=missed.__getitem__))
 
             def replayed_event(entry: FeedEntry, position: int) -> TimelineEvent:
