@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 
 import pytest
@@ -106,6 +107,17 @@ def test_get_query_and_graphiql(client: TestClient) -> None:
     assert client.get("/graphql", params={"query": "{ viewer { id } }"}).json() == {"data": {"viewer": None}}
     page = client.get("/graphql", headers={"accept": "text/html"})
     assert page.status_code == 200 and "graphiql" in page.text.lower()
+
+
+def test_answers_carry_the_servers_time(client: TestClient) -> None:
+    """Server-Timing `app;dur=<ms>` on every GraphQL answer, refusals too (the browser test reads it)."""
+    for response in (
+        client.get("/graphql", params={"query": "{ viewer { id } }"}),
+        client.post("/graphql", content=b"{not json", headers={"content-type": "application/json"}),
+    ):
+        timing = re.fullmatch(r"app;dur=(\d+\.\d)", response.headers["server-timing"])
+        assert timing is not None, response.headers["server-timing"]
+        assert 0 <= float(timing.group(1)) < 60_000
 
 
 def test_cors_preflight_allows_configured_origin(client: TestClient, settings: Settings) -> None:
