@@ -44,18 +44,20 @@ RESTORE = "fl_restore"
 
 LIBRARY = r"""#!lua name=feedline
 
--- keys: (timeline, live log, hidden set mu:, followee set fw:) of each follower of one slot group of a page,
--- side by side (one follower's keys share its hash tag: one slot). args: member, keep (cap + markers), live
--- payload ('' = none), live channel prefix, key prefix length, live log keep, live log TTL, author id, the
--- author replied to ('' = not a reply). Skips timelines that do not exist (cold users), followers who mute or
--- block the author or are blocked by them (mu:), and, for a reply, followers who neither are nor follow the
--- account replied to (fw:; the replies rule, DESIGN.md §3; a reply to oneself always goes in). A missing mu:
--- or fw: skips nothing: the read path applies the same rules. Re-adding a member is a no-op (a redelivered
--- message writes nothing and publishes nothing). TTL untouched: it measures the owner's inactivity and is
--- refreshed by reads. Each published insert gets the next position of the follower's live log (``seq``:
--- microseconds of Redis TIME, raised past the log's last one so it only grows, even across a FLUSHALL),
--- carried in the event: a late insert (an older id fanned out after newer ones) is found again by a client
--- resuming from a later id (fanout/store.py: LIVE_LOG_CAP).
+-- keys: the timelines of one slot group of a page. args: member, keep (cap + markers), live payload ('' =
+-- none), live channel prefix, key prefix length, live log keep, live log TTL, author id, the author replied to
+-- ('' = not a reply), the position of the hash tag in a timeline key, then the heads of a follower's live log,
+-- hidden set (mu:) and followee set (fw:) keys: each is its head followed by the timeline key's tag (one
+-- slot), so the client sends one key per follower instead of four (packing them was half of a page's cost).
+-- Skips timelines that do not exist (cold users), followers who mute or block the author or are blocked by
+-- them (mu:), and, for a reply, followers who neither are nor follow the account replied to (fw:; the replies
+-- rule, DESIGN.md §3; a reply to oneself always goes in). A missing mu: or fw: skips nothing: the read path
+-- applies the same rules. Re-adding a member is a no-op (a redelivered message writes nothing and publishes
+-- nothing). TTL untouched: it measures the owner's inactivity and is refreshed by reads. Each published
+-- insert gets the next position of the follower's live log (``seq``: microseconds of Redis TIME, raised past
+-- the log's last one so it only grows, even across a FLUSHALL), carried in the event: a late insert (an older
+-- id fanned out after newer ones) is found again by a client resuming from a later id (fanout/store.py:
+-- LIVE_LOG_CAP).
 local function time_us()
   local t = redis.call('TIME')
   return tonumber(t[1]) * 1000000 + tonumber(t[2])
@@ -72,9 +74,12 @@ local function generation(g, lttl, now)
   return gen
 end
 -- A live insert of member m: its next position in the live log (``seq``: ``now``, raised past the log's last
--- one so that it only grows), recorded there (capped, TTL), and the NEW payload (a JSON object) published on
--- the channel with the position and the log's generation added.
-local function publish_logged(log, m, channel, payload, lkeep, lttl, now)
+-- one so that it only grows), recorded there (capped), and the NEW payload (a JSON object) published on the
+-- channel with the position and the log's generation added. The log and its generation live ``lttl`` seconds
+-- after their last refresh; an insert refreshes them only when the generation's TTL has run down by a
+-- 24th (an hour of a day) or the log is new: an EXPIRE is a write (to the AOF and replicas), and two of them
+-- per insert were a fifth of a fan-out's cost.
+local function publish_logged(log, g, m, channel, payload, lkeep, lttl, now)
   local seq = now
   local last = redis.call('ZRANGE', log, -1, -1, 'WITHSCORES')
   if last[2] ~= nil and tonumber(last[2]) >= seq then seq = tonumber(last[2]) + 1 end
@@ -82,21 +87,32 @@ local function publish_logged(log, m, channel, payload, lkeep, lttl, now)
   redis.call('ZADD', log, s, m)
   local lcard = redis.call('ZCARD', log)
   if lcard > lkeep then redis.call('ZREMRANGEBYRANK', log, 0, lcard - lkeep - 1) end
-  redis.call('EXPIRE', log, lttl)
-  local gen = generation(log .. ':g', lttl, now)
+  local gen = redis.call('GET', g)
+  if not gen then
+    gen = string.format('%d', now)
+    redis.call('SET', g, gen, 'EX', lttl)
+    redis.call('EXPIRE', log, lttl)
+  else
+    local stale = redis.call('TTL', g) < lttl - math.floor(lttl / 24)
+    if stale then redis.call('EXPIRE', g, lttl) end
+    if stale or last[2] == nil then redis.call('EXPIRE', log, lttl) end
+  end
   redis.call('SPUBLISH', channel, string.sub(payload, 1, -2) .. ',"seq":' .. s .. ',"gen":' .. gen .. '}')
 end
 
 local function fl_fan_in(keys, args)
   local m, keep, payload, lp, plen = args[1], tonumber(args[2]), args[3], args[4], tonumber(args[5])
   local lkeep, lttl, author, rta = tonumber(args[6]), tonumber(args[7]), args[8], args[9]
+  local tag_at, log_head, mu_head, fw_head = tonumber(args[10]), args[11], args[12], args[13]
   local added = 0
   local now = nil
-  for i = 1, #keys, 4 do
-    local k, log, mu, fw = keys[i], keys[i + 1], keys[i + 2], keys[i + 3]
+  for i = 1, #keys do
+    local k = keys[i]
+    local tag = string.sub(k, tag_at)
     local card = redis.call('ZCARD', k)
-    local skip = card == 0 or redis.call('SISMEMBER', mu, author) == 1
-    if not skip and rta ~= '' and rta ~= author and string.match(k, '{(%d+)}$') ~= rta then
+    local skip = card == 0 or redis.call('SISMEMBER', mu_head .. tag, author) == 1
+    if not skip and rta ~= '' and rta ~= author and string.match(tag, '^{(%d+)}$') ~= rta then
+      local fw = fw_head .. tag
       skip = redis.call('SISMEMBER', fw, rta) == 0 and redis.call('EXISTS', fw) == 1
     end
     if not skip and redis.call('ZADD', k, 0, m) == 1 then
@@ -104,7 +120,8 @@ local function fl_fan_in(keys, args)
       if card >= keep then redis.call('ZREMRANGEBYRANK', k, 0, card - keep) end
       if payload ~= '' then
         now = now or time_us()
-        publish_logged(log, m, lp .. string.sub(k, plen + 1), payload, lkeep, lttl, now)
+        local log = log_head .. tag
+        publish_logged(log, log .. ':g', m, lp .. string.sub(k, plen + 1), payload, lkeep, lttl, now)
       end
     end
   end
@@ -243,7 +260,7 @@ redis.register_function('fl_restore', function(keys, args)
     if oldest ~= nil and string.len(oldest) == 8 and not newer(m, oldest) then break end
     if redis.call('ZADD', k, 0, m) == 1 then
       added = added + 1
-      publish_logged(log, m, channel, args[i + 1], lkeep, lttl, now)
+      publish_logged(log, log .. ':g', m, channel, args[i + 1], lkeep, lttl, now)
     end
   end
   card = redis.call('ZCARD', k)

@@ -34,6 +34,12 @@ class Keys:
         # Lua derives a follower's live channel from its timeline key: channel = live_prefix + key[len(prefix):].
         self.live_prefix = f"{prefix}live:"
 
+    @staticmethod
+    def head(key: str) -> str:
+        """A per-user key without its ``{uid}`` hash tag: Lua derives a user's other keys from one of them by
+        putting its tag after their heads (same tag, same slot)."""
+        return key[: key.rindex("{")]
+
     # --- timelines and author lists (sorted sets of 8-byte big-endian ids, score 0; see fanout/store.py) ---
     def timeline(self, uid: int) -> str:
         return f"{self.prefix}tl:{{{uid}}}"

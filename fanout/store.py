@@ -104,6 +104,12 @@ class TimelineStore:
         self.author_list_cap = config.author_list_cap
         self.ttl_seconds = config.timeline_ttl_seconds
         self.clustered = is_cluster(redis)
+        # fl_fan_in's last args: where a timeline key's hash tag starts (1-based, as Lua counts) and the heads
+        # of the follower keys Lua puts that tag after.
+        self._fan_in_heads: list[Any] = [
+            len(Keys.head(self.keys.timeline(0))) + 1,
+            *(Keys.head(k) for k in (self.keys.live_log(0), self.keys.hidden(0), self.keys.followees(0))),
+        ]
         self._cluster: Any = redis  # the cluster client's own API (slot map), only used when ``clustered``
         # Function calls queued on a pipeline, by position, so ``execute`` can run one again by itself when
         # it answered "Function not found" (the pipeline's other commands are not repeated).
@@ -228,18 +234,10 @@ class TimelineStore:
         neither are nor follow (``fw:``; the replies rule)."""
         if not follower_ids:
             return 0
-        # Each follower's timeline, live log and the two sets the rules read, side by side (one slot: all
-        # carry the follower's hash tag), so the rules cost no round trip of their own.
-        keys = [
-            k
-            for f in follower_ids
-            for k in (
-                self.keys.timeline(f),
-                self.keys.live_log(f),
-                self.keys.hidden(f),
-                self.keys.followees(f),
-            )
-        ]
+        # One key per follower, its timeline: Lua derives the follower's live log and the two sets the rules
+        # read from its hash tag (one slot), so the rules cost no round trip and the client packs a quarter of
+        # the keys.
+        keys = [self.keys.timeline(f) for f in follower_ids]
         args = [
             encode_id(tweet_id),
             self.timeline_cap + 1,
@@ -248,6 +246,7 @@ class TimelineStore:
             LIVE_LOG_TTL_S,
             str(author_id),
             "" if reply_to_author is None else str(reply_to_author),
+            *self._fan_in_heads,
         ]
         return await self._page_call(fn.FAN_IN, keys, args)
 

@@ -9,7 +9,7 @@ from redis.crc import key_slot
 
 from fanout.config import EngineConfig
 from fanout.service import FeedService
-from fanout.store import TimelineStore
+from fanout.store import LIVE_LOG_TTL_S, TimelineStore
 from fanout.worker import FanoutWorker
 from feedline.settings import Settings
 
@@ -111,3 +111,37 @@ async def test_restore_puts_back_what_the_cap_keeps_and_logs_each_insert_with_it
     assert log.generation is not None  # the log's generation: written by its first insert
     assert await store.restore(7, restored) == 0  # again: no insert (and no event)
     assert await store.live_log(7) == log
+
+
+async def test_a_logged_insert_gives_the_live_log_a_ttl_and_refreshes_it_only_when_run_down(
+    engine: tuple[FeedService, FanoutWorker], redis: aioredis.Redis
+) -> None:
+    """The live log and its generation always expire (never a key without TTL); an insert refreshes their TTL
+    once it has run down by an hour or more, not on every insert (an EXPIRE per key per insert was a fifth of
+    the fan-out's cost)."""
+    svc, _ = engine
+    store = svc.ctx.store
+    keys = store.keys
+    followers = [11, 12]
+    for f in followers:
+        await store.write_timeline(f, [1])
+    event = b'{"kind":"NEW"}'
+    assert await store.fan_in(followers, 2, live_payload=event) == 2
+    for f in followers:  # both new: a day each
+        for key in (keys.live_log(f), keys.live_generation(f)):
+            assert LIVE_LOG_TTL_S - 5 <= await redis.ttl(key) <= LIVE_LOG_TTL_S
+    # 11: run down by a minute (kept as it is); 12: by two hours (refreshed to a day).
+    await redis.expire(keys.live_log(11), LIVE_LOG_TTL_S - 60)
+    await redis.expire(keys.live_generation(11), LIVE_LOG_TTL_S - 60)
+    await redis.expire(keys.live_log(12), LIVE_LOG_TTL_S - 7200)
+    await redis.expire(keys.live_generation(12), LIVE_LOG_TTL_S - 7200)
+    assert await store.fan_in(followers, 3, live_payload=event) == 2
+    for key in (keys.live_log(11), keys.live_generation(11)):
+        assert LIVE_LOG_TTL_S - 70 <= await redis.ttl(key) <= LIVE_LOG_TTL_S - 60
+    for key in (keys.live_log(12), keys.live_generation(12)):
+        assert LIVE_LOG_TTL_S - 5 <= await redis.ttl(key) <= LIVE_LOG_TTL_S
+    # A log lost on its own (the generation kept) comes back with a TTL too.
+    await redis.delete(keys.live_log(11))
+    assert await store.fan_in(followers, 4, live_payload=event) == 2
+    assert LIVE_LOG_TTL_S - 5 <= await redis.ttl(keys.live_log(11)) <= LIVE_LOG_TTL_S
+    assert sorted((await store.live_log(11)).positions) == [4]
