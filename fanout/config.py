@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 
 @dataclass(frozen=True)
@@ -18,3 +19,6 @@ class EngineConfig:
     suggest_below_follows: int = 5
     suggest_below_entries: int = 20
     suggestions: int = 50
+    # Benchmarks only: "pull" serves LATEST pages straight from Neo4j on every read (FeedService.read_home),
+    # the baseline the hybrid feed is measured against through the same API path.
+    feed_mode: Literal["hybrid", "pull"] = "hybrid"

@@ -333,9 +333,7 @@ class FeedReader:
     async def read_latest(self, viewer_id: int, first: int, after: str | None) -> FeedPage:
         before = cursors.parse_latest(after) if after is not None else None
         state = await self.view_state(viewer_id)
-        entries = await self.collect(state, before, first + 1)
-        page = entries[:first]
-        return FeedPage(page, len(entries) > first, page[-1].cursor if page else after)
+        return FeedPage.of_window(await self.collect(state, before, first + 1), first, after)
 
     async def replay(self, viewer_id: int, after: str, limit: int) -> list[FeedEntry]:
         """Entries newer than the cursor, oldest first (subscription resume)."""

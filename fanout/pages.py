@@ -36,6 +36,13 @@ class FeedPage:
     has_next_page: bool
     end_cursor: str | None
 
+    @classmethod
+    def of_window(cls, window: list[FeedEntry], first: int, after: str | None) -> FeedPage:
+        """The page of the first ``first`` entries of ``window``, read one longer than the page so that a next
+        page shows without another read; an empty page keeps the cursor it was read after."""
+        page = window[:first]
+        return cls(page, len(window) > first, page[-1].cursor if page else after)
+
 
 @dataclass(frozen=True)
 class Page(Generic[T]):

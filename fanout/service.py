@@ -26,6 +26,7 @@ from fanout.jobs import DeleteJob, PostJob, RepairJob, outbox
 from fanout.keys import Keys
 from fanout.live import CELEBS_CHANGED, LiveLog, LiveWatch, tweet_event
 from fanout.pages import FeedEntry, FeedPage, FeedSource, Page
+from fanout.pulled import read_pulled
 from fanout.transitions import request_reconcile
 from fanout.viewer_flags import ViewerLikes, ViewerReposts
 from graph.convert import to_ms
@@ -517,6 +518,8 @@ class FeedService:
     ) -> FeedPage:
         if order not in ("LATEST", "TOP"):
             raise BadInput("order must be LATEST or TOP")
+        if self.config.feed_mode == "pull":  # benchmarks only: the baseline through the same API path
+            return await read_pulled(self.driver, viewer_id, first, after, order)
         read = self.reader.read_latest if order == "LATEST" else self.reader.read_top
         return await read(viewer_id, first, after)  # also touches lastActiveAt (at most hourly)
 

@@ -76,6 +76,12 @@ class Settings(BaseSettings):
     suggestions: int = Field(
         50, ge=0, description="Trending tweets merged into a newcomer's feed as SUGGESTED (0: none)."
     )
+    feed_mode: Literal["hybrid", "pull"] = Field(
+        "hybrid",
+        description="For benchmarks only: `pull` reads the home feed (LATEST) straight from Neo4j on every "
+        "request (fan-out on read, no precomputed timeline; TOP is refused), so `feedline bench` can compare "
+        "the two strategies through the same GraphQL path. `hybrid`, the default, is the feed Feedline serves.",
+    )
 
     # --- the fan-out worker ---------------------------------------------------------------------------------
     worker_page_size: int = Field(

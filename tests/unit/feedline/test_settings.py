@@ -56,3 +56,19 @@ def test_the_cluster_setting_alone_points_redis_at_the_local_cluster(monkeypatch
     monkeypatch.delenv("FEEDLINE_REDIS_URL")
     monkeypatch.delenv("FEEDLINE_REDIS_CLUSTER")
     assert Settings(_env_file=None).redis_url == "redis://127.0.0.1:6390/0"  # type: ignore[call-arg]
+
+
+def test_the_bench_only_feed_mode_reaches_the_engine(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`feedline bench` starts its pull-mode API process with FEEDLINE_FEED_MODE=pull: the composition root
+    hands it to FeedService (EngineConfig); the feed Feedline serves stays the hybrid one by default."""
+    from pydantic import ValidationError
+
+    from feedline.app import engine_config
+
+    monkeypatch.delenv("FEEDLINE_FEED_MODE", raising=False)
+    assert engine_config(Settings(_env_file=None)).feed_mode == "hybrid"  # type: ignore[call-arg]
+    monkeypatch.setenv("FEEDLINE_FEED_MODE", "pull")
+    assert engine_config(Settings(_env_file=None)).feed_mode == "pull"  # type: ignore[call-arg]
+    monkeypatch.setenv("FEEDLINE_FEED_MODE", "push")
+    with pytest.raises(ValidationError):
+        Settings(_env_file=None)  # type: ignore[call-arg]
