@@ -7,12 +7,12 @@ BIN   := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 FRONTEND_DEPS := frontend/node_modules/.package-lock.json
 
-.PHONY: run test test-cluster lint fmt services-up services-down bench frontend chromium clean
+.PHONY: run test test-cluster lint fmt services-up services-down bench frontend chromium wrk clean
 
 run: $(STAMP) frontend
 	$(BIN)/feedline run
 
-test: $(STAMP) chromium frontend-deps lint
+test: $(STAMP) chromium wrk frontend-deps lint
 	$(BIN)/pytest tests/unit -q
 	$(BIN)/pytest --ignore=tests/unit
 	$(MAKE) --no-print-directory test-cluster
@@ -39,7 +39,7 @@ fmt: $(STAMP)
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-bench: $(STAMP)
+bench: $(STAMP) wrk
 	$(BIN)/feedline bench
 
 services-up: $(STAMP)
@@ -67,6 +67,10 @@ frontend: frontend-deps
 # Browser tests drive Debian's Chromium (no browser download).
 chromium:
 	@command -v chromium >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
+
+# wrk: the bench's compiled HTTP load generator for saturation throughput (bench/wrk.py).
+wrk:
+	@command -v wrk >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk; }
 
 clean:
 	-$(BIN)/feedline services down

@@ -2,7 +2,8 @@
 
 Scenarios (all on the real engine and API): fan-out with FanoutWorker (bench/fanout_scenario.py; alone: `feedline bench --fanout-only`), reads and
 rebuild and memory with FeedService (reads.py), homeTimeline over HTTP and live websocket latency against
-`feedline serve` + `feedline worker` processes (api_scenarios.py). A scenario that fails is listed under "Not
+`feedline serve` + `feedline worker` processes (api_scenarios.py), and homeTimeline against the same request
+served by a pull-mode `feedline serve` (pull_vs_hybrid.py). A scenario that fails is listed under "Not
 measured in this run" with the reason instead of losing the other figures.
 
 The bench writes Redis keys only under its own prefix (``<settings.key_prefix>bench:``) and deletes them; in
@@ -24,6 +25,8 @@ from redis.asyncio import Redis
 
 from bench import api_scenarios, fanout_scenario, machine, reads, redis_ceiling, report, world
 from fanout.client import open_redis
+from fanout.config import EngineConfig
+from fanout.store import TimelineStore
 from feedline.settings import Settings
 
 
@@ -42,11 +45,14 @@ class BenchSizes:
     live_posts: int
     wide_follows: int
     api_processes: int
+    pull_follow_counts: list[int]  # hybrid vs pull mode: followed authors (200 tweets each) per viewer
 
     @classmethod
     def for_run(cls, quick: bool) -> BenchSizes:
         if quick:
-            return cls([100, 1000], 2, 20_000, 0.5, [1, 16], [5, 25, 100], 15, [0, 5], 50.0, 50, 3, 100, 1)
+            return cls(
+                [100, 1000], 2, 20_000, 0.5, [1, 16], [5, 25, 100], 15, [0, 5], 50.0, 50, 3, 100, 1, [5, 25]
+            )
         return cls(
             [1000, 10_000, 50_000],
             5,
@@ -61,6 +67,7 @@ class BenchSizes:
             20,
             400,
             API_PROCESSES,
+            [25, 100, 400],  # the issue's world at the top: 400 followed authors x 200 tweets
         )
 
 
@@ -76,6 +83,14 @@ async def _clear_prefix(redis: Redis, prefix: str) -> None:
             batch = []
     if batch:
         await redis.delete(*batch)
+
+
+async def load_functions(redis: Redis, prefix: str) -> None:
+    """Load this code's Redis Functions library, as the API and the worker do when they start. The bench's
+    in-process scenarios call the library without starting either, and Redis persists a loaded library: the
+    bench's Redis would otherwise run the one an older checkout loaded (a changed function's keys and
+    arguments then fail, e.g. WRONGTYPE)."""
+    await TimelineStore(redis, EngineConfig(key_prefix=prefix)).load_functions()
 
 
 SCENARIOS = ("fanout", "reads", "api")
@@ -113,6 +128,7 @@ async def run_bench(
     }
     try:
         await apply_schema(driver)
+        await load_functions(redis, prefix)
         await _clear_prefix(redis, prefix)
         await world.cleanup(driver)
         say("machine")
@@ -158,6 +174,7 @@ async def run_bench(
                 subscribers=sizes.subscribers,
                 posts=sizes.live_posts,
                 wide_follows=sizes.wide_follows,
+                pull_follow_counts=sizes.pull_follow_counts,
                 api_processes=sizes.api_processes,
                 results=results,
                 say=say,

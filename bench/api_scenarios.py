@@ -24,21 +24,23 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import httpx
 from neo4j import AsyncDriver
 from redis.asyncio import Redis
 
 from auth.tokens import TokenStore
-from bench.stats import Latency, closed_loop, open_loop, sequential, summarize
+from bench.goals import GOAL_RATE
+from bench.stats import Latency, Op, closed_loop, open_loop, summarize
 from bench.world import World
+from bench.ws_subscribers import Subscribers
 from fanout.keys import Keys
 from fanout.store import BUILT, TOP_BOUND
 from feedline.settings import Settings
-from graph.pull import pull_home
 
 HOME_QUERY = (
     "query H($n: Int) { homeTimeline(first: $n) { edges { cursor source "
@@ -68,13 +70,17 @@ def _free_port() -> int:
 
 @dataclass
 class ApiProcesses:
-    """``api_processes`` times `feedline serve` (each on its own port) and one `feedline worker`."""
+    """``api_processes`` times `feedline serve` (each on its own port) and one `feedline worker` (unless
+    ``worker`` is false: a second set of API processes sharing the first set's worker)."""
 
     settings: Settings
     key_prefix: str
     celebrity_threshold: int
     api_processes: int = 1
     worker_id_base: int = 900  # distinct per set of processes sharing one Neo4j: ids embed the worker id
+    # "pull": the bench-only baseline feed (Settings.feed_mode), for bench/pull_vs_hybrid.py.
+    feed_mode: Literal["hybrid", "pull"] = "hybrid"
+    worker: bool = True
     ports: list[int] = field(default_factory=list)
     procs: list[subprocess.Popen[bytes]] = field(default_factory=list)
     logs: list[Path] = field(default_factory=list)
@@ -109,6 +115,7 @@ class ApiProcesses:
                 "host": "127.0.0.1",
                 "port": port,
                 "worker_id": self.worker_id_base + len(self.procs),
+                "feed_mode": self.feed_mode,
             }
         ).child_env()
 
@@ -129,7 +136,8 @@ class ApiProcesses:
             port = _free_port()
             self.ports.append(port)
             self._spawn(["serve", "--port", str(port)], port)
-        self._spawn(["worker"], 0)
+        if self.worker:
+            self._spawn(["worker"], 0)
         deadline = time.monotonic() + timeout_s
         async with httpx.AsyncClient() as client:
             for url in self.base_urls:
@@ -142,7 +150,7 @@ class ApiProcesses:
                     if time.monotonic() > deadline:
                         self._fail("not ready in time")
                     await asyncio.sleep(0.2)
-        while "started" not in self.logs[-1].read_text(errors="replace"):
+        while self.worker and "started" not in self.logs[-1].read_text(errors="replace"):
             if self.procs[-1].poll() is not None or time.monotonic() > deadline:
                 self._fail("worker did not start")
             await asyncio.sleep(0.2)
@@ -250,7 +258,7 @@ class ApiWorld:
     fans: list[int]
     live_author: int
     viewers: dict[int, int]  # followed celebrities -> viewer id
-    wide_viewer: int  # follows ``wide_follows`` ordinary accounts
+    wide_viewer: int  # follows ``wide_follows`` ordinary accounts: a full timeline for the raw ZRANGE ceiling
     wide_follows: int
     tokens: dict[int, str]
 
@@ -332,36 +340,37 @@ async def home_request(pool: HttpPool, body: bytes, token: str) -> bytes:
     return payload
 
 
+def home_op(pool: HttpPool, body: bytes, token: str) -> Op:
+    """One viewer's homeTimeline request as an operation for the load shapes of bench/stats.py."""
+
+    async def op() -> bytes:
+        return await home_request(pool, body, token)
+
+    return op
+
+
 async def home_timeline(
     base_urls: list[str],
     world: ApiWorld,
-    driver: AsyncDriver,
     redis: Redis,
     key_prefix: str,
     *,
     concurrencies: list[int],
     rate: float,
     duration_s: float,
-    repetitions: int,
     say: Any,
     api_pids: list[int] | None = None,
 ) -> dict[str, Any]:
-    """p50/p99 at a fixed offered rate, requests/s at saturation, per followed celebrities; the wide viewer
-    against pull_home; raw ZRANGE on the same Redis as the ceiling."""
+    """p50/p99 at a fixed offered rate, requests/s at saturation, per followed celebrities; raw ZRANGE of the
+    wide viewer's timeline on the same Redis as the ceiling. (Against pull: bench/pull_vs_hybrid.py.)"""
     pool = HttpPool(base_urls)
     body = _body()
     rows: list[dict[str, Any]] = []
 
-    def op_for(token: str) -> Any:
-        async def op() -> object:
-            return await home_request(pool, body, token)
-
-        return op
-
     try:
         for n_celebs, viewer in world.viewers.items():
             say(f"homeTimeline over HTTP: {n_celebs} celebrities")
-            op = op_for(world.tokens[viewer])
+            op = home_op(pool, body, world.tokens[viewer])
             _, payload = await pool.post(body, world.tokens[viewer])  # builds the timeline
             edges = json.loads(payload)["data"]["homeTimeline"]["edges"]
             sources = sorted({e["source"] for e in edges})
@@ -382,27 +391,14 @@ async def home_timeline(
                 }
                 rows.append({"celebrities": n_celebs, **sat.as_dict(), **cpu})
 
-        say("homeTimeline vs pull_home (wide viewer)")
-        wide = world.wide_viewer
-        op = op_for(world.tokens[wide])
-        for _ in range(20):
-            await op()
-
-        async def pull() -> object:
-            return await pull_home(driver, wide, None, 20)
-
-        await pull()
-        pull_lat = await sequential(pull, repetitions, duration_s * 2)
-        http_lat = await sequential(op, repetitions, duration_s * 2)
-        speedup = {
-            "follows": world.wide_follows,
-            "pull": pull_lat.as_dict(),
-            "http": http_lat.as_dict(),
-            "speedup_p50": pull_lat.p50_ms / http_lat.p50_ms,
-            "speedup_p99": pull_lat.p99_ms / http_lat.p99_ms,
-        }
-
+        wrk_rows, wrk_error = await _wrk_saturation(
+            pool, base_urls, world, body, duration_s, say, api_pids or []
+        )
         say("raw ZRANGE ceiling")
+        wide = world.wide_viewer
+        op = home_op(pool, body, world.tokens[wide])
+        for _ in range(20):
+            await op()  # builds the wide viewer's full timeline, the one ZRANGE reads
         key = Keys(key_prefix).timeline(wide)
 
         async def raw() -> object:
@@ -416,9 +412,52 @@ async def home_timeline(
         "api_processes": len(base_urls),
         "fixed_rate": [r for r in rows if r["concurrency"] == 0],
         "saturation": [r for r in rows if r["concurrency"] != 0],
-        "vs_pull": speedup,
+        "wrk": wrk_rows,
+        "wrk_error": wrk_error,
         "raw_zrange": {"fixed_rate": {"rate_per_s": rate, **raw_fixed.as_dict()}, "saturation": raw_sat},
     }
+
+
+WRK_CONNECTIONS = 32  # per API process: enough to keep it busy, few enough not to queue for long
+WRK_CELEBRITIES = (0, 5)
+
+
+async def _wrk_saturation(
+    pool: HttpPool,
+    base_urls: list[str],
+    world: ApiWorld,
+    body: bytes,
+    duration_s: float,
+    say: Any,
+    api_pids: list[int],
+) -> tuple[list[dict[str, Any]], str | None]:
+    """Saturation measured with wrk (bench/wrk.py), server CPU per served request, and the open loop at
+    GOAL_RATE when wrk showed the processes sustain it (above their capacity it would measure only its own
+    queue: the latency grows with the run's length); (rows, why there are none)."""
+    from bench import wrk
+
+    rows = []
+    try:
+        for n_celebs in WRK_CELEBRITIES:
+            viewer = world.viewers.get(n_celebs)
+            if viewer is None:
+                continue
+            token = world.tokens[viewer]
+            say(f"homeTimeline saturation with wrk: {n_celebs} celebrities")
+            cpu0 = process_cpu_s(api_pids)
+            sat = await wrk.saturate(
+                base_urls, "/graphql", body, token, connections=WRK_CONNECTIONS, duration_s=duration_s
+            )
+            sat["server_cpu_ms_per_request"] = (process_cpu_s(api_pids) - cpu0) * 1000 / max(1, sat["served"])
+            row: dict[str, Any] = {"celebrities": n_celebs, **sat}
+            if sat["served_per_s"] >= GOAL_RATE * 1.1:
+                row["goal_rate"] = (
+                    await open_loop(home_op(pool, body, token), GOAL_RATE, duration_s)
+                ).as_dict()
+            rows.append(row)
+    except Exception as error:  # wrk missing or failing: the other figures stand, the report says why
+        return rows, f"{error!r}"[:300]
+    return rows, None
 
 
 async def live_latency(
@@ -430,53 +469,18 @@ async def live_latency(
     timeout_s: float,
     say: Any,
     api_pids: list[int] | None = None,
+    profile: Callable[[float], Any] | None = None,
 ) -> dict[str, Any]:
     """Post-to-subscriber (websocket NEW event) and post-to-timeline (visible in homeTimeline) latency.
 
     ``subscribers`` distinct followers of one ordinary author each hold a graphql-transport-ws connection
     (spread over the API processes); the author posts through the postTweet mutation and the real worker
-    fans out and publishes."""
-    import websockets
-    from websockets.typing import Subprotocol
-
-    received: dict[str, list[float]] = {}
-    ready = 0
+    fans out and publishes. ``profile(seconds)``, if given, starts a profiler of an API process for the timed
+    posts and returns it (its ``summary()`` goes in the result)."""
     fans = world.fans[:subscribers]
-
-    async def subscriber(i: int, token: str, stop: asyncio.Event) -> None:
-        nonlocal ready
-        url = base_urls[i % len(base_urls)].replace("http://", "ws://") + "/graphql"
-        async with websockets.connect(
-            url, subprotocols=[Subprotocol("graphql-transport-ws")], max_queue=None, open_timeout=60
-        ) as ws:  # type: ignore[list-item]
-            await ws.send(
-                json.dumps({"type": "connection_init", "payload": {"authorization": f"Bearer {token}"}})
-            )
-            await ws.recv()
-            query = "subscription { homeTimelineEvents { kind tweetId } }"
-            await ws.send(json.dumps({"id": "1", "type": "subscribe", "payload": {"query": query}}))
-            ready += 1
-            while not stop.is_set():
-                try:
-                    raw = await asyncio.wait_for(ws.recv(), 0.5)
-                except TimeoutError:
-                    continue
-                now = time.perf_counter()
-                msg = json.loads(raw)
-                if msg.get("type") == "next":
-                    event = msg["payload"]["data"]["homeTimelineEvents"]
-                    received.setdefault(event["tweetId"], []).append(now)
-
-    stop = asyncio.Event()
+    subs = Subscribers(base_urls, [world.tokens[f] for f in fans])
     say(f"live: connecting {subscribers} websocket subscribers")
-    tasks = []
-    for i, f in enumerate(fans):
-        tasks.append(asyncio.create_task(subscriber(i, world.tokens[f], stop)))
-        if i % 50 == 49:
-            await asyncio.sleep(0.05)  # do not SYN-flood the accept queue
-    deadline = time.perf_counter() + timeout_s
-    while ready < subscribers and time.perf_counter() < deadline:  # noqa: ASYNC110 - bounded poll
-        await asyncio.sleep(0.1)
+    ready = await subs.start(timeout_s)
     post_query = json.dumps({"query": "mutation P($t: String!) { postTweet(text: $t) { id } }"})
     author_conn = HttpConn(base_urls[0])
 
@@ -493,11 +497,7 @@ async def live_latency(
     live_ready = 0
     warm_until = time.perf_counter() + timeout_s
     while live_ready < ready and time.perf_counter() < warm_until:
-        warm_id = await post("live bench warm-up")
-        step_until = time.perf_counter() + 3
-        while len(received.get(warm_id, [])) < ready and time.perf_counter() < step_until:  # noqa: ASYNC110
-            await asyncio.sleep(0.05)
-        live_ready = len(received.get(warm_id, []))
+        live_ready = len(await subs.wait_for(await post("live bench warm-up"), ready, 3))
     await asyncio.sleep(0.5)
     to_subscriber: list[float] = []
     to_timeline: list[float] = []
@@ -506,6 +506,7 @@ async def live_latency(
     poll_conn = HttpConn(base_urls[-1])
     watcher = world.tokens[fans[0]]
     say(f"live: {posts} posts to {live_ready} live subscribers")
+    spy = profile(posts * 0.5) if profile else None
     server0, client0 = process_cpu_s(api_pids or []), time.process_time()
     try:
         for k in range(posts):
@@ -521,10 +522,7 @@ async def live_latency(
                 if edges and edges[0]["node"]["id"] == tweet_id:
                     to_timeline.append(time.perf_counter() - t0)
                     break
-            wait_until = time.perf_counter() + 5
-            while len(received.get(tweet_id, [])) < ready and time.perf_counter() < wait_until:  # noqa: ASYNC110
-                await asyncio.sleep(0.005)
-            arrivals = received.get(tweet_id, [])
+            arrivals = await subs.wait_for(tweet_id, ready, 5)
             missing += ready - len(arrivals)
             to_subscriber += [a - t0 for a in arrivals]
             await asyncio.sleep(0.2)
@@ -532,8 +530,7 @@ async def live_latency(
     finally:
         author_conn.close()
         poll_conn.close()
-        stop.set()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        await subs.close()
     return {
         "subscribers_connected": ready,
         "subscribers_live": live_ready,
@@ -543,6 +540,7 @@ async def live_latency(
         "client_cpu_ms_per_event": client_s * 1000 / max(1, len(to_subscriber)),
         "post_to_subscriber": summarize(to_subscriber).as_dict(),
         "post_to_timeline": summarize(to_timeline).as_dict(),
+        "profile": spy.summary() if spy else None,
     }
 
 
@@ -560,11 +558,12 @@ async def run(
     subscribers: int,
     posts: int,
     wide_follows: int,
+    pull_follow_counts: list[int],
     api_processes: int,
     results: dict[str, Any],
     say: Any,
 ) -> None:
-    """Build the world, start the processes, run both scenarios; failures land in results['skipped']."""
+    """Build the world, start the processes, run the scenarios; failures land in results['skipped']."""
     prefix = f"{key_prefix}api{uuid.uuid4().hex[:4]}:"
     threshold = subscribers + 1
     world = await build_world(
@@ -578,14 +577,23 @@ async def run(
         await asyncio.sleep(1.0)  # the worker's start-up reconcile puts the celebrities in celebrity mode
         try:
             results["home_timeline"] = await home_timeline(
-                processes.base_urls, world, driver, redis, prefix, concurrencies=concurrencies, rate=rate,
-                duration_s=duration_s, repetitions=repetitions, say=say, api_pids=processes.api_pids,
+                processes.base_urls, world, redis, prefix, concurrencies=concurrencies, rate=rate,
+                duration_s=duration_s, say=say, api_pids=processes.api_pids,
             )  # fmt: skip
         except Exception as error:  # the report says what failed instead of losing every other figure
             results["skipped"]["homeTimeline over HTTP"] = f"failed: {error!r}"[:500]
-        if 0 in world.viewers:
-            from bench.floors import home_vs_floor  # below: it builds on this module's HTTP client
+        from bench import pull_vs_hybrid  # below: it builds on this module's processes and HTTP client
 
+        try:
+            results["pull_vs_hybrid"] = await pull_vs_hybrid.measure(
+                processes, driver, redis, follow_counts=pull_follow_counts, repetitions=repetitions,
+                budget_s=max(2.0, duration_s * 4), say=say,
+            )  # fmt: skip
+        except Exception as error:
+            results["skipped"]["homeTimeline: hybrid vs pull mode"] = f"failed: {error!r}"[:500]
+        from bench.floors import Profile, home_vs_floor, live_floor  # below: they build on this module
+
+        if 0 in world.viewers:
             try:
                 viewer = world.viewers[0]
                 results["home_floor"] = await home_vs_floor(
@@ -598,13 +606,18 @@ async def run(
             results["live"] = await live_latency(
                 processes.base_urls, world, subscribers=subscribers, posts=posts, timeout_s=60, say=say,
                 api_pids=processes.api_pids,
+                profile=lambda seconds: Profile(processes.api_pids[0], seconds),
             )  # fmt: skip
         except Exception as error:
             results["skipped"]["post to timeline / websocket subscribers"] = f"failed: {error!r}"[:500]
+        try:
+            results["live_floor"] = await live_floor(subscribers, posts, say=say)
+        except Exception as error:
+            results["skipped"]["live delivery's floor (bare broadcast)"] = f"failed: {error!r}"[:500]
     except Exception as error:
         results["skipped"]["API scenarios"] = f"API/worker failed to start: {error!r}"[:500]
     finally:
         processes.stop()
 
 
-__all__ = ["ApiProcesses", "Latency", "home_request", "home_timeline", "live_latency", "run"]
+__all__ = ["ApiProcesses", "Latency", "home_op", "home_request", "home_timeline", "live_latency", "run"]

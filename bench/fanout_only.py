@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from bench import _clear_prefix, fanout_scenario, redis_ceiling, world
+from bench import _clear_prefix, fanout_scenario, load_functions, redis_ceiling, world
 from fanout.client import open_redis
 from graph.driver import open_driver
 from graph.schema import apply_schema
@@ -21,6 +21,7 @@ async def run(settings: Any, quick: bool) -> dict[str, Any]:
     prefix = f"{settings.key_prefix}bench:"
     try:
         await apply_schema(driver)
+        await load_functions(redis, prefix)
         await world.cleanup(driver)
         ceiling = await redis_ceiling.zadd_ceiling(settings.redis_url, prefix, 20_000 if quick else 500_000)
         await _clear_prefix(redis, prefix)

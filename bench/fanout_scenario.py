@@ -68,6 +68,7 @@ async def measure(
         inserted = 0
         await service.post_tweet(author, "fan-out bench warm-up")  # untimed: query plans, caches
         await worker.drain()
+        stats0 = await redis.info("commandstats")
         for p in range(posts):
             await service.post_tweet(author, f"fan-out bench {p}")
             before = worker.stats.fanout_inserts
@@ -75,6 +76,7 @@ async def measure(
             await worker.drain()
             samples.append(time.perf_counter() - t0)
             inserted = worker.stats.fanout_inserts - before
+        redis_side = command_profile(stats0, await redis.info("commandstats"), n * posts)
         # The two halves of the walk, timed apart: Neo4j follower paging, then the Lua inserts.
         t0 = time.perf_counter()
         pages = [p async for p in worker.ctx.follows.follower_id_pages(author, DEFAULT_PAGE_SIZE, -1)]
@@ -98,6 +100,7 @@ async def measure(
                 "neo4j_paging_s": paging_s,
                 "lua_inserts_s": lua_s,
                 "lua_inserts_per_s": n / lua_s if lua_s else float("nan"),
+                "redis_commands_per_insert": redis_side,
             }
         )
     return {
@@ -105,6 +108,20 @@ async def measure(
         "page_size": DEFAULT_PAGE_SIZE,
         "rows": rows,
     }
+
+
+def command_profile(before: dict[str, Any], after: dict[str, Any], inserts: int) -> list[dict[str, Any]]:
+    """Where Redis spent its time during the timed fan-outs, per follower insert: each command's calls and
+    microseconds (INFO commandstats counts the commands a function runs too, and the FCALL's own line holds
+    them all), busiest first. On a shared Redis other clients' commands would be in it: the bench's is its own."""
+    rows = []
+    for name, stats in after.items():
+        old = before.get(name, {"calls": 0, "usec": 0})
+        calls, usec = stats["calls"] - old["calls"], stats["usec"] - old["usec"]
+        if calls > 0:
+            command = name.removeprefix("cmdstat_")
+            rows.append({"command": command, "calls": calls / inserts, "us": usec / inserts})
+    return sorted(rows, key=lambda r: -r["us"])
 
 
 RULE_VARIANTS = (

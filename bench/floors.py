@@ -25,7 +25,8 @@ from typing import Any
 import httpx
 
 from bench.api_scenarios import HttpPool, _body, _free_port, process_cpu_s
-from bench.stats import closed_loop
+from bench.stats import closed_loop, summarize
+from bench.ws_subscribers import Subscribers
 
 # Frames of threads that only wait (uvloop's resolver pool, py-spy's view of an idle loop).
 _IDLE = ("concurrent/futures/thread.py", "threading.py", "selectors.py")
@@ -34,42 +35,37 @@ _LOOP = "Runner.run (asyncio/runners.py)"
 _LINE = re.compile(r":\d+\)$")  # "f (file.py:12)" -> "f (file.py)": one entry per function, not per line
 
 
-def _spawn_floor(redis_url: str, prefix: str, port: int) -> subprocess.Popen[bytes]:
+def _spawn(module: str, port: int, args: tuple[str, ...]) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "bench.floor",
-            "--port",
-            str(port),
-            "--redis-url",
-            redis_url,
-            "--prefix",
-            prefix,
-        ],
+        [sys.executable, "-m", module, "--port", str(port), *args],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
     )
 
 
-async def _serve_floor(redis_url: str, prefix: str) -> tuple[subprocess.Popen[bytes], str]:
+async def _serve(module: str, *args: str) -> tuple[subprocess.Popen[bytes], str]:
+    """Start ``python -m <module> --port P <args>`` and return it with its URL once it listens."""
     port = _free_port()
-    proc = _spawn_floor(redis_url, prefix, port)
+    proc = _spawn(module, port, args)
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
     async with httpx.AsyncClient() as client:
         while True:
             if proc.poll() is not None:
-                raise RuntimeError(
-                    f"the floor handler exited: {proc.stderr.read() if proc.stderr else b''!r}"
-                )
+                raise RuntimeError(f"{module} exited: {proc.stderr.read() if proc.stderr else b''!r}")
             with contextlib.suppress(httpx.HTTPError):
                 await client.get(url, timeout=1)  # any answer (a 404) means it listens
                 return proc, url
             if time.monotonic() > deadline:
                 proc.kill()
-                raise RuntimeError("the floor handler did not start")
+                raise RuntimeError(f"{module} did not start")
             await asyncio.sleep(0.1)
+
+
+def _stop(proc: subprocess.Popen[bytes]) -> None:
+    proc.terminate()
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        proc.wait(timeout=10)
 
 
 def _same_page(api: dict[str, Any], floor: dict[str, Any]) -> None:
@@ -149,7 +145,7 @@ async def home_vs_floor(
 ) -> dict[str, Any]:
     body = _body()
     api = HttpPool(api_urls)
-    floor_proc, floor_url = await _serve_floor(redis_url, prefix)
+    floor_proc, floor_url = await _serve("bench.floor", "--redis-url", redis_url, "--prefix", prefix)
     floor = HttpPool([floor_url], path=f"/home/{viewer}")
     try:
         say("homeTimeline vs its floor (bare handler)")
@@ -186,6 +182,41 @@ async def home_vs_floor(
     finally:
         api.close()
         floor.close()
-        floor_proc.terminate()
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            floor_proc.wait(timeout=10)
+        _stop(floor_proc)
+
+
+async def live_floor(subscribers: int, events: int, *, say: Any) -> dict[str, Any]:
+    """Floor (b): the bare broadcast server (bench/live_floor.py) sends ``events`` frames to ``subscribers``
+    websockets (the same client as the API's live scenario, bench/ws_subscribers.py), paced as the API's
+    posts are; its CPU per delivered event is the figure the API's is a multiple of."""
+    proc, url = await _serve("bench.live_floor")
+    subs = Subscribers([url], [None] * subscribers)
+    try:
+        say(f"live floor: {subscribers} websockets, bare broadcast")
+        ready = await subs.start(timeout_s=60)
+        latencies: list[float] = []
+        async with httpx.AsyncClient(base_url=url, timeout=30) as client:
+
+            async def broadcast(tweet: str) -> list[float]:
+                t0 = time.perf_counter()
+                await client.post(f"/broadcast/{tweet}")
+                return [a - t0 for a in await subs.wait_for(tweet, ready, 5)]
+
+            for k in range(3):
+                await broadcast(f"warm-up-{k}")  # untimed: connections and code paths warm
+            cpu0 = process_cpu_s([proc.pid])
+            for k in range(events):
+                latencies += await broadcast(f"event-{k}")
+                await asyncio.sleep(0.2)
+            cpu_s = process_cpu_s([proc.pid]) - cpu0
+        return {
+            "subscribers": ready,
+            "events": events,
+            "delivered": len(latencies),
+            "missing": events * ready - len(latencies),
+            "server_cpu_ms_per_event": cpu_s * 1000 / max(1, len(latencies)),
+            "broadcast_to_subscriber": summarize(latencies).as_dict(),
+        }
+    finally:
+        await subs.close()
+        _stop(proc)

@@ -45,12 +45,7 @@ async def measure(
     world = World(driver)
     most = max(follow_counts)
     say(f"reads: {most} authors x {TWEETS_PER_AUTHOR} tweets")
-    authors = await world.users(most, "a")
-    viewers = await world.users(len(follow_counts), "v")
-    for viewer, k in zip(viewers, follow_counts, strict=True):
-        await world.follow([(viewer, a) for a in authors[:k]])
-    await world.tweets(authors, TWEETS_PER_AUTHOR)
-    await world.fix_counters()
+    viewers = await world.follow_ladder(follow_counts, TWEETS_PER_AUTHOR)
 
     rows = []
     for viewer, k in zip(viewers, follow_counts, strict=True):

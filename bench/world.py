@@ -107,6 +107,18 @@ class World:
         self._touched.update(author_ids)
         return [int(r[1]) for r in rows]  # type: ignore[call-overload]
 
+    async def follow_ladder(self, follow_counts: Sequence[int], per_author: int) -> list[int]:
+        """The read scenarios' world, where viewers differ only in how many accounts they follow:
+        max(follow_counts) authors with ``per_author`` tweets each, and one viewer per follow count K
+        following the first K of them; counters fixed. Returns the viewers, in the order of the counts."""
+        authors = await self.users(max(follow_counts), "a")
+        viewers = await self.users(len(follow_counts), "v")
+        for viewer, k in zip(viewers, follow_counts, strict=True):
+            await self.follow([(viewer, a) for a in authors[:k]])
+        await self.tweets(authors, per_author)
+        await self.fix_counters()
+        return viewers
+
     async def fix_counters(self) -> None:
         """followerCount/followingCount/tweetCount from the edges (what the repositories keep in step)."""
         await self._run(_COUNTERS, sorted(self._touched), key="ids")

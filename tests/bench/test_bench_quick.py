@@ -36,7 +36,7 @@ async def test_quick_bench_writes_report_with_sane_numbers(
     for plot in saved["plots"]:
         assert (tmp_path / plot).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
         assert f"]({plot})" in report
-    assert len(saved["plots"]) == 3
+    assert len(saved["plots"]) == 4 and "pull_vs_hybrid.png" in saved["plots"]
     assert saved["skipped"] == {}
 
     ceiling = saved["zadd_ceiling"]["zadd_per_s"]
@@ -60,10 +60,38 @@ async def test_quick_bench_writes_report_with_sane_numbers(
     home = saved["home_timeline"]
     assert all(r["requests_per_s"] > 0 for r in home["saturation"])
     assert "CELEBRITY" in next(r for r in home["fixed_rate"] if r["celebrities"] > 0)["sources"]
-    assert home["vs_pull"]["speedup_p50"] > 0
+    # Hybrid against pull mode through the same GraphQL path: one row per follow count, both sides timed, and
+    # (checked inside the bench, else it is in skipped) both answered the same page.
+    pull = saved["pull_vs_hybrid"]
+    assert [r["follows"] for r in pull["rows"]] == saved["sizes"]["pull_follow_counts"]
+    for row in pull["rows"]:
+        assert row["hybrid"]["count"] > 0 and row["pull"]["count"] > 0 and row["speedup_p50"] > 0
+    assert "hybrid against pull through the same GraphQL path" in report
+    # Saturation measured with wrk (the compiled load generator `make test` installs): pages served, each
+    # answer checked for errors, server CPU per request.
+    assert home["wrk_error"] is None
+    assert [r["celebrities"] for r in home["wrk"]] == [0, 5]
+    for row in home["wrk"]:
+        assert row["served"] > 0 and row["bad_answers"] == 0 and row["server_cpu_ms_per_request"] > 0
+    assert "Saturation measured with wrk" in report
     live = saved["live"]
     assert live["subscribers_connected"] == saved["sizes"]["subscribers"]
     assert live["post_to_subscriber"]["count"] > 0 and live["post_to_timeline"]["count"] == live["posts"]
+    assert live["profile"]["samples"] > 0, live["profile"]
+    # The live floor: every frame of the bare broadcast reached every subscriber, and the API's CPU per event
+    # is reported as a multiple of it.
+    live_floor = saved["live_floor"]
+    assert live_floor["subscribers"] == live["subscribers_connected"] and live_floor["missing"] == 0
+    assert live_floor["server_cpu_ms_per_event"] > 0 and "**Against its floor**" in report
+    # Where Redis spends a fan-out: the page function's calls per insert, from INFO commandstats.
+    profile = max(saved["fanout"]["rows"], key=lambda r: r["followers"])["redis_commands_per_insert"]
+    assert {r["command"] for r in profile} >= {"fcall", "zadd", "spublish"}
+    # Every goal of issue 13 has a row with its target and a verdict.
+    goals = report.split("## Goals", 1)[1].split("\n## ", 1)[0]
+    for number in range(1, 7):
+        assert f"| {number}. " in goals
+    assert all(line.endswith(("| met |", "| not met |", "| n/a |")) for line in goals.splitlines() if "| " in line
+               and not line.startswith(("| goal", "|---")))  # fmt: skip
 
     # The bench cleans up after itself: no keys under its prefix, none of its nodes left.
     assert [k async for k in redis.scan_iter(match=f"{settings.key_prefix}bench:*")] == []
