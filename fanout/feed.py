@@ -12,10 +12,11 @@ import asyncio
 import logging
 import struct
 import uuid
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Sequence
 from dataclasses import dataclass
 
 from fanout import cursors
+from fanout.batch import TickBatcher
 from fanout.cache import Caches
 from fanout.context import EngineContext, now_ms
 from fanout.derived import Derived, decode_id_set
@@ -55,6 +56,8 @@ class FeedReader:
         self.caches = caches
         self.derived = derived
         self._touches: set[asyncio.Task[None]] = set()
+        # live_entry's mute/block check of every subscriber that got the same event, in one pipeline.
+        self._hidden_flags: TickBatcher[tuple[int, int], list[int]] = TickBatcher(self._fetch_hidden_flags)
 
     # --- activity ---------------------------------------------------------------------------------------
     def _touch_in_background(self, viewer_id: int) -> None:
@@ -288,10 +291,9 @@ class FeedReader:
         """The entry a live NEW event of ``tweet`` stands for under the feed's rules, or None when the
         viewer must not see it (muted, a reply they do not get, a repost of something they see already...)."""
         if tweet.repost_of is None and tweet.reply_to_author is None:
-            # A plain tweet: only a mute or block can hide it (fan-out checked the follow). One SISMEMBER, not a
-            # whole view state: this runs once per event and subscriber.
-            key = self.ctx.keys.hidden(viewer_id)
-            flags = await self.ctx.redis.smismember(key, [SET_SENTINEL, str(tweet.author_id)])
+            # A plain tweet: only a mute or block can hide it (fan-out checked the follow). One SMISMEMBER, not a
+            # whole view state: this runs once per event and subscriber; those of one event share a pipeline.
+            flags = await self._hidden_flags.load((viewer_id, tweet.author_id))
             hidden = (
                 bool(flags[1]) if flags[0] else tweet.author_id in await self.derived.build_hidden(viewer_id)
             )
@@ -302,6 +304,13 @@ class FeedReader:
             return None
         entry = found[0]
         return FeedEntry(entry.tweet, source, entry.cursor, entry.reposted_by, entry.at)
+
+    async def _fetch_hidden_flags(self, pairs: Sequence[tuple[int, int]]) -> list[list[int]]:
+        """For each (viewer, author): [the viewer's mu: set is built, the author is in it]."""
+        async with self.ctx.redis.pipeline(transaction=False) as pipe:
+            for viewer_id, author_id in pairs:
+                pipe.smismember(self.ctx.keys.hidden(viewer_id), [SET_SENTINEL, str(author_id)])
+            return list(await pipe.execute())
 
     async def collect(self, state: ViewState, before: int | None, want: int) -> list[FeedEntry]:
         """Up to ``want`` visible entries with id < before, newest first."""

@@ -4,6 +4,8 @@ own slot (one call per page on one server, one per node on a cluster), trending 
 
 from __future__ import annotations
 
+import asyncio
+
 from fanout.service import FeedService
 from fanout.store import decode_ids
 from fanout.worker import FanoutWorker
@@ -69,3 +71,31 @@ async def test_trending_ranks_by_engagement_velocity_and_reposts_count(engine_fa
     await svc.follow(other.id, "author")
     page = await svc.read_home(other.id, 10, None, "TOP")
     assert [e.tweet.id for e in page.entries] == [liked.id, reposted.id, fresh.id]
+
+
+async def test_live_entries_of_one_event_for_many_subscribers_match_each_asked_alone(
+    engine: tuple[FeedService, FanoutWorker],
+) -> None:
+    """The API asks live_entry for every subscriber that got an event at once; their mute checks then share a
+    pipeline (fanout/batch.py). Each answer is the one the viewer gets when asked alone: hidden for those who
+    mute or block the author, shown for the others, and read from Neo4j for a viewer whose mu: set is not
+    built (on a cluster: viewers on every node)."""
+    svc, _ = engine
+    author = await svc.create_user("poster", None, "h")
+    viewers = [await svc.create_user(f"viewer{i}", None, "h") for i in range(12)]
+    muting = {v.id for v in viewers[::3]}
+    blocking = {viewers[1].id}
+    for v in viewers:
+        await svc.follow(v.id, "poster")
+        if v.id in muting:
+            await svc.mute(v.id, "poster")
+        if v.id in blocking:
+            await svc.block(v.id, "poster")
+    await svc.redis.delete(svc.keys.hidden(viewers[3].id))  # a muting viewer whose mu: set is not built
+    tweet = await svc.post_tweet(author.id, "one event for everyone")
+    together = await asyncio.gather(*(svc.live_entry(v.id, tweet, "TIMELINE") for v in viewers))
+    alone = [await svc.live_entry(v.id, tweet, "TIMELINE") for v in viewers]
+    shown = [e is not None for e in together]
+    assert shown == [e is not None for e in alone]
+    assert shown == [v.id not in muting | blocking for v in viewers]
+    assert all(e.tweet.id == tweet.id for e in together if e is not None)

@@ -1,0 +1,62 @@
+"""TickBatcher: the loads of one loop turn are fetched together, in order; a failure fails that batch only."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+
+import pytest
+
+from fanout.batch import TickBatcher
+
+
+class Recorder:
+    def __init__(self, fail_on: int | None = None) -> None:
+        self.batches: list[list[int]] = []
+        self.fail_on = fail_on
+
+    async def fetch(self, keys: Sequence[int]) -> list[int]:
+        self.batches.append(list(keys))
+        await asyncio.sleep(0)
+        if self.fail_on in keys:
+            raise ConnectionError("backend down")
+        return [k * 10 for k in keys]
+
+
+async def test_loads_of_one_turn_are_one_fetch_answered_in_order() -> None:
+    rec = Recorder()
+    batcher = TickBatcher(rec.fetch)
+    assert await asyncio.gather(*(batcher.load(k) for k in (3, 1, 2))) == [30, 10, 20]
+    assert rec.batches == [[3, 1, 2]]
+    assert await batcher.load(4) == 40  # a later turn: a batch of its own
+    assert rec.batches == [[3, 1, 2], [4]]
+
+
+async def test_a_failed_fetch_fails_its_batch_and_not_the_next() -> None:
+    rec = Recorder(fail_on=2)
+    batcher = TickBatcher(rec.fetch)
+    results = await asyncio.gather(batcher.load(1), batcher.load(2), return_exceptions=True)
+    assert all(isinstance(r, ConnectionError) for r in results)
+    assert await batcher.load(5) == 50
+
+
+async def test_a_cancelled_load_leaves_the_others_answered() -> None:
+    rec = Recorder()
+    batcher = TickBatcher(rec.fetch)
+    first = asyncio.ensure_future(batcher.load(1))
+    second = asyncio.ensure_future(batcher.load(2))
+    await asyncio.sleep(0)  # both queued, the fetch not yet answered
+    first.cancel()
+    assert await second == 20
+    with pytest.raises(asyncio.CancelledError):
+        await first
+    assert rec.batches == [[1, 2]]
+
+
+async def test_a_fetch_answering_the_wrong_number_of_values_fails_the_batch() -> None:
+    async def short(keys: Sequence[int]) -> list[int]:
+        return [0]
+
+    batcher = TickBatcher(short)
+    results = await asyncio.gather(batcher.load(1), batcher.load(2), return_exceptions=True)
+    assert all(isinstance(r, RuntimeError) for r in results)
