@@ -57,7 +57,9 @@ class FeedReader:
         self.derived = derived
         self._touches: set[asyncio.Task[None]] = set()
         # live_entry's mute/block check of every subscriber that got the same event, in one pipeline.
-        self._hidden_flags: TickBatcher[tuple[int, int], list[int]] = TickBatcher(self._fetch_hidden_flags)
+        self._hidden_flags: TickBatcher[tuple[int, int], list[int] | Exception] = TickBatcher(
+            self._fetch_hidden_flags
+        )
 
     # --- activity ---------------------------------------------------------------------------------------
     def _touch_in_background(self, viewer_id: int) -> None:
@@ -294,6 +296,8 @@ class FeedReader:
             # A plain tweet: only a mute or block can hide it (fan-out checked the follow). One SMISMEMBER, not a
             # whole view state: this runs once per event and subscriber; those of one event share a pipeline.
             flags = await self._hidden_flags.load((viewer_id, tweet.author_id))
+            if isinstance(flags, Exception):  # this viewer's node failed; the batch's others stand
+                raise flags
             hidden = (
                 bool(flags[1]) if flags[0] else tweet.author_id in await self.derived.build_hidden(viewer_id)
             )
@@ -305,12 +309,13 @@ class FeedReader:
         entry = found[0]
         return FeedEntry(entry.tweet, source, entry.cursor, entry.reposted_by, entry.at)
 
-    async def _fetch_hidden_flags(self, pairs: Sequence[tuple[int, int]]) -> list[list[int]]:
-        """For each (viewer, author): [the viewer's mu: set is built, the author is in it]."""
+    async def _fetch_hidden_flags(self, pairs: Sequence[tuple[int, int]]) -> list[list[int] | Exception]:
+        """For each (viewer, author): [the viewer's mu: set is built, the author is in it], or the error of the
+        node that holds it (on a cluster the pipeline spans nodes)."""
         async with self.ctx.redis.pipeline(transaction=False) as pipe:
             for viewer_id, author_id in pairs:
                 pipe.smismember(self.ctx.keys.hidden(viewer_id), [SET_SENTINEL, str(author_id)])
-            return list(await pipe.execute())
+            return list(await pipe.execute(raise_on_error=False))
 
     async def collect(self, state: ViewState, before: int | None, want: int) -> list[FeedEntry]:
         """Up to ``want`` visible entries with id < before, newest first."""

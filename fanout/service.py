@@ -16,6 +16,7 @@ from typing import Literal
 from neo4j import AsyncDriver
 
 from fanout import cursors
+from fanout.batch import TickBatcher
 from fanout.cache import Caches
 from fanout.client import RedisClient
 from fanout.config import EngineConfig
@@ -51,6 +52,10 @@ class FeedService:
         self.caches = Caches(self.ctx)
         self.derived = Derived(self.ctx)
         self.reader = FeedReader(self.ctx, self.caches, self.derived)
+        # live_state_lost of every subscription checking at the same moment, in one pipeline.
+        self._liveness: TickBatcher[tuple[int, LiveWatch | None], bool | Exception] = TickBatcher(
+            self._states_lost
+        )
         self.likes = ViewerLikes(self.ctx)
         self.reposts = ViewerReposts(self.ctx)
 
@@ -500,17 +505,39 @@ class FeedService:
         """True when a live subscriber's timeline is gone, or its watch mark (watch_live) or live log
         generation is (Redis lost its data: FLUSHALL, a restart without persistence): fan-out skips users
         without a timeline, so events of that moment were never published to the subscriber, even if a read
-        has rebuilt the timeline since."""
+        has rebuilt the timeline since. The subscriptions of a process check at the same moments
+        (resolvers/live.py): their checks share one pipeline."""
+        lost = await self._liveness.load((viewer_id, watch))
+        if isinstance(lost, Exception):  # this check's node failed; the batch's other checks stand
+            raise lost
+        return lost
+
+    async def _states_lost(self, checks: Sequence[tuple[int, LiveWatch | None]]) -> list[bool | Exception]:
+        spans = []  # each check's replies: [exists, then (watch refreshed, ..., generation)]
         async with self.ctx.redis.pipeline(transaction=False) as pipe:
-            pipe.exists(self.keys.timeline(viewer_id))
-            if watch is not None:
-                pipe.expire(self.keys.live_watch(viewer_id, watch.token), LIVE_WATCH_TTL_S)
-                self.ctx.store.queue_live_generation(pipe, viewer_id)
-            replies = await pipe.execute()
-        if watch is None:
-            return not replies[0]
-        exists, watched, *_, generation = replies
-        return not (exists and watched and self.ctx.store.generation_of(generation) == watch.generation)
+            for viewer_id, watch in checks:
+                start = len(pipe)
+                pipe.exists(self.keys.timeline(viewer_id))
+                if watch is not None:
+                    pipe.expire(self.keys.live_watch(viewer_id, watch.token), LIVE_WATCH_TTL_S)
+                    self.ctx.store.queue_live_generation(pipe, viewer_id)
+                spans.append((start, len(pipe)))
+            # On a cluster the pipeline spans nodes: a failed node fails only the checks it holds.
+            replies = await pipe.execute(raise_on_error=False)
+        lost: list[bool | Exception] = []
+        for (_, watch), (start, end) in zip(checks, spans, strict=True):
+            failed = next((r for r in replies[start:end] if isinstance(r, Exception)), None)
+            if failed is not None:
+                lost.append(failed)
+                continue
+            exists, *rest = replies[start:end]
+            if watch is None:
+                lost.append(not exists)
+                continue
+            watched, generation = rest[0], rest[-1]
+            same = self.ctx.store.generation_of(generation) == watch.generation
+            lost.append(not (exists and watched and same))
+        return lost
 
     # --- the home feed ----------------------------------------------------------------------------------
     async def read_home(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import math
 import time
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Iterable
 from contextlib import AbstractAsyncContextManager
@@ -78,6 +79,16 @@ async def _fresh_tweet(service: FeedService, tweet_id: int) -> TweetRecord | Non
 
 # How often a live subscription checks that its timeline still exists in Redis (see LiveStateLost).
 LIVENESS_CHECK_S = 5.0
+
+
+def next_liveness_check(now: float) -> float:
+    """The next multiple of LIVENESS_CHECK_S on the monotonic clock: every subscription of the process checks
+    at the same moments, so their checks share one Redis pipeline (FeedService.live_state_lost) instead of
+    one round trip each, spread over time (a tenth of the API's CPU per delivered event with 1,000
+    subscribers)."""
+    return (math.floor(now / LIVENESS_CHECK_S) + 1) * LIVENESS_CHECK_S
+
+
 LOST_CLOSE_REASON = "live state lost (Redis data loss); resubscribe with after"
 
 
@@ -215,11 +226,11 @@ async def _events(
                     yield replayed_event(entry, top)
                 cursor = entries[-1].cursor if len(entries) == REPLAY_BATCH else None
             seq = top
-        check_at = time.monotonic() + LIVENESS_CHECK_S
+        check_at = next_liveness_check(time.monotonic())
         while True:
             try:
                 if time.monotonic() >= check_at:
-                    check_at = time.monotonic() + LIVENESS_CHECK_S
+                    check_at = next_liveness_check(time.monotonic())
                     if await service.live_state_lost(viewer_id, watch):
                         raise LiveStateLost
                 try:

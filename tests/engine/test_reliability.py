@@ -459,3 +459,29 @@ async def test_sessions_outlive_redis_and_revocation_sticks(
     assert await store.revoke(token)
     await redis.delete(*[k async for k in redis.scan_iter(match=f"{settings.key_prefix}auth:*")])
     assert await store.resolve(token) is None  # the session itself is gone
+
+
+async def test_liveness_checks_made_together_answer_as_each_alone(
+    engine: tuple[FeedService, FanoutWorker],
+) -> None:
+    """Every subscription of a process checks its live state at the same moments, in one pipeline: each
+    answer is still its own (a timeline gone, a generation changed, a watch mark expired, all well)."""
+    svc, _ = engine
+    users = [await svc.create_user(f"live{i}", None, "h") for i in range(4)]
+    for u in users:
+        await svc.read_home(u.id, 5, None)  # builds the timeline
+    watches = [await svc.watch_live(u.id) for u in users]
+    await svc.redis.delete(svc.keys.timeline(users[1].id))  # the timeline is gone
+    await svc.redis.set(
+        svc.keys.live_generation(users[2].id), watches[2].generation + 1
+    )  # another generation
+    await svc.redis.delete(svc.keys.live_watch(users[3].id, watches[3].token))  # the watch mark expired
+    together = await asyncio.gather(
+        *(svc.live_state_lost(u.id, w) for u, w in zip(users, watches, strict=True))
+    )
+    alone = [await svc.live_state_lost(u.id, w) for u, w in zip(users, watches, strict=True)]
+    assert together == alone == [False, True, True, True]
+    assert await asyncio.gather(svc.live_state_lost(users[0].id), svc.live_state_lost(users[1].id)) == [
+        False,
+        True,
+    ]
