@@ -44,10 +44,19 @@ NOTES: list[str] = [
     "per delivered event 0.50 → 0.28 ms |",
     "| deployment | two `feedline serve` processes (stateless API) behind the client's round robin | uses both "
     "cores for the API |",
+    "| fanout/functions.py `fl_fan_in` | one key per follower (its timeline; Lua derives the live log, `mu:` "
+    "and `fw:` from its hash tag) instead of four; the live log's and generation's TTLs refreshed once they ran "
+    "down by an hour, not by two EXPIREs per insert | 10K warm timelines with live payload: 24-30 → 18 µs per "
+    "insert; Lua inserts alone at 10K followers 0.27-0.30 → 0.46-0.55 of the ZADD ceiling |",
+    "| fanout/batch.py `TickBatcher` | the mute check of every subscriber that got an event, and the 5-second "
+    "live-state checks (now on a shared grid), in one pipeline per loop turn instead of a round trip each | "
+    "`live_state_lost` 11.8% → 3.4% of an API process's samples during live delivery |",
     "",
     "What remains is mostly per-request Python work: GraphQL execution (~20% of a homeTimeline request), the "
     "redis-py client (~30%: six round trips per request, connection pool bookkeeping, socket writes) and, for "
-    "live events, the websocket send and the pub/sub read per subscriber.",
+    "live events, a GraphQL execution, a websocket send and a pub/sub read per subscriber. In a fan-out, Redis "
+    "spends about 20 µs per follower insert in the page function, of which its commands are about 9 (the table "
+    "above): the rest is Lua's own (nine `redis.call`s and the key and payload strings per follower).",
     "",
 ]
 
