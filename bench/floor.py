@@ -82,12 +82,19 @@ def main() -> None:
     parser.add_argument("--redis-url", required=True)
     parser.add_argument("--prefix", required=True)
     args = parser.parse_args()
+    serve_bare(create_app(args.redis_url, args.prefix), args.port)
+
+
+def serve_bare(app: Starlette, port: int) -> None:
+    """A floor's server: the stack `feedline serve` runs on (uvicorn, uvloop, httptools, websockets-sansio),
+    none of its middleware or limits."""
     uvicorn.run(
-        create_app(args.redis_url, args.prefix),
+        app,
         host="127.0.0.1",
-        port=args.port,
+        port=port,
         loop="uvloop",
         http="httptools",
+        ws="websockets-sansio",
         log_level="warning",
         access_log=False,
     )

@@ -17,12 +17,13 @@ import argparse
 import contextlib
 
 import orjson
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
+
+from bench.floor import serve_bare
 
 PROTOCOL = "graphql-transport-ws"
 
@@ -79,16 +80,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--port", type=int, required=True)
     args = parser.parse_args()
-    with contextlib.suppress(KeyboardInterrupt):
-        uvicorn.run(
-            create_app(),
-            host="127.0.0.1",
-            port=args.port,
-            loop="uvloop",
-            ws="websockets-sansio",
-            log_level="warning",
-            access_log=False,
-        )
+    serve_bare(create_app(), args.port)
 
 
 if __name__ == "__main__":
