@@ -178,9 +178,17 @@ class FanoutWorker:
                 if is_group_lost(exc):
                     self.group_lost(shard)
                     continue
+                self._redo_own_pending(shard)
                 await sleep_unless(stop, backoff.failed(exc))
             except Exception as exc:  # a broken message or a service outage must not kill the worker
+                self._redo_own_pending(shard)
                 await sleep_unless(stop, backoff.failed(exc))
+
+    def _redo_own_pending(self, shard: int) -> None:
+        """After a failure, the message being handled and the rest of its batch are pending on this consumer:
+        read them again first (from their checkpoints) once the backoff is over. Left to the stale-message
+        claim, they waited its minimum idle time (30 s) behind one transient Neo4j error."""
+        self._shards[shard].own_pending_done = False
 
     # --- the outbox relay -------------------------------------------------------------------------------
     async def relay_loop(self, stop: asyncio.Event) -> None:

@@ -485,3 +485,43 @@ async def test_liveness_checks_made_together_answer_as_each_alone(
         False,
         True,
     ]
+
+
+async def test_a_message_that_failed_is_done_again_after_the_backoff_not_the_claim_idle_time(
+    engine: tuple[FeedService, FanoutWorker],
+) -> None:
+    """A transient Neo4j error while paging followers (CI met "transaction read outdated data") leaves the
+    message, and the rest of its batch, pending on this worker: it reads its own pending ones again once the
+    backoff is over instead of waiting for the stale-message claim (30 s idle)."""
+    svc, worker = engine
+    author = await svc.create_user("flaky", None, "h")
+    reader = await svc.create_user("patient", None, "h")
+    await svc.follow(reader.id, "flaky")
+    await svc.read_home(reader.id, 5, None)  # an existing timeline: fan-out writes to it
+    real_pages = worker.ctx.follows.follower_id_pages
+    failures: list[bool] = []
+
+    async def fails_once(*args: object, **kwargs: object) -> AsyncIterator[list[int]]:
+        if not failures:
+            failures.append(True)
+            raise ServiceUnavailable("transaction read outdated data (injected)")
+        async for page in real_pages(*args, **kwargs):  # type: ignore[arg-type]
+            yield page
+
+    worker.ctx.follows.follower_id_pages = fails_once  # type: ignore[method-assign]
+    worker.claim_every_s = 3600.0  # the claim must not be what redoes it
+    tweets = [await svc.post_tweet(author.id, f"post {i}") for i in range(3)]
+    stop = asyncio.Event()
+    run = asyncio.create_task(worker.run(stop, block_ms=100))
+    try:
+        for _ in range(100):
+            page = await svc.read_home(reader.id, 10, None)
+            if {e.tweet.id for e in page.entries if e.source == "TIMELINE"} >= {t.id for t in tweets}:
+                break
+            await asyncio.sleep(0.05)
+        else:
+            raise AssertionError("the failed message was not done again within 5 s")
+    finally:
+        stop.set()
+        await run
+    assert failures == [True]
