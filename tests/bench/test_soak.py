@@ -38,9 +38,12 @@ async def test_a_short_soak_with_every_fault_loses_nothing_and_reports_it(
     assert result["oracle_mismatches"] == 0
     # Five faults in about fifteen seconds, far denser than the soak's one every 30 s: here a tweet whose
     # fan-out was still queued when Redis lost its data can come back only with the rebuild, below an id the
-    # subscriber already had (the one gap left, named in bench/SOAK.md's issue). One such loss is tolerated in
-    # this smoke run; the 10-minute soak measures the figure (0 lost in bench/SOAK.md).
-    assert result["live_lost"] <= 1, result["anomalies"]
+    # subscriber already had (the one gap left, named in bench/SOAK.md's issue; e.g. a post read by the worker
+    # just killed, pending on it until the stale claim's 30 s idle time, when the FLUSHALL came). One such
+    # tweet is tolerated in this smoke run, for every subscriber that follows its author (CI once lost one tweet
+    # for 7 subscribers); the 10-minute soak measures the figure (0 lost in bench/SOAK.md).
+    lost_tweets = {a["tweet"] for a in result["anomalies"] if a["kind"] == "lost"}
+    assert len(lost_tweets) <= 1, result["anomalies"]
     assert set(result["memory"]) == {"api", "worker"} and all(result["memory"].values())
 
     saved = json.loads((tmp_path / "soak.json").read_text())
