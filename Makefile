@@ -14,7 +14,7 @@ run: $(STAMP) frontend
 
 test: $(STAMP) chromium wrk frontend-deps lint
 	$(BIN)/pytest tests/unit -q
-	$(BIN)/pytest --ignore=tests/unit
+	$(BIN)/pytest --ignore=tests/unit --durations=25
 	$(MAKE) --no-print-directory test-cluster
 
 # The engine and the API suites once more on a local Redis Cluster (3 primaries + 3 replicas, ports of the
@@ -26,7 +26,7 @@ CLUSTER_API_SUITES := $(addprefix tests/api/,test_auth.py test_graphql_mutations
 	test_hub.py test_multiprocess.py test_ratelimit.py test_round_trips.py test_security.py \
 	test_service_unavailable.py test_subscriptions.py test_tracing.py)
 test-cluster: $(STAMP)
-	FEEDLINE_TEST_REDIS=cluster $(BIN)/pytest tests/engine $(CLUSTER_API_SUITES) \
+	FEEDLINE_TEST_REDIS=cluster $(BIN)/pytest --durations=15 tests/engine $(CLUSTER_API_SUITES) \
 		tests/faults/test_cluster_topology.py
 
 lint: $(STAMP)
