@@ -73,13 +73,19 @@ local function generation(g, lttl, now)
   redis.call('EXPIRE', g, lttl)
   return gen
 end
--- A live insert of member m: its next position in the live log (``seq``: ``now``, raised past the log's last
--- one so that it only grows), recorded there (capped), and the NEW payload (a JSON object) published on the
--- channel with the position and the log's generation added. The log and its generation live ``lttl`` seconds
--- after their last refresh; an insert refreshes them only when the generation's TTL has run down by a
--- 24th (an hour of a day) or the log is new: an EXPIRE is a write (to the AOF and replicas), and two of them
--- per insert were a fifth of a fan-out's cost.
+-- A live insert of member m, when the follower has a live log generation (``g``: written by a subscription
+-- as it starts, FeedService.watch_live, and kept while it runs and a day after; none: nobody subscribed in that
+-- time, so nobody could receive the event or resume from the log, and the insert is neither logged nor
+-- published: most followers of a post are offline, and the log was two thirds of a fan-out's Redis time). Else
+-- its next position in the live log (``seq``: ``now``, raised past the log's last one so that it only grows),
+-- recorded there (capped), and the NEW payload (a JSON object) published on the channel with the position and
+-- the log's generation added. The log and its generation live ``lttl`` seconds after their last refresh; an
+-- insert refreshes them only when the generation's TTL has run down by a 24th (an hour of a day) or the log is
+-- new: an EXPIRE is a write (to the AOF and replicas), and two of them per insert were a fifth of a fan-out's
+-- cost.
 local function publish_logged(log, g, m, channel, payload, lkeep, lttl, now)
+  local gen = redis.call('GET', g)
+  if not gen then return end
   local seq = now
   local last = redis.call('ZRANGE', log, -1, -1, 'WITHSCORES')
   if last[2] ~= nil and tonumber(last[2]) >= seq then seq = tonumber(last[2]) + 1 end
@@ -87,16 +93,9 @@ local function publish_logged(log, g, m, channel, payload, lkeep, lttl, now)
   redis.call('ZADD', log, s, m)
   local lcard = redis.call('ZCARD', log)
   if lcard > lkeep then redis.call('ZREMRANGEBYRANK', log, 0, lcard - lkeep - 1) end
-  local gen = redis.call('GET', g)
-  if not gen then
-    gen = string.format('%d', now)
-    redis.call('SET', g, gen, 'EX', lttl)
-    redis.call('EXPIRE', log, lttl)
-  else
-    local stale = redis.call('TTL', g) < lttl - math.floor(lttl / 24)
-    if stale then redis.call('EXPIRE', g, lttl) end
-    if stale or last[2] == nil then redis.call('EXPIRE', log, lttl) end
-  end
+  local stale = redis.call('TTL', g) < lttl - math.floor(lttl / 24)
+  if stale then redis.call('EXPIRE', g, lttl) end
+  if stale or last[2] == nil then redis.call('EXPIRE', log, lttl) end
   redis.call('SPUBLISH', channel, string.sub(payload, 1, -2) .. ',"seq":' .. s .. ',"gen":' .. gen .. '}')
 end
 

@@ -53,9 +53,11 @@ class Keys:
         return f"{self.prefix}ll:{{{uid}}}"
 
     def live_generation(self, uid: int) -> str:
-        """The live log's generation: a time in microseconds (Redis TIME, or the API's clock when a subscription
-        comes first), written when it is first needed and absent (a new subscriber, a day without live inserts,
-        Redis lost its data). Every logged live insert and the author's own insert carry it, and so do resume
+        """The live log's generation: a time in microseconds (the API's clock, or Redis TIME for an author's own
+        post), written by a subscription as it starts when absent (a new subscriber, a day without one, Redis
+        lost its data) and refreshed while it runs. Fan-out logs and publishes a follower's insert only while it
+        exists (nobody else could receive the event or resume from the log). Every logged live insert and the
+        author's own insert carry it, and so do resume
         cursors: a subscription that sees another generation knows Redis lost its live state and the positions
         it holds. Lua names it from the live log's key (fanout/functions.py: ``log .. ':g'``); one slot with it."""
         return f"{self.live_log(uid)}:g"

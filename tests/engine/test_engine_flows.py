@@ -396,6 +396,7 @@ async def test_a_live_subscriber_who_never_read_still_gets_fanned_out_events(
 
     celebs = await svc.prepare_live(newcomer.id)
     assert celebs == {celeb.id}
+    await svc.watch_live(newcomer.id)  # as the subscription does (resolvers/live.py), before it subscribes
     hub = LiveHub(redis)
     try:
         async with hub.subscriber([svc.keys.live_timeline(newcomer.id)]) as sub:

@@ -3,11 +3,15 @@ on a cluster a page is written as one call per slot group, each touching keys of
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 import redis.asyncio as aioredis
 from redis.crc import key_slot
 
+from api.hub import LiveHub
 from fanout.config import EngineConfig
+from fanout.live import LiveLog
 from fanout.service import FeedService
 from fanout.store import LIVE_LOG_TTL_S, TimelineStore
 from fanout.worker import FanoutWorker
@@ -103,12 +107,13 @@ async def test_restore_puts_back_what_the_cap_keeps_and_logs_each_insert_with_it
     store.timeline_cap = 3
     assert await store.restore(7, [(5, b'{"kind":"NEW"}')]) == 0  # cold: nothing
     await store.write_timeline(7, [10, 20, 30])  # full: only ids newer than its oldest (10) go in
+    generation = await store.live_generation(7)  # a subscription of 7's started (FeedService.watch_live)
     restored = [(tid, b'{"kind":"NEW","tweet_id":"%d"}' % tid) for tid in (25, 5, 30, 22)]
     assert await store.restore(7, restored) == 2  # 30 is there already, 5 is below the cap
     assert await store.read_below(store.keys.timeline(7), None, 10) == [30, 25, 22]
     log = await store.live_log(7)
     assert sorted(log.positions) == [22, 25] and log.positions[22] > log.positions[25]  # newest first
-    assert log.generation is not None  # the log's generation: written by its first insert
+    assert log.generation == generation
     assert await store.restore(7, restored) == 0  # again: no insert (and no event)
     assert await store.live_log(7) == log
 
@@ -125,6 +130,7 @@ async def test_a_logged_insert_gives_the_live_log_a_ttl_and_refreshes_it_only_wh
     followers = [11, 12]
     for f in followers:
         await store.write_timeline(f, [1])
+        await store.live_generation(f)  # a subscription of theirs started (FeedService.watch_live)
     event = b'{"kind":"NEW"}'
     assert await store.fan_in(followers, 2, live_payload=event) == 2
     for f in followers:  # both new: a day each
@@ -145,3 +151,31 @@ async def test_a_logged_insert_gives_the_live_log_a_ttl_and_refreshes_it_only_wh
     assert await store.fan_in(followers, 4, live_payload=event) == 2
     assert LIVE_LOG_TTL_S - 5 <= await redis.ttl(keys.live_log(11)) <= LIVE_LOG_TTL_S
     assert sorted((await store.live_log(11)).positions) == [4]
+
+
+async def test_an_insert_for_a_follower_with_no_subscription_in_a_day_is_neither_logged_nor_published(
+    engine: tuple[FeedService, FanoutWorker], redis: aioredis.Redis
+) -> None:
+    """Only followers with a live log generation (a subscription started in the last day: watch_live) get a
+    logged, published insert; the others (most followers of a post: offline) only the timeline insert."""
+    svc, _ = engine
+    store = svc.ctx.store
+    keys = store.keys
+    online, offline = 21, 22
+    for f in (online, offline):
+        await store.write_timeline(f, [1])
+    await svc.watch_live(online)
+    hub = LiveHub(redis)  # live channels are shard channels: the API's hub subscribes on the right nodes
+    try:
+        async with hub.subscriber([keys.live_timeline(f) for f in (online, offline)]) as sub:
+            assert await store.fan_in([online, offline], 2, live_payload=b'{"kind":"NEW"}') == 2
+            channel, _ = await asyncio.wait_for(sub.get(), 5)
+            assert channel == keys.live_timeline(online)
+            with pytest.raises(TimeoutError):  # nothing for the offline follower
+                await asyncio.wait_for(sub.get(), 0.5)
+    finally:
+        await hub.aclose()
+    assert await store.read_below(keys.timeline(offline), None, 5) == [2, 1]  # the insert itself
+    assert sorted((await store.live_log(online)).positions) == [2]
+    assert await store.live_log(offline) == LiveLog(None, {})
+    assert not await redis.exists(keys.live_log(offline), keys.live_generation(offline))

@@ -202,12 +202,14 @@ async def _replayed(svc: object, viewer_id: int, after: str, wait_s: float = 2) 
 async def _reader_of_friend(
     engine_factory: Factory,
 ) -> tuple[FeedService, FanoutWorker, UserRecord, UserRecord]:
-    """An engine, its worker, and a reader following a friend, with a built timeline (fan-out writes to it)."""
+    """An engine, its worker, and a reader following a friend, with a built timeline (fan-out writes to it) and
+    a live subscription started (its inserts are logged and published: FeedService.watch_live)."""
     svc, worker = engine_factory()
     friend = await svc.create_user("friend", None, "h")
     reader = await svc.create_user("reader", None, "h")
     await svc.follow(reader.id, "friend")
     await svc.read_home(reader.id, 10, None)
+    await svc.watch_live(reader.id)
     return svc, worker, friend, reader
 
 
@@ -395,6 +397,7 @@ async def test_a_fan_out_done_again_after_redis_lost_the_live_state_is_not_repla
     log = await svc.live_log(reader.id)
     cursor = cursors.resume(newer.id, log.positions[newer.id], log.generation)
     await _lose_redis_data(redis, settings, worker)
+    await svc.watch_live(reader.id)  # the client, cut off by the loss, subscribes again: a new log generation
     store = svc.ctx.store
     assert await store.begin_timeline_rebuild(reader.id, "rebuilder", 5_000) == 1
     after_loss = await svc.post_tweet(friend.id, "posted after the loss")

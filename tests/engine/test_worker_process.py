@@ -16,7 +16,7 @@ from neo4j import AsyncDriver
 from api.hub import LiveHub
 from fanout.keys import FANOUT_GROUP, fanout_shard
 from fanout.service import FeedService
-from fanout.store import BUILT, encode_id
+from fanout.store import BUILT, LIVE_LOG_TTL_S, encode_id
 from feedline.app import engine_config
 from feedline.settings import Settings
 from graph.driver import DATABASE
@@ -29,7 +29,8 @@ PAGE = 20  # followers per round trip: a fan-out of 1,000 pages, long enough to 
 async def author_with_warm_followers(
     svc: FeedService, driver: AsyncDriver, redis: aioredis.Redis, count: int
 ) -> tuple[int, list[int]]:
-    """An author with ``count`` followers (bulk-created in Neo4j) whose timelines exist in Redis."""
+    """An author with ``count`` followers (bulk-created in Neo4j) whose timelines exist in Redis and who are
+    live (a subscription started: their inserts are logged and published, FeedService.watch_live)."""
     author = await svc.create_user("bigauthor", None, "hash")
     base = author.id + 1_000_000
     ids = list(range(base, base + count))
@@ -47,6 +48,7 @@ async def author_with_warm_followers(
     async with redis.pipeline(transaction=False) as pipe:
         for f in ids:
             pipe.zadd(svc.keys.timeline(f), {BUILT: 0})
+            pipe.set(svc.keys.live_generation(f), time.time_ns() // 1000, ex=LIVE_LOG_TTL_S)
         await pipe.execute()
     return author.id, ids
 
