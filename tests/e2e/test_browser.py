@@ -221,7 +221,9 @@ def test_browser_suite(settings: Settings, neo4j: AsyncDriver, redis: Redis) -> 
         figures = [
             line.strip()
             for line in result.stdout.splitlines()
-            if line.startswith("axe ") or "login-to-first-feed" in line or line.lstrip().startswith("run ")
+            if line.startswith("axe ")
+            or "login-to-first-feed" in line
+            or line.lstrip().startswith(("run ", "CPU used during"))
         ]
         REPORT.write_text("\n".join(figures) + "\n")
     finally:
