@@ -14,13 +14,14 @@ import random
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
+import hiredis
 import redis.asyncio as aioredis
 from redis.asyncio.cluster import ClusterNode, RedisCluster
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.cluster import REDIS_CLUSTER_HASH_SLOTS
 from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import RedisClusterException
+from redis.exceptions import DataError, RedisClusterException
 
 CLUSTER_SCHEME = "redis+cluster"
 
@@ -74,12 +75,35 @@ class RedisClient(Protocol):
     def xinfo_consumers(self, *args: Any, **kwargs: Any) -> Any: ...
 
 
+class HiredisPackedConnection(aioredis.Connection):
+    """redis-py's asyncio connection with its commands packed by hiredis's C ``pack_command``, as redis-py's
+    synchronous client packs them when hiredis is installed (``HiredisRespSerializer``, whose steps this
+    repeats); the asyncio connection packs in Python, about 2 µs an argument. A fan-out page is one call with
+    a key per follower: 1,000 keys took 1.95 ms to pack against 0.14 ms, the same bytes (tests/unit)."""
+
+    def pack_command(self, *args: Any) -> list[bytes]:
+        # A command name with a space ("CONFIG GET") is split into its words, as redis-py does.
+        if isinstance(args[0], str):
+            args = tuple(args[0].encode().split()) + args[1:]
+        elif b" " in args[0]:
+            args = tuple(args[0].split()) + args[1:]
+        try:
+            return [hiredis.pack_command(args)]
+        except TypeError as exc:  # what redis-py's encoder raises for an argument it cannot send
+            raise DataError(str(exc)) from exc
+
+
 class FeedlineCluster(RedisCluster):
     """redis-py's cluster client, routing FCALL by its declared keys locally.
 
     FCALL has "movable keys", for which redis-py asks a node (COMMAND GETKEYS) before every call: one extra
     round trip per call, and per group of a fan-out page. The keys are simply the ``numkeys`` arguments after
     the function name, as redis-py already does for EVAL."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # The nodes it discovers get their connections from these arguments, whose class redis-py fixes.
+        self.nodes_manager.connection_kwargs["connection_class"] = HiredisPackedConnection
 
     async def _determine_slot(self, command: str, *args: Any) -> int:
         if command.upper() in ("FCALL", "FCALL_RO") and len(args) >= 2:
@@ -120,14 +144,18 @@ def open_redis(url: str, *, max_connections: int | None = None, pool_timeout_s: 
     if is_cluster_url(url):
         parts = urlsplit(url)
         return FeedlineCluster(
-            startup_nodes=[ClusterNode(host, port) for host, port in cluster_nodes(url)],
+            startup_nodes=[
+                ClusterNode(host, port, connection_class=HiredisPackedConnection)
+                for host, port in cluster_nodes(url)
+            ],
             username=parts.username,
             password=parts.password,
             max_connections=max_connections or 2**31,
             decode_responses=False,
         )
     if max_connections is None:
-        return aioredis.Redis.from_url(url, decode_responses=False)
+        # (A rediss:// or unix:// URL names its own connection class, which keeps redis-py's packing.)
+        return aioredis.Redis.from_url(url, decode_responses=False, connection_class=HiredisPackedConnection)
     # One immediate retry on a broken connection: after a Redis restart the pool still holds connections to
     # the old process, and redis-py's check when handing one out does not always see that it is closed (a
     # pool built by hand gets no retry policy, unlike ``from_url``'s client). Without it the first request
@@ -139,6 +167,7 @@ def open_redis(url: str, *, max_connections: int | None = None, pool_timeout_s: 
         timeout=pool_timeout_s,
         retry=Retry(NoBackoff(), 1),
         retry_on_error=[RedisConnectionError],
+        connection_class=HiredisPackedConnection,
     )
     return aioredis.Redis.from_pool(pool)
 

@@ -4,8 +4,17 @@ from __future__ import annotations
 
 import pytest
 from redis.asyncio import Redis
+from redis.asyncio.connection import Connection
+from redis.exceptions import DataError
 
-from fanout.client import FeedlineCluster, cluster_nodes, is_cluster, is_cluster_url, open_redis
+from fanout.client import (
+    FeedlineCluster,
+    HiredisPackedConnection,
+    cluster_nodes,
+    is_cluster,
+    is_cluster_url,
+    open_redis,
+)
 
 
 def test_cluster_urls_list_their_seed_nodes() -> None:
@@ -44,4 +53,47 @@ async def test_fcall_is_routed_by_its_keys_without_asking_a_node() -> None:
             await cluster._determine_slot("FCALL", "fl_fan_in", 2, "p:tl:{7}", "p:tl:{8}")
         assert 0 <= await cluster._determine_slot("FCALL", "fl_publish", 0, "payload", "ch") < 16384
     finally:
+        await cluster.aclose()
+
+
+PACKED_COMMANDS = [
+    ("SET", "k", "v"),
+    ("CONFIG GET", "maxmemory"),  # a command name of two words is sent as two arguments
+    (b"CLIENT SETNAME", b"x"),
+    ("ZADD", "k", 0.1, b"m", 1e20, "n", -0.0, "o", 3.141592653589793, "p", 0, "q"),
+    ("SET", "ü€ key", "x" * 10_000),  # longer than redis-py's buffer cutoff: it sends it in chunks
+    ("FCALL", "fl_fan_in", 1000, *(f"p:tl:{{{i}}}" for i in range(1000)), b"\x00\x01\xfe", 801, -5, 2**60),
+]
+
+
+@pytest.mark.parametrize("command", PACKED_COMMANDS, ids=lambda c: str(c[0]))
+def test_hiredis_packs_the_same_bytes_as_redis_py(command: tuple[object, ...]) -> None:
+    ours, theirs = HiredisPackedConnection(), Connection()
+    assert b"".join(ours.pack_command(*command)) == b"".join(theirs.pack_command(*command))
+    assert b"".join(ours.pack_commands([command, command])) == b"".join(
+        theirs.pack_commands([command, command])
+    )
+
+
+@pytest.mark.parametrize("bad", [None, True, object()])
+def test_an_argument_redis_cannot_take_is_refused_as_redis_py_refuses_it(bad: object) -> None:
+    with pytest.raises(DataError):
+        HiredisPackedConnection().pack_command("SET", "k", bad)
+
+
+async def test_every_client_the_factory_opens_packs_with_hiredis() -> None:
+    single, pooled = (
+        open_redis("redis://127.0.0.1:1/0"),
+        open_redis("redis://127.0.0.1:1/0", max_connections=4),
+    )
+    cluster = open_redis("redis+cluster://127.0.0.1:1")
+    try:
+        for client in (single, pooled):
+            assert client.connection_pool.connection_class is HiredisPackedConnection
+        assert all(isinstance(n.acquire_connection(), HiredisPackedConnection) for n in cluster.get_nodes())
+        # Nodes discovered later (the slot map names them) are made from these arguments.
+        assert cluster.nodes_manager.connection_kwargs["connection_class"] is HiredisPackedConnection
+    finally:
+        await single.aclose()
+        await pooled.aclose()
         await cluster.aclose()
