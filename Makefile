@@ -14,7 +14,7 @@ run: $(STAMP) frontend
 
 # The suites that time something (the browser's log-in figure, the quick bench, the soak) run alone first; then
 # the other integration suites and the Redis Cluster pass run side by side, each on its own services (test slots
-# 0 and 1), which took CI from 27 to about 20 minutes: both wait on processes and services more than they compute.
+# 0 and 1), which took CI from 27 to 22.7 minutes: both wait on processes and services more than they compute.
 test: $(STAMP) chromium wrk frontend-deps lint
 	$(BIN)/pytest tests/unit -q
 	FEEDLINE_TEST_KEEP_SERVICES=1 $(BIN)/pytest --durations=10 tests/e2e tests/bench \
