@@ -1,44 +1,12 @@
-import { expect, test, type APIRequestContext, type Browser, type Page } from "@playwright/test";
+import { expect, follow, gql, openAs, PASSWORD, post, shot, signUp, test, tweet, uniq } from "./support";
 
 // Runs against the real app (tests/e2e/test_browser.py starts it with FEEDLINE_CELEBRITY_THRESHOLD=2).
 // Seeding goes through the real GraphQL API; what a user does goes through the UI.
-const SHOTS = process.env.FEEDLINE_E2E_SCREENSHOTS ?? "../artifacts/screenshots";
 const SECOND_API = process.env.FEEDLINE_E2E_SECOND_URL; // another API process on the same data
 const CONTROL = process.env.FEEDLINE_E2E_CONTROL_URL; // stops / starts the API under test
-const PASSWORD = "secret-pass-1";
-const uniq = () => Math.random().toString(36).slice(2, 8);
-const shot = (page: Page, name: string, fullPage = false) => page.screenshot({ path: `${SHOTS}/${name}.png`, fullPage });
-
-async function gql(request: APIRequestContext, query: string, variables: object, token?: string, base = "") {
-  const res = await request.post(`${base}/graphql`, {
-    data: { query, variables },
-    headers: token ? { authorization: `Bearer ${token}` } : {},
-  });
-  const body = await res.json();
-  expect(body.errors, JSON.stringify(body.errors)).toBeUndefined();
-  return body.data;
-}
-
-const signUp = async (request: APIRequestContext, handle: string, displayName?: string) =>
-  (await gql(request, "mutation($h:String!,$p:String!,$d:String){signUp(handle:$h,password:$p,displayName:$d){token}}",
-    { h: handle, p: PASSWORD, d: displayName ?? null })).signUp.token as string;
-const follow = (request: APIRequestContext, token: string, handle: string) =>
-  gql(request, "mutation($h:String!){follow(handle:$h){id}}", { h: handle }, token);
-const post = async (request: APIRequestContext, token: string, text: string, base = "") =>
-  (await gql(request, "mutation($t:String!){postTweet(text:$t){id}}", { t: text }, token, base)).postTweet.id as string;
-
-async function openAs(browser: Browser, token: string, viewport?: { width: number; height: number }): Promise<Page> {
-  const ctx = await browser.newContext(viewport ? { viewport, isMobile: true, hasTouch: true } : {});
-  await ctx.addInitScript((t) => localStorage.setItem("feedline.token", t), token);
-  const page = await ctx.newPage();
-  await page.goto("/");
-  await expect(page.getByRole("region", { name: "Home timeline" })).toBeVisible();
-  return page;
-}
 
 // urql sends queries as GET /graphql?query=…, so match on the path, not a glob.
 const GRAPHQL = (url: URL) => url.pathname === "/graphql";
-const tweet = (page: Page, text: string) => page.getByTestId("tweet").filter({ hasText: text });
 
 test("sign up, stay signed in across a reload, log out, log in", async ({ page }) => {
   const handle = `n${uniq()}`;

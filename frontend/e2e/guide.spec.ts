@@ -1,4 +1,4 @@
-import { expect, test } from "@playwright/test";
+import { expect, test } from "./support";
 
 // The Neo4j Browser (served by the test Neo4j) plays Feedline's guide from the API: `:play <api>/guide/feedline.html`
 // needs the Browser's hostname whitelist and the guide's CORS (including the preflight the Browser triggers).

@@ -1,5 +1,5 @@
-import { expect, test, type Page } from "@playwright/test";
-import { follow, openAs, post, shot, signUp, tweet, uniq } from "./support";
+import type { Page } from "@playwright/test";
+import { expect, follow, openAs, post, shot, signUp, test, tweet, uniq } from "./support";
 
 // Keyboard users keep their place: focus stays on the control used, j/k walk the tweets, n opens the composer,
 // and skip links reach the content and the sidebar in a few key presses.

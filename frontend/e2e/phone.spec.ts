@@ -1,5 +1,5 @@
-import { expect, test, type Page } from "@playwright/test";
-import { follow, openAs, phoneOptions, post, shot, signUp, tweet, uniq } from "./support";
+import type { Page } from "@playwright/test";
+import { expect, follow, openAs, phoneOptions, post, shot, signUp, test, tweet, uniq } from "./support";
 
 // Phones: a bottom navigation, a compose button, and tap targets at least 44 px tall. And the dark theme.
 async function smallTargets(page: Page): Promise<string[]> {

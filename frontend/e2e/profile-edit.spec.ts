@@ -1,5 +1,4 @@
-import { expect, test } from "@playwright/test";
-import { openAs, shot, signUp, uniq } from "./support";
+import { expect, openAs, shot, signUp, test, uniq } from "./support";
 
 // Needs the API's updateProfile (../shared/schema-next.graphql), from the backend half of issue 15: until
 // schema.graphql has it, tests/e2e/test_browser.py leaves this spec out (tag @needs-update-profile).

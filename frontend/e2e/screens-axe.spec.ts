@@ -1,6 +1,6 @@
 import AxeBuilder from "@axe-core/playwright";
-import { expect, test, type Page } from "@playwright/test";
-import { follow, gql, phoneOptions, post, signUp, uniq } from "./support";
+import type { Page } from "@playwright/test";
+import { expect, follow, gql, phoneOptions, post, signUp, test, uniq } from "./support";
 
 // axe-core on every screen, in the light and the dark theme: no serious or critical violation.
 // (Named to run after feed.spec.ts, whose sign-up story expects an empty world: no trending tweets yet.)

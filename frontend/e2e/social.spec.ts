@@ -1,5 +1,5 @@
-import { expect, test, type APIRequestContext, type Page } from "@playwright/test";
-import { follow, gql, openAs, post, shot, signUp, tweet, uniq } from "./support";
+import type { APIRequestContext, Page } from "@playwright/test";
+import { expect, follow, gql, openAs, post, shot, signUp, test, tweet, uniq } from "./support";
 
 // Replies, reposts, mutes, blocks and the repost setting of a follow, each with two (or three) fresh users.
 // Seeding goes through the API; what the user under test does goes through the UI.

@@ -1,4 +1,6 @@
-import { expect, type APIRequestContext, type Browser, type BrowserContextOptions, type Page } from "@playwright/test";
+import {
+  test as base, expect, type APIRequestContext, type Browser, type BrowserContextOptions, type Page,
+} from "@playwright/test";
 
 // Helpers shared by the specs: seeding goes through the real GraphQL API; what a user does goes through the UI.
 export const SHOTS = process.env.FEEDLINE_E2E_SCREENSHOTS ?? "../artifacts/screenshots";
@@ -7,6 +9,21 @@ export const PHONE = { width: 390, height: 844 };
 export const uniq = () => Math.random().toString(36).slice(2, 8);
 export const shot = (page: Page, name: string, fullPage = false) =>
   page.screenshot({ path: `${SHOTS}/${name}.png`, fullPage });
+
+/**
+ * Playwright's test, closing at its end every browser context it opened with `browser.newContext()` (openAs,
+ * a second viewer): Playwright closes only the contexts of its own `page` and `context` fixtures, and the
+ * browser outlives the test, so a context left open kept its signed-in page running (a live subscription,
+ * timers that update relative times) beside every later spec.
+ */
+export const test = base.extend<{ closeOwnContexts: void }>({
+  closeOwnContexts: [async ({ browser }, use) => {
+    const before = new Set(browser.contexts());
+    await use();
+    await Promise.all(browser.contexts().filter((ctx) => !before.has(ctx)).map((ctx) => ctx.close()));
+  }, { auto: true }],
+});
+export { expect };
 
 export async function gql(request: APIRequestContext, query: string, variables: object, token?: string, base = "") {
   const res = await request.post(`${base}/graphql`, {
