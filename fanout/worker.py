@@ -27,6 +27,7 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections.abc import Awaitable
 from typing import Any
 
 from neo4j import AsyncDriver
@@ -85,6 +86,20 @@ class _Shard:
         self.own_pending_done = False
         self.last_claim = 0.0
         self.last_reap = 0.0
+
+
+async def concurrently(*steps: Awaitable[Any]) -> list[Any]:
+    """Run independent steps at once and return their results in order. The first failure cancels the others
+    and is raised as it is (a TaskGroup would wrap it in an ExceptionGroup, which the worker's handlers of
+    Redis and Neo4j errors would not recognise)."""
+    tasks = [asyncio.ensure_future(step) for step in steps]
+    try:
+        return await asyncio.gather(*tasks)
+    except BaseException:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        raise
 
 
 class FanoutWorker:
@@ -340,10 +355,7 @@ class FanoutWorker:
         finished = True
         try:
             job = decode(fields)
-            # Read the graph as of the write that queued the job, at least (on a cluster, this worker's reader
-            # may lag the member that took the write).
-            if not await await_bookmarks(self.ctx.driver, bookmarks_of(fields)):
-                log.warning("fan-out message %s: Neo4j does not know its bookmarks; read as of now", mid)
+            bookmarks = bookmarks_of(fields)
             if isinstance(job, PostJob):
                 finished = await self.fan_post(
                     mid,
@@ -352,8 +364,11 @@ class FanoutWorker:
                     reply_to_author=job.reply_to_author,
                     original=job.original,
                     shard=shard,
+                    bookmarks=bookmarks,
                 )
-            elif isinstance(job, DeleteJob):
+            else:
+                await self._catch_up(mid, bookmarks)
+            if isinstance(job, DeleteJob):
                 finished = await self.fan_delete(
                     mid, job.tweet_id, job.author_id, original=job.original, shard=shard
                 )
@@ -368,6 +383,16 @@ class FanoutWorker:
             log.warning("dropping unknown fan-out message %s: %r", mid, fields)
         except (KeyError, ValueError):
             log.warning("dropping malformed fan-out message %s: %r", mid, fields)
+        return await self._done(shard, mid, finished)
+
+    async def _catch_up(self, mid: str, bookmarks: list[str]) -> None:
+        """Read the graph as of the write that queued the job, at least (on a cluster, this worker's reader may
+        lag the member that took the write)."""
+        if not await await_bookmarks(self.ctx.driver, bookmarks):
+            log.warning("fan-out message %s: Neo4j does not know its bookmarks; read as of now", mid)
+
+    async def _done(self, shard: int, mid: str, finished: bool) -> int:
+        """Acknowledge a message handled to the end (1); one stopped mid-way (0) stays pending."""
         if not finished:
             return 0  # stopped mid-way: stays pending, resumes from the checkpoint
         keys = self.ctx.keys
@@ -379,10 +404,7 @@ class FanoutWorker:
         return 1
 
     async def _is_celebrity(self, author_id: int) -> bool:
-        """Whether the author is fanned out on read: the mode (``celebmode``) decides. The follower count is
-        checked against it too (a crossing whose reconcile job was lost is caught up here), from the user
-        cache in Redis: a Neo4j read per message was most of a small fan-out's fixed cost (issue 13), and a
-        count at most the cache's TTL old only delays that safety net, never the switch itself.
+        """Whether the author is fanned out on read: the mode (``celebmode``) decides.
 
         The answer "not in the mode" is reused for CELEB_MODE_CACHE_S (every message read the ``celebmode``
         set, one hot key on a cluster); "in the mode" never is. A stale "not in the mode" only fans a post out
@@ -394,19 +416,27 @@ class FanoutWorker:
         ctx = self.ctx
         now = time.monotonic()
         if self._not_celebrity.get(author_id, 0.0) > now:
-            in_mode = False
+            return False
+        in_mode = bool(await ctx.redis.sismember(ctx.keys.celebrity_mode, str(author_id)))
+        if in_mode:
+            self._not_celebrity.pop(author_id, None)
         else:
-            in_mode = bool(await ctx.redis.sismember(ctx.keys.celebrity_mode, str(author_id)))
-            if in_mode:
-                self._not_celebrity.pop(author_id, None)
-            else:
-                if len(self._not_celebrity) >= CELEB_MODE_CACHE_MAX:
-                    self._not_celebrity.clear()
-                self._not_celebrity[author_id] = now + CELEB_MODE_CACHE_S
+            if len(self._not_celebrity) >= CELEB_MODE_CACHE_MAX:
+                self._not_celebrity.clear()
+            self._not_celebrity[author_id] = now + CELEB_MODE_CACHE_S
+        return in_mode
+
+    async def _check_follower_count(self, author_id: int, in_mode: bool) -> None:
+        """The mode's safety net: the author's follower count checked against it, and a reconcile queued when
+        they disagree (a crossing whose reconcile job was lost is caught up here). The count comes from the
+        user cache in Redis: one at most the cache's TTL old only delays the net, never the switch itself.
+
+        It runs beside the walk, not before it: what a message does depends on the mode alone, and the count
+        is often a Neo4j read (every post drops the author's cached hash, whose tweetCount it changes), which
+        was the largest part of a small fan-out's fixed cost while it ran first (issue 13)."""
         author = (await self.caches.users([author_id])).get(author_id)
         if author is not None:
-            await request_reconcile(ctx, author_id, author.follower_count, in_mode=in_mode)
-        return in_mode
+            await request_reconcile(self.ctx, author_id, author.follower_count, in_mode=in_mode)
 
     async def _walk(
         self,
@@ -509,17 +539,35 @@ class FanoutWorker:
         reply_to_author: int | None = None,
         original: int | None = None,
         shard: int | None = None,
+        bookmarks: list[str] | None = None,
     ) -> bool:
         """Fan a post out (``shard``: the stream the message came from; None: its author's, where this
-        version queues it). False if stopped before the end."""
-        await self._own_lists(author_id, tweet_id, remove=False, original=original)
-        if await self._is_celebrity(author_id):
+        version queues it; ``bookmarks``: the post's, which the follower walk must read as of). False if
+        stopped before the end.
+
+        The wait for the bookmarks (a Neo4j round trip), the author's own lists and the mode check (Redis, and
+        Neo4j when the author's cached hash was dropped by the post itself) do not depend on one another: they
+        run at once, where they used to take three turns of a post's fixed cost (issue 13). Only the walk
+        needs the bookmarks."""
+        _, _, celebrity = await concurrently(
+            self._catch_up(msg_id, bookmarks or []),
+            self._own_lists(author_id, tweet_id, remove=False, original=original),
+            self._is_celebrity(author_id),
+        )
+        if celebrity:
             # The rules are applied by each subscriber's reader (resolvers/live.py) and by the read merge.
             event = tweet_event("NEW", tweet_id, author_id, "CELEBRITY", original)
-            await self.ctx.store.publish_many([self.ctx.keys.live_author(author_id)], event)
+            await concurrently(
+                self.ctx.store.publish_many([self.ctx.keys.live_author(author_id)], event),
+                self._check_follower_count(author_id, True),
+            )
             return True
         shard = fanout_shard(author_id) if shard is None else shard
-        return await self._walk(shard, msg_id, author_id, tweet_id, False, reply_to_author, original)
+        _, finished = await concurrently(
+            self._check_follower_count(author_id, False),
+            self._walk(shard, msg_id, author_id, tweet_id, False, reply_to_author, original),
+        )
+        return bool(finished)
 
     async def fan_delete(
         self,
@@ -536,6 +584,11 @@ class FanoutWorker:
             tweet_event("DELETED", tweet_id, author_id, "CELEBRITY", original),
         )
         if await self._is_celebrity(author_id):
+            await self._check_follower_count(author_id, True)
             return True
         shard = fanout_shard(author_id) if shard is None else shard
-        return await self._walk(shard, msg_id, author_id, tweet_id, True, None, original)
+        _, finished = await concurrently(
+            self._check_follower_count(author_id, False),
+            self._walk(shard, msg_id, author_id, tweet_id, True, None, original),
+        )
+        return bool(finished)

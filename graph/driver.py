@@ -22,6 +22,7 @@ from neo4j import (
     AsyncGraphDatabase,
     AsyncManagedTransaction,
     AsyncSession,
+    Bookmarks,
     NotificationDisabledClassification,
     Record,
 )
@@ -101,7 +102,12 @@ async def await_bookmarks(driver: AsyncDriver, bookmarks: list[str]) -> bool:
     manager = driver.execute_query_bookmark_manager
     await manager.update_bookmarks((), bookmarks)
     try:
-        await driver.execute_query("RETURN 1", database_=DATABASE, routing_="r")
+        # An auto-commit query in a session holding just these bookmarks: one round trip where execute_query's
+        # managed transaction takes two (BEGIN + RUN + PULL, then COMMIT), on every fan-out message.
+        async with driver.session(
+            database=DATABASE, default_access_mode=READ_ACCESS, bookmarks=Bookmarks.from_raw_values(bookmarks)
+        ) as caught_up:
+            await (await caught_up.run("RETURN 1")).consume()
         return True
     except (ClientError, TransientError):
         # A read without them gives bookmarks that replace them (the manager only drops what it replaces).

@@ -187,3 +187,33 @@ async def test_a_reconcile_run_by_the_worker_forgets_its_cached_answer(
     assert await redis.sismember(svc.keys.celebrity_mode, str(star.id))
     assert star.id not in worker._not_celebrity
     assert await worker._is_celebrity(star.id)
+
+
+async def test_a_post_catches_up_a_crossing_whose_reconcile_job_was_lost(
+    engine_factory: Factory, redis: aioredis.Redis
+) -> None:
+    """The mode's safety net (FanoutWorker._check_follower_count, run beside the walk): a post by an author
+    whose follower count crossed the threshold with no reconcile queued (the job lost, as in a flush of the
+    stream) queues one, and the worker then switches the author to fan-out on read."""
+    svc, worker = engine_factory(threshold=2)
+    await worker.ensure_group()
+    star = await svc.create_user("star", None, "h")
+    fans = [await svc.create_user(f"fan{i}", None, "h") for i in range(2)]
+    for fan in fans:
+        await svc.follow(fan.id, "star")  # the second follow reaches the threshold: a reconcile is queued
+    # ... and lost.
+    lost = 0
+    for shard in range(FANOUT_SHARDS):
+        stream = svc.keys.fanout_stream(shard)
+        for message_id, fields in await redis.xrange(stream):
+            if isinstance(jobs.decode(fields), jobs.CelebJob):
+                lost += await redis.xdel(stream, message_id)
+    assert lost == 1
+    await redis.delete(svc.keys.reconcile_pending(star.id))
+    assert not await redis.sismember(svc.keys.celebrity_mode, str(star.id))
+    tweet = await svc.post_tweet(star.id, "still fanned out on write")
+    await worker.drain()
+    assert await redis.sismember(svc.keys.celebrity_mode, str(star.id)), "the post queued the reconcile"
+    for fan in fans:  # and the post itself reached both followers, before or after the switch
+        page = await svc.read_home(fan.id, 5, None)
+        assert tweet.id in [entry.tweet.id for entry in page.entries]
