@@ -447,48 +447,65 @@ class FanoutWorker:
         remove: bool,
         reply_to_author: int | None = None,
         original: int | None = None,
+        after: int | None = None,
     ) -> bool:
-        """Apply one insert/removal to every follower page; False if stopped before the end."""
+        """Apply one insert/removal to every follower page, from the checkpoint on (``after``: read by the
+        caller with its other first steps; None: read here); False if stopped before the end."""
         ctx, store = self.ctx, self.ctx.store
         progress_key = ctx.keys.fanout_progress(shard, msg_id)
-        checkpoint = await ctx.redis.get(progress_key)
-        after = int(checkpoint) if checkpoint else -1
+        if after is None:
+            after = await self._checkpoint(shard, msg_id)
         payload = tweet_event("DELETED" if remove else "NEW", tweet_id, author_id, "TIMELINE", original)
         # Neo4j paging overlaps the Redis writes: a producer task reads pages ahead into a small queue while
         # the current page is written. Writes stay strictly in order, one page in flight, so the checkpoint
         # never runs ahead of a page that is not fully written.
         pages: asyncio.Queue[list[int] | BaseException | None] = asyncio.Queue(maxsize=PREFETCH_PAGES)
         producer = asyncio.create_task(self._prefetch(author_id, after, pages))
+        written: int | None = None  # the last id of the last page fully written, not yet checkpointed
         try:
             while True:
                 page = await pages.get()
                 if page is None:
-                    return True
+                    return True  # the last page needs no checkpoint: the message is acknowledged next
                 if isinstance(page, BaseException):
                     raise page
-                # The checkpoint is written only once every slot group of the page has answered: on a
-                # cluster the groups go to several nodes at once, and a checkpoint sent with them could
-                # land before a group that then fails (its inserts lost on resume).
                 if remove:
-                    changed = await store.fan_out_remove(page, tweet_id, live_payload=payload)
+                    write = store.fan_out_remove(page, tweet_id, live_payload=payload)
                 else:
-                    changed = await store.fan_in(
+                    write = store.fan_in(
                         page,
                         tweet_id,
                         live_payload=payload,
                         author_id=author_id,
                         reply_to_author=reply_to_author,
                     )
-                await ctx.redis.set(progress_key, page[-1], ex=PROGRESS_TTL_S)
+                # A page's checkpoint is written once every slot group of the page has answered (on a cluster
+                # the groups go to several nodes at once, and a checkpoint sent with them could land before a
+                # group that then fails: its inserts lost on resume), beside the next page's writes rather
+                # than in a round trip of its own. Either failing leaves the message to resume from an older
+                # checkpoint, which only writes some pages again (the inserts are idempotent).
+                if written is None:
+                    changed = await write
+                else:
+                    changed, _ = await concurrently(
+                        write, ctx.redis.set(progress_key, written, ex=PROGRESS_TTL_S)
+                    )
+                written = page[-1]
                 if not remove:
                     ctx.stats.fanout_inserts += int(changed)
                 ctx.stats.fanout_pages += 1
                 if self._stop.is_set():
+                    await ctx.redis.set(progress_key, written, ex=PROGRESS_TTL_S)
                     return False
         finally:
             producer.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await producer
+
+    async def _checkpoint(self, shard: int, msg_id: str) -> int:
+        """The last follower id a stopped walk of this message wrote (-1: none)."""
+        checkpoint = await self.ctx.redis.get(self.ctx.keys.fanout_progress(shard, msg_id))
+        return int(checkpoint) if checkpoint else -1
 
     async def _prefetch(
         self, author_id: int, after: int, pages: asyncio.Queue[list[int] | BaseException | None]
@@ -545,14 +562,15 @@ class FanoutWorker:
         version queues it; ``bookmarks``: the post's, which the follower walk must read as of). False if
         stopped before the end.
 
-        The wait for the bookmarks (a Neo4j round trip), the author's own lists and the mode check (Redis, and
-        Neo4j when the author's cached hash was dropped by the post itself) do not depend on one another: they
-        run at once, where they used to take three turns of a post's fixed cost (issue 13). Only the walk
-        needs the bookmarks."""
-        _, _, celebrity = await concurrently(
+        The wait for the bookmarks (a Neo4j round trip), the author's own lists, the mode and the walk's
+        checkpoint (Redis) do not depend on one another: they run at once, where they used to take four turns
+        of a post's fixed cost (issue 13). Only the walk needs the bookmarks."""
+        shard = fanout_shard(author_id) if shard is None else shard
+        _, _, celebrity, after = await concurrently(
             self._catch_up(msg_id, bookmarks or []),
             self._own_lists(author_id, tweet_id, remove=False, original=original),
             self._is_celebrity(author_id),
+            self._checkpoint(shard, msg_id),
         )
         if celebrity:
             # The rules are applied by each subscriber's reader (resolvers/live.py) and by the read merge.
@@ -562,10 +580,9 @@ class FanoutWorker:
                 self._check_follower_count(author_id, True),
             )
             return True
-        shard = fanout_shard(author_id) if shard is None else shard
         _, finished = await concurrently(
             self._check_follower_count(author_id, False),
-            self._walk(shard, msg_id, author_id, tweet_id, False, reply_to_author, original),
+            self._walk(shard, msg_id, author_id, tweet_id, False, reply_to_author, original, after),
         )
         return bool(finished)
 
