@@ -34,7 +34,7 @@ from neo4j import AsyncDriver
 from redis.exceptions import ResponseError
 
 from fanout.backoff import Backoff, sleep_unless
-from fanout.cache import Caches
+from fanout.cache import USER_TTL, Caches
 from fanout.client import RedisClient
 from fanout.config import EngineConfig
 from fanout.context import EngineContext
@@ -68,6 +68,9 @@ PURGE_EVERY_S = 60.0
 # How long the answer "not a celebrity" of ``celebmode`` is reused (see FanoutWorker._is_celebrity).
 CELEB_MODE_CACHE_S = 2.0
 CELEB_MODE_CACHE_MAX = 100_000
+# How often an author's follower count is checked against the mode (FanoutWorker._check_follower_count): at
+# most once per this long per author, the staleness the count from the user cache (USER_TTL) already allows.
+COUNT_CHECK_EVERY_S = float(USER_TTL)
 
 
 def is_group_lost(exc: ResponseError) -> bool:
@@ -127,6 +130,8 @@ class FanoutWorker:
         self._shards = [_Shard(i, self.ctx.keys.fanout_stream(i)) for i in range(FANOUT_SHARDS)]
         # Authors last seen out of celebrity mode: monotonic time until which that answer is reused.
         self._not_celebrity: dict[int, float] = {}
+        # Authors whose follower count was checked against the mode: monotonic time of the next check.
+        self._count_checked: dict[int, float] = {}
 
     @property
     def stats(self) -> Any:
@@ -379,6 +384,7 @@ class FanoutWorker:
                     await reconcile(self.ctx, self.derived, job.author_id, self.page_size)
                 finally:
                     self._not_celebrity.pop(job.author_id, None)
+                    self._count_checked.pop(job.author_id, None)
         except UnknownJob:
             log.warning("dropping unknown fan-out message %s: %r", mid, fields)
         except (KeyError, ValueError):
@@ -429,14 +435,22 @@ class FanoutWorker:
     async def _check_follower_count(self, author_id: int, in_mode: bool) -> None:
         """The mode's safety net: the author's follower count checked against it, and a reconcile queued when
         they disagree (a crossing whose reconcile job was lost is caught up here). The count comes from the
-        user cache in Redis: one at most the cache's TTL old only delays the net, never the switch itself.
+        user cache in Redis, so it may be USER_TTL old; the check runs at most once per COUNT_CHECK_EVERY_S
+        (that same staleness) per author: every post drops its author's cached hash (whose tweetCount it
+        changes), so the count is a Neo4j read, which a prolific author paid on every post. A reconcile run
+        by this worker forgets the author's entry.
 
-        It runs beside the walk, not before it: what a message does depends on the mode alone, and the count
-        is often a Neo4j read (every post drops the author's cached hash, whose tweetCount it changes), which
-        was the largest part of a small fan-out's fixed cost while it ran first (issue 13)."""
+        It runs beside the walk, not before it: what a message does depends on the mode alone (issue 13: the
+        read was a Neo4j round trip on each message's critical path)."""
+        now = time.monotonic()
+        if self._count_checked.get(author_id, 0.0) > now:
+            return
         author = (await self.caches.users([author_id])).get(author_id)
         if author is not None:
             await request_reconcile(self.ctx, author_id, author.follower_count, in_mode=in_mode)
+        if len(self._count_checked) >= CELEB_MODE_CACHE_MAX:
+            self._count_checked.clear()
+        self._count_checked[author_id] = now + COUNT_CHECK_EVERY_S
 
     async def _walk(
         self,
