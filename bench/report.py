@@ -331,8 +331,11 @@ def _reads_section(results: dict[str, Any]) -> list[str]:
             f"keys deleted as TTL expiry does; {rb['entries']} entries rebuilt): first `read_home` p50 "
             f"{_fmt(rb['p50_ms'])} ms, p99 {_fmt(rb['p99_ms'])} ms (n={rb['count']}); the timeline rebuild alone "
             f"(`Derived.ensure_timeline`) p50 {_fmt(only.get('p50_ms', float('nan')))} ms, p99 "
-            f"{_fmt(only.get('p99_ms', float('nan')))} ms. Baseline in the same run: one pull_home of 20 entries "
-            f"at that size, p50 {_fmt(rd['rows'][-1]['pull']['p50_ms'])} ms.",
+            f"{_fmt(only.get('p99_ms', float('nan')))} ms, merging the followees' author lists (`ut:`, built "
+            f"first as their posts build them). Baselines in the same run: the Neo4j query the rebuild used "
+            f"before (and still uses when Redis lost most of the lists), `pull_ordinary_ids`, p50 "
+            f"{_fmt(rb.get('neo4j_query', {}).get('p50_ms', float('nan')))} ms; one pull_home of 20 entries at "
+            f"that size, p50 {_fmt(rd['rows'][-1]['pull']['p50_ms'])} ms.",
         ]
     mem = rd.get("memory") or {}
     if mem:

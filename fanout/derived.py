@@ -1,7 +1,9 @@
 """Rebuilders of derived Redis state: every key can be recomputed from Neo4j when it is missing.
 
 - ``tl:{uid}``: newest ids of the viewer and of the ordinary accounts they follow; single-flight (SET NX PX
-  lock + BUILDING marker) so concurrent first reads rebuild once and fan-out during the rebuild is kept.
+  lock + BUILDING marker) so concurrent first reads rebuild once and fan-out during the rebuild is kept. The
+  ids come from those accounts' author lists (``ut:``) by a two-round merge, or from one Neo4j query when
+  Redis lost many of the lists (see ``Derived.ordinary_ids``).
 - ``ut:{uid}``: the author's newest ids.
 - ``celebs:{uid}`` / ``fw:{uid}``: celebrity followees / all followees, with a sentinel member so an empty
   set still exists.
@@ -13,27 +15,59 @@ The store (fanout/store.py) does every write; this module decides what to rebuil
 from __future__ import annotations
 
 import asyncio
+import heapq
+import itertools
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from fanout.context import EngineContext, now_ms
-from fanout.store import SET_SENTINEL, TRENDING_CAP
+from fanout.store import SET_SENTINEL, TRENDING_CAP, decode_ids
 from graph.errors import NotFound
 from graph.pull import pull_ordinary_ids
 
 LOCK_MS = 5_000
 WAIT_STEP_S = 0.01
 TRENDING_REBUILD_WINDOW_MS = 3 * 24 * 3600 * 1000
+# A timeline rebuild reads at least this many of the newest ids of each author list first (ordinary_ids).
+FIRST_READ_MIN = 8
+# More author lists missing than this (Redis flushed or restarted empty): the rebuild asks Neo4j for the ids
+# in one query instead of rebuilding every list first (one query per list).
+MISSING_LISTS_AT_MOST = 16
 
 
 def decode_id_set(members: Iterable[Any]) -> set[int]:
     return {int(m) for m in members if m != SET_SENTINEL}
 
 
+def lists_to_read_further(
+    heads: Mapping[int, Sequence[int]], first: int, limit: int
+) -> tuple[int | None, list[tuple[int, int]]]:
+    """After reading the newest ``first`` ids of every list (``heads``, each newest first): the floor that the
+    newest ``limit`` of all the lists stand on or above (the ``limit``-th newest id read; None when fewer were
+    read), and the lists that may hold more ids above it, each with the last id read from it. Every id of the
+    newest ``limit`` is then either read already or above the floor in one of those lists, below its last id
+    read: the floor is at most the true ``limit``-th newest id, and a list holds ids below its last read only
+    when that read was full."""
+    read = heapq.nlargest(limit, itertools.chain.from_iterable(heads.values()))
+    floor = read[-1] if len(read) == limit else None
+    further = [
+        (author, ids[-1])
+        for author, ids in heads.items()
+        if len(ids) >= first and (floor is None or ids[-1] > floor)
+    ]
+    return floor, further
+
+
+def newest_ids(lists: Iterable[Sequence[int]], limit: int) -> list[int]:
+    """The newest ``limit`` ids of all the lists together (each id in one list), newest first."""
+    return heapq.nlargest(limit, itertools.chain.from_iterable(lists))
+
+
 class Derived:
     def __init__(self, ctx: EngineContext) -> None:
         self.ctx = ctx
+        self.missing_lists_at_most = MISSING_LISTS_AT_MOST
 
     # --- celebrity mode ---------------------------------------------------------------------------------
     async def celebrity_mode(self) -> list[int]:
@@ -42,7 +76,7 @@ class Derived:
     # --- timelines --------------------------------------------------------------------------------------
     async def ensure_timeline(self, uid: int) -> None:
         """Make sure ``tl:uid`` is built; rebuild it (once across concurrent callers) if not."""
-        cfg, store = self.ctx.config, self.ctx.store
+        store = self.ctx.store
         token = uuid.uuid4().hex
         while True:
             state = await store.begin_timeline_rebuild(uid, token, LOCK_MS)
@@ -53,10 +87,7 @@ class Derived:
             # Someone else is rebuilding: wait for them (begin_rebuild takes over if their lock expires).
             await asyncio.sleep(WAIT_STEP_S)
         try:
-            mode = await self.celebrity_mode()
-            ids = await pull_ordinary_ids(
-                self.ctx.driver, uid, cfg.celebrity_threshold, mode, cfg.timeline_cap
-            )
+            ids = await self.ordinary_ids(uid)
             if not ids and await self.ctx.users.by_id(uid) is None:
                 await store.drop_timeline(uid)
                 raise NotFound("unknown user")
@@ -64,6 +95,60 @@ class Derived:
             self.ctx.stats.timeline_rebuilds += 1
         finally:
             await store.end_timeline_rebuild(uid, token)
+
+    async def ordinary_ids(self, uid: int) -> list[int]:
+        """The ids a rebuilt timeline holds: the newest ``timeline_cap`` tweets (reposts included, deleted ones
+        not) of the viewer and of the accounts they follow that are fanned out on write, as graph/pull.py's
+        ``pull_ordinary_ids`` queries them (tests/engine/test_rebuild.py compares the two).
+
+        From the author lists in Redis: the newest few ids of each list, then, of the lists that may hold
+        more of the newest, what lies above the floor of those read (``lists_to_read_further``): two
+        pipelines, where the Neo4j query reads every tweet of every followee (400 followees of 200 tweets:
+        80,000 tweets for 800 ids). From that query when more than MISSING_LISTS_AT_MOST lists are missing."""
+        cfg = self.ctx.config
+        mode = await self.celebrity_mode()
+        followees = await self.ctx.follows.ordinary_followee_ids(uid, cfg.celebrity_threshold, mode)
+        authors = list(dict.fromkeys([uid, *followees]))
+        limit = cfg.timeline_cap
+        first = max(FIRST_READ_MIN, -(-2 * limit // len(authors)))
+        heads = await self._list_heads(authors, first)
+        if heads is None:
+            return await pull_ordinary_ids(self.ctx.driver, uid, cfg.celebrity_threshold, mode, limit)
+        floor, further = lists_to_read_further(heads, first, limit)
+        if not further:
+            return newest_ids(heads.values(), limit)
+        keys, store = self.ctx.keys, self.ctx.store
+        async with self.ctx.redis.pipeline(transaction=False) as pipe:
+            for author, last in further:
+                store.queue_between(pipe, keys.author_tweets(author), floor, last, limit)
+            more = [decode_ids(reply) for reply in await pipe.execute()]
+        return newest_ids([*heads.values(), *more], limit)
+
+    async def _list_heads(self, authors: list[int], first: int) -> dict[int, list[int]] | None:
+        """The newest ``first`` ids of each author's list (lists missing rebuilt first); None when more than
+        MISSING_LISTS_AT_MOST are missing."""
+        keys, store = self.ctx.keys, self.ctx.store
+        heads: dict[int, list[int]] = {}
+        todo = authors
+        for attempt in range(2):
+            async with self.ctx.redis.pipeline(transaction=False) as pipe:
+                for author in todo:
+                    store.queue_author_head(pipe, keys.author_tweets(author), first)
+                replies = await pipe.execute()
+            missing = []
+            for author, reply in zip(todo, replies, strict=True):
+                head = store.author_head(reply)
+                if head is None:
+                    missing.append(author)
+                else:
+                    heads[author] = head[:first]
+            if not missing:
+                return heads
+            if attempt or len(missing) > self.missing_lists_at_most:
+                return None  # still missing after their rebuild (evicted at once?), or too many to rebuild
+            await self.ensure_author_lists(missing)
+            todo = missing
+        return None
 
     # --- author lists -----------------------------------------------------------------------------------
     async def rebuild_author_list(self, author_id: int) -> None:

@@ -387,6 +387,28 @@ class TimelineStore:
         else:
             pipe.zrange(key, below(bound), b"-", desc=True, bylex=True, offset=0, num=limit)
 
+    @staticmethod
+    def queue_author_head(pipe: Any, key: str, limit: int) -> None:
+        """Queue the newest ``limit`` ids of an author list with its markers above them, so the reply tells a
+        list that exists from one that does not (``author_head``) with no EXISTS of its own."""
+        pipe.zrange(key, b"+", b"-", desc=True, bylex=True, offset=0, num=limit + 2)
+
+    @staticmethod
+    def author_head(reply: list[bytes]) -> list[int] | None:
+        """The ids of a ``queue_author_head`` reply, newest first; None when the list does not exist (an author
+        list always holds its BUILT marker)."""
+        if BUILT not in reply[:2]:
+            return None
+        return decode_ids(reply)
+
+    @staticmethod
+    def queue_between(pipe: Any, key: str, low: int | None, high: int, limit: int) -> None:
+        """Queue ids strictly between ``low`` (None: no lower bound) and ``high`` of a timeline or author list,
+        newest first, at most ``limit``. The reply decodes with ``decode_ids``."""
+        pipe.zrange(
+            key, below(high), b"-" if low is None else above(low), desc=True, bylex=True, offset=0, num=limit
+        )
+
     def queue_oldest(self, pipe: Any, uid: int) -> None:
         """Queue a read of the oldest entry of a timeline; ``oldest_id`` decodes the reply."""
         pipe.zrange(self.keys.timeline(uid), 0, 0)

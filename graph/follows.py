@@ -116,6 +116,10 @@ _FOLLOWING_PAGE: LiteralString = (
     "RETURN target.followingCount AS total, collect({u: u " + USER_FIELDS + ", since: since}) AS rows"
 )
 _FOLLOWEE_IDS: LiteralString = "MATCH (:User {id: $u})-[:FOLLOWS]->(f:User) RETURN collect(f.id) AS ids"
+_ORDINARY_FOLLOWEES: LiteralString = (
+    "MATCH (:User {id: $u})-[:FOLLOWS]->(f:User) "
+    "WHERE f.followerCount < $threshold AND NOT f.id IN $mode RETURN collect(f.id) AS ids"
+)
 _CELEBRITY_FOLLOWEES: LiteralString = (
     "MATCH (:User {id: $u})-[:FOLLOWS]->(f:User) "
     "WHERE f.followerCount >= $threshold OR f.id IN $mode RETURN f.id AS id"
@@ -333,6 +337,18 @@ class FollowRepo:
             _FOLLOWEE_IDS, u=user_id, database_=DATABASE, routing_="r"
         )
         return list(records[0]["ids"]) if records else []  # one record: ~60 us per record in the driver
+
+    async def ordinary_followee_ids(self, user_id: int, threshold: int, mode: Sequence[int]) -> list[int]:
+        """Followees fanned out on write: below the threshold and not in celebrity mode (``mode``)."""
+        records, _, _ = await self.driver.execute_query(
+            _ORDINARY_FOLLOWEES,
+            u=user_id,
+            threshold=threshold,
+            mode=list(mode),
+            database_=DATABASE,
+            routing_="r",
+        )
+        return list(records[0]["ids"]) if records else []
 
     async def celebrity_followee_ids(self, user_id: int, threshold: int, mode: Sequence[int]) -> list[int]:
         """Followees at or above the threshold, or still fanned out on read (``mode``, mid-transition)."""
