@@ -7,8 +7,8 @@ the newest 20 entries are timed sequentially, in process (no HTTP), on the same 
   follow filter);
 - ``redis``: one raw ``ZRANGE ... BYLEX REV LIMIT 0 20`` on the same timeline key (the floor/ceiling).
 
-Rebuild: the viewer with the most follows is evicted (its ``tl:``, ``celebs:`` and ``fw:`` keys deleted, as
-TTL expiry does) and ``read_home`` is timed: it rebuilds the timeline (single-flight) and then reads. The
+Rebuild: a viewer following as many accounts (REBUILD_TWEETS_PER_AUTHOR tweets each) is evicted (its ``tl:``,
+``celebs:`` and ``fw:`` keys deleted, as TTL expiry does) and ``read_home`` is timed: it rebuilds the timeline (single-flight) and then reads. The
 authors' lists (``ut:``) are built first, as their posts build them in a running service (the bench writes
 the tweets into Neo4j directly): the rebuild merges them. The rebuild's Neo4j query (``pull_ordinary_ids``,
 what it used before and still does when Redis lost most of the lists) is timed on the same viewer.
@@ -31,6 +31,7 @@ from fanout.store import MEMBER_LEN, TOP_BOUND
 from graph.pull import pull_home, pull_ordinary_ids
 
 TWEETS_PER_AUTHOR = 20
+REBUILD_TWEETS_PER_AUTHOR = 200
 
 
 async def measure(
@@ -82,9 +83,10 @@ async def measure(
             }
         )
 
-    # Rebuild of an evicted user (the viewer with the most follows).
-    say("rebuild")
-    viewer = viewers[-1]
+    # Rebuild of an evicted user following as many accounts as the most-following viewer above, each with
+    # REBUILD_TWEETS_PER_AUTHOR tweets (goal 5's world: what a rebuild reads grows with them in Neo4j).
+    say(f"rebuild: {most} authors x {REBUILD_TWEETS_PER_AUTHOR} tweets")
+    [viewer] = await world.follow_ladder([most], REBUILD_TWEETS_PER_AUTHOR)
     evict = [service.keys.timeline(viewer), service.keys.celebs(viewer), service.keys.followees(viewer)]
     await service.derived.ensure_author_lists(await service.ctx.follows.followee_ids(viewer))
     samples: list[float] = []
@@ -108,6 +110,7 @@ async def measure(
     entries = int(await redis.zcard(evict[0])) - 1  # minus the BUILT marker
     rebuild = {
         "follows": most,
+        "tweets_per_author": REBUILD_TWEETS_PER_AUTHOR,
         "entries": entries,
         "first_page": len(page.entries),
         **summarize(samples).as_dict(),

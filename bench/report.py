@@ -327,7 +327,8 @@ def _reads_section(results: dict[str, Any]) -> list[str]:
         only = rb.get("timeline_only", {})
         lines += [
             "",
-            f"**Rebuild** of an evicted user following {rb['follows']} accounts (its `tl:`, `celebs:` and `fw:` "
+            f"**Rebuild** of an evicted user following {rb['follows']} accounts "
+            f"({rb.get('tweets_per_author', 20)} tweets each; its `tl:`, `celebs:` and `fw:` "
             f"keys deleted as TTL expiry does; {rb['entries']} entries rebuilt): first `read_home` p50 "
             f"{_fmt(rb['p50_ms'])} ms, p99 {_fmt(rb['p99_ms'])} ms (n={rb['count']}); the timeline rebuild alone "
             f"(`Derived.ensure_timeline`) p50 {_fmt(only.get('p50_ms', float('nan')))} ms, p99 "

@@ -127,21 +127,15 @@ class Derived:
     async def _list_heads(self, authors: list[int], first: int) -> dict[int, list[int]] | None:
         """The newest ``first`` ids of each author's list (lists missing rebuilt first); None when more than
         MISSING_LISTS_AT_MOST are missing."""
-        keys, store = self.ctx.keys, self.ctx.store
         heads: dict[int, list[int]] = {}
         todo = authors
         for attempt in range(2):
-            async with self.ctx.redis.pipeline(transaction=False) as pipe:
-                for author in todo:
-                    store.queue_author_head(pipe, keys.author_tweets(author), first)
-                replies = await pipe.execute()
             missing = []
-            for author, reply in zip(todo, replies, strict=True):
-                head = store.author_head(reply)
+            for author, head in zip(todo, await self.ctx.store.author_heads(todo, first), strict=True):
                 if head is None:
                     missing.append(author)
                 else:
-                    heads[author] = head[:first]
+                    heads[author] = head
             if not missing:
                 return heads
             if attempt or len(missing) > self.missing_lists_at_most:

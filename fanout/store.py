@@ -387,19 +387,20 @@ class TimelineStore:
         else:
             pipe.zrange(key, below(bound), b"-", desc=True, bylex=True, offset=0, num=limit)
 
-    @staticmethod
-    def queue_author_head(pipe: Any, key: str, limit: int) -> None:
-        """Queue the newest ``limit`` ids of an author list with its markers above them, so the reply tells a
-        list that exists from one that does not (``author_head``) with no EXISTS of its own."""
-        pipe.zrange(key, b"+", b"-", desc=True, bylex=True, offset=0, num=limit + 2)
-
-    @staticmethod
-    def author_head(reply: list[bytes]) -> list[int] | None:
-        """The ids of a ``queue_author_head`` reply, newest first; None when the list does not exist (an author
-        list always holds its BUILT marker)."""
-        if BUILT not in reply[:2]:
-            return None
-        return decode_ids(reply)
+    async def author_heads(self, author_ids: Sequence[int], first: int) -> list[list[int] | None]:
+        """The newest ``first`` ids of each author's list, newest first; None for a list that does not exist
+        (an author list always holds its BUILT marker, read with the ids). One call on a single server; on a
+        cluster, where the lists lie in many slots, one read each in a pipeline."""
+        keys = [self.keys.author_tweets(a) for a in author_ids]
+        count = first + 2  # the markers sort above the ids
+        if self.clustered:
+            async with self.redis.pipeline(transaction=False) as pipe:
+                for key in keys:
+                    pipe.zrange(key, b"+", b"-", desc=True, bylex=True, offset=0, num=count)
+                replies = await pipe.execute()
+        else:
+            replies = await self._fcall(fn.HEADS, keys, [count]) if keys else []
+        return [decode_ids(reply)[:first] if BUILT in reply[:2] else None for reply in replies]
 
     @staticmethod
     def queue_between(pipe: Any, key: str, low: int | None, high: int, limit: int) -> None:
