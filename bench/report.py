@@ -457,7 +457,7 @@ def _pull_section(results: dict[str, Any]) -> list[str]:
         "### homeTimeline: hybrid against pull through the same GraphQL path",
         "",
         f"A viewer following K authors with {pvh['tweets_per_author']} tweets each; the same homeTimeline "
-        f"request (first: {pvh['page']}, author handles, viewerHasLiked) sent sequentially over HTTP to one of "
+        f"request (first: {pvh['page']}, author handles, viewerHasLiked) sent sequentially over HTTP, one hybrid and one pull request in turn, to one of "
         "the `feedline serve` processes above (hybrid) and to one started with `FEEDLINE_FEED_MODE=pull` (every "
         "page read from Neo4j by graph/pull.py's query, then the same GraphQL path): only the feed strategy "
         "differs. Both answered the same page, edge for edge, before they were timed.",

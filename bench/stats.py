@@ -89,6 +89,21 @@ async def closed_loop(op: Op, concurrency: int, duration_s: float) -> Saturation
     return Saturation(concurrency, len(samples) / elapsed, summarize(samples))
 
 
+async def interleaved(ops: dict[str, Op], repetitions: int, budget_s: float) -> dict[str, Latency]:
+    """``sequential`` for several ops taken in turn, one request each per round: a burst of load from
+    elsewhere on a shared machine then falls on all of them alike instead of on whichever ran meanwhile."""
+    samples: dict[str, list[float]] = {name: [] for name in ops}
+    deadline = time.perf_counter() + budget_s
+    for _ in range(repetitions):
+        for name, op in ops.items():
+            t0 = time.perf_counter()
+            await op()
+            samples[name].append(time.perf_counter() - t0)
+        if time.perf_counter() > deadline:
+            break
+    return {name: summarize(taken) for name, taken in samples.items()}
+
+
 async def sequential(op: Op, repetitions: int, budget_s: float) -> Latency:
     samples: list[float] = []
     deadline = time.perf_counter() + budget_s
