@@ -122,7 +122,7 @@ _ORDINARY_FOLLOWEES: LiteralString = (
 )
 _CELEBRITY_FOLLOWEES: LiteralString = (
     "MATCH (:User {id: $u})-[:FOLLOWS]->(f:User) "
-    "WHERE f.followerCount >= $threshold OR f.id IN $mode RETURN collect(f.id) AS ids"
+    "WHERE f.followerCount >= $threshold OR f.id IN $mode RETURN f.id AS id"
 )
 _FLAGS: LiteralString = (
     "MATCH (v:User {id: $v}) UNWIND $ids AS oid MATCH (o:User {id: oid}) "
@@ -340,20 +340,27 @@ class FollowRepo:
 
     async def ordinary_followee_ids(self, user_id: int, threshold: int, mode: Sequence[int]) -> list[int]:
         """Followees fanned out on write: below the threshold and not in celebrity mode (``mode``)."""
-        return await self._followees_by_mode(_ORDINARY_FOLLOWEES, user_id, threshold, mode)
+        records, _, _ = await self.driver.execute_query(
+            _ORDINARY_FOLLOWEES,
+            u=user_id,
+            threshold=threshold,
+            mode=list(mode),
+            database_=DATABASE,
+            routing_="r",
+        )
+        return list(records[0]["ids"]) if records else []
 
     async def celebrity_followee_ids(self, user_id: int, threshold: int, mode: Sequence[int]) -> list[int]:
         """Followees at or above the threshold, or still fanned out on read (``mode``, mid-transition)."""
-        return await self._followees_by_mode(_CELEBRITY_FOLLOWEES, user_id, threshold, mode)
-
-    async def _followees_by_mode(
-        self, query: LiteralString, user_id: int, threshold: int, mode: Sequence[int]
-    ) -> list[int]:
-        """The followee ids a query over the threshold and the celebrity mode keeps (one record: a list)."""
         records, _, _ = await self.driver.execute_query(
-            query, u=user_id, threshold=threshold, mode=list(mode), database_=DATABASE, routing_="r"
+            _CELEBRITY_FOLLOWEES,
+            u=user_id,
+            threshold=threshold,
+            mode=list(mode),
+            database_=DATABASE,
+            routing_="r",
         )
-        return list(records[0]["ids"]) if records else []
+        return [r["id"] for r in records]
 
     async def flags(self, viewer_id: int, other_ids: Sequence[int]) -> tuple[set[int], set[int]]:
         if not other_ids:
