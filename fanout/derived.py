@@ -126,23 +126,26 @@ class Derived:
 
     async def _list_heads(self, authors: list[int], first: int) -> dict[int, list[int]] | None:
         """The newest ``first`` ids of each author's list (lists missing rebuilt first); None when more than
-        MISSING_LISTS_AT_MOST are missing."""
+        ``missing_lists_at_most`` are missing, or some are still missing after their rebuild."""
+        heads, missing = await self._read_heads(authors, first)
+        if not missing:
+            return heads
+        if len(missing) > self.missing_lists_at_most:
+            return None
+        await self.ensure_author_lists(missing)
+        rebuilt, still_missing = await self._read_heads(missing, first)
+        return None if still_missing else heads | rebuilt
+
+    async def _read_heads(self, authors: list[int], first: int) -> tuple[dict[int, list[int]], list[int]]:
+        """(the heads of the lists that exist, the authors whose list does not)."""
         heads: dict[int, list[int]] = {}
-        todo = authors
-        for attempt in range(2):
-            missing = []
-            for author, head in zip(todo, await self.ctx.store.author_heads(todo, first), strict=True):
-                if head is None:
-                    missing.append(author)
-                else:
-                    heads[author] = head
-            if not missing:
-                return heads
-            if attempt or len(missing) > self.missing_lists_at_most:
-                return None  # still missing after their rebuild (evicted at once?), or too many to rebuild
-            await self.ensure_author_lists(missing)
-            todo = missing
-        return None
+        missing: list[int] = []
+        for author, head in zip(authors, await self.ctx.store.author_heads(authors, first), strict=True):
+            if head is None:
+                missing.append(author)
+            else:
+                heads[author] = head
+        return heads, missing
 
     # --- author lists -----------------------------------------------------------------------------------
     async def rebuild_author_list(self, author_id: int) -> None:

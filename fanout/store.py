@@ -385,7 +385,7 @@ class TimelineStore:
             assert bound is not None
             pipe.zrange(key, above(bound), TOP_BOUND, bylex=True, offset=0, num=limit)
         else:
-            pipe.zrange(key, below(bound), b"-", desc=True, bylex=True, offset=0, num=limit)
+            TimelineStore.queue_between(pipe, key, None, bound, limit)
 
     async def author_heads(self, author_ids: Sequence[int], first: int) -> list[list[int] | None]:
         """The newest ``first`` ids of each author's list, newest first; None for a list that does not exist
@@ -403,9 +403,9 @@ class TimelineStore:
         return [decode_ids(reply)[:first] if BUILT in reply[:2] else None for reply in replies]
 
     @staticmethod
-    def queue_between(pipe: Any, key: str, low: int | None, high: int, limit: int) -> None:
-        """Queue ids strictly between ``low`` (None: no lower bound) and ``high`` of a timeline or author list,
-        newest first, at most ``limit``. The reply decodes with ``decode_ids``."""
+    def queue_between(pipe: Any, key: str, low: int | None, high: int | None, limit: int) -> None:
+        """Queue ids strictly between ``low`` and ``high`` of a timeline or author list (None: no bound; the
+        markers are never read), newest first, at most ``limit``. The reply decodes with ``decode_ids``."""
         pipe.zrange(
             key, below(high), b"-" if low is None else above(low), desc=True, bylex=True, offset=0, num=limit
         )

@@ -91,6 +91,14 @@ class _Shard:
         self.last_reap = 0.0
 
 
+def _remember_until(cache: dict[int, float], author_id: int, until: float) -> None:
+    """An entry of a per-author cache of monotonic deadlines; a full cache (CELEB_MODE_CACHE_MAX) is emptied
+    first, which only makes its authors be read again."""
+    if len(cache) >= CELEB_MODE_CACHE_MAX:
+        cache.clear()
+    cache[author_id] = until
+
+
 async def concurrently(*steps: Awaitable[Any]) -> list[Any]:
     """Run independent steps at once and return their results in order. The first failure cancels the others
     and is raised as it is (a TaskGroup would wrap it in an ExceptionGroup, which the worker's handlers of
@@ -427,9 +435,7 @@ class FanoutWorker:
         if in_mode:
             self._not_celebrity.pop(author_id, None)
         else:
-            if len(self._not_celebrity) >= CELEB_MODE_CACHE_MAX:
-                self._not_celebrity.clear()
-            self._not_celebrity[author_id] = now + CELEB_MODE_CACHE_S
+            _remember_until(self._not_celebrity, author_id, now + CELEB_MODE_CACHE_S)
         return in_mode
 
     async def _check_follower_count(self, author_id: int, in_mode: bool) -> None:
@@ -448,9 +454,7 @@ class FanoutWorker:
         author = (await self.caches.users([author_id])).get(author_id)
         if author is not None:
             await request_reconcile(self.ctx, author_id, author.follower_count, in_mode=in_mode)
-        if len(self._count_checked) >= CELEB_MODE_CACHE_MAX:
-            self._count_checked.clear()
-        self._count_checked[author_id] = now + COUNT_CHECK_EVERY_S
+        _remember_until(self._count_checked, author_id, now + COUNT_CHECK_EVERY_S)
 
     async def _walk(
         self,
