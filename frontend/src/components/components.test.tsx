@@ -4,7 +4,7 @@ import { Provider, type Client } from "urql";
 import { fromValue, makeSubject, type Source } from "wonka";
 import { emitFollowsChanged } from "../lib/events";
 import { hiddenAccounts } from "../lib/social";
-import { Home } from "./Home";
+import { FIRST_DRAW, Home } from "./Home";
 import { Search } from "./Search";
 import { Tweet, type TweetRef } from "./Tweet";
 
@@ -105,6 +105,25 @@ describe("Home", () => {
     fireEvent.click(screen.getByRole("button", { name: "Load more" }));
     expect(feedTexts()).toEqual(["nine", "eight", "seven"]);
     expect(screen.getByText("You're all caught up.")).toBeTruthy();
+  });
+});
+
+describe("Home's first draw", () => {
+  it("puts the tweets one screen holds on screen first, then the rest of the page, and only then its end", () => {
+    vi.useFakeTimers();
+    try {
+      const twenty = Array.from({ length: 20 }, (_, i) => edge(String(100 - i), `t${100 - i}`));
+      const s = stub({ "": { homeTimeline: { edges: twenty, pageInfo: { hasNextPage: true, endCursor: "c81" } } } });
+      renderWith(s.client, <Home viewerHandle="ann" />);
+      expect(feedTexts()).toEqual(twenty.slice(0, FIRST_DRAW).map((e) => e.node.text));
+      // The end of the feed is near the top while the page is partly drawn: no "Load more" yet.
+      expect(screen.queryByRole("button", { name: "Load more" })).toBeNull();
+      act(() => void vi.advanceTimersByTime(1));
+      expect(feedTexts()).toEqual(twenty.map((e) => e.node.text));
+      expect(screen.getByRole("button", { name: "Load more" })).toBeTruthy();
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });
 
