@@ -76,12 +76,16 @@ class Accounts:
     async def log_in(self, handle: str, password: str) -> AuthPayload:
         await self.rate_limit("logIn", handle.lower())
         found = await self.service.credentials(handle)
-        if found is None or not await verify_password(found[1], password):
+        if found is None:
             raise Unauthenticated("wrong handle or password")
         user, stored = found
+        # The session is written while the password is verified (and deleted if it is wrong).
+        token = await self.tokens.issue_if(user.id, verify_password(stored, password))
+        if token is None:
+            raise Unauthenticated("wrong handle or password")
         if needs_rehash(stored):  # made with older parameters: upgrade it while we hold the password
             await self.service.replace_password_hash(user.id, stored, await hash_password(password))
-        return await self._session(user)
+        return AuthPayload(token=token, user=self.loaders.prime_user(user))
 
     async def log_out(self) -> bool:
         """Revokes the token of this request."""

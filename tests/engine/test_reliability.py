@@ -464,6 +464,44 @@ async def test_sessions_outlive_redis_and_revocation_sticks(
     assert await store.resolve(token) is None  # the session itself is gone
 
 
+async def test_a_session_written_beside_a_failed_check_is_deleted(
+    neo4j: AsyncDriver, redis: aioredis.Redis, settings: Settings
+) -> None:
+    """issue_if writes the session while the check (a log-in's password verification) runs: a check that
+    fails or raises leaves no session behind, whether it ends before or after the write; one that passes
+    gives a token whose session outlives Redis."""
+    store = TokenStore(redis, settings.key_prefix, 60, sessions=SessionRepo(neo4j))
+    user = 4242
+
+    async def sessions() -> int:
+        records, _, _ = await neo4j.execute_query(
+            "MATCH (s:Session {userId: $u}) RETURN count(s) AS n", u=user, database_=DATABASE
+        )
+        return int(records[0]["n"])
+
+    async def verdict(passed: bool, delay: float) -> bool:
+        await asyncio.sleep(delay)
+        return passed
+
+    async def broken() -> bool:
+        await asyncio.sleep(0.05)
+        raise RuntimeError("the check failed")
+
+    for delay in (0.0, 0.2):  # before the session's write ends, and after it
+        assert await store.issue_if(user, verdict(False, delay)) is None
+        assert await sessions() == 0
+    with pytest.raises(RuntimeError):
+        await store.issue_if(user, broken())
+    assert await sessions() == 0
+    assert [k async for k in redis.scan_iter(match=f"{settings.key_prefix}auth:tok:*")] != []  # tombstones
+    for key in [k async for k in redis.scan_iter(match=f"{settings.key_prefix}auth:tok:*")]:
+        assert await redis.get(key) == b"-"  # no discarded token resolves, even from the cache
+    token = await store.issue_if(user, verdict(True, 0.0))
+    assert token is not None and await sessions() == 1
+    await redis.delete(*[k async for k in redis.scan_iter(match=f"{settings.key_prefix}auth:*")])
+    assert await store.resolve(token) == user  # read back from Neo4j: the session was written
+
+
 async def test_liveness_checks_made_together_answer_as_each_alone(
     engine: tuple[FeedService, FanoutWorker],
 ) -> None:
