@@ -71,6 +71,11 @@ class Subscriber:
                 self.queue.get_nowait()
             self.queue.put_nowait((b"", b""))
 
+    def nudge(self) -> None:
+        """Wake the reader: ``get`` returns ("", b"") (a full queue has messages to return anyway)."""
+        with contextlib.suppress(asyncio.QueueFull):
+            self.queue.put_nowait((b"", b""))
+
     async def add(self, channels: Iterable[str]) -> None:
         await self._hub._add(self, set(channels) - self.channels)
 

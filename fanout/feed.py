@@ -289,10 +289,16 @@ class FeedReader:
         found = await self._classify(state, sorted(stored), stored)
         return found[0] if found else None
 
-    async def live_entry(self, viewer_id: int, tweet: TweetRecord, source: FeedSource) -> FeedEntry | None:
+    async def live_entry(
+        self, viewer_id: int, tweet: TweetRecord, source: FeedSource, screened: bool = False
+    ) -> FeedEntry | None:
         """The entry a live NEW event of ``tweet`` stands for under the feed's rules, or None when the
-        viewer must not see it (muted, a reply they do not get, a repost of something they see already...)."""
+        viewer must not see it (muted, a reply they do not get, a repost of something they see already...).
+        ``screened``: the fan-out that published the event found the author neither muted nor blocked by the
+        viewer (LiveEvent.screened)."""
         if tweet.repost_of is None and tweet.reply_to_author is None:
+            if screened:
+                return FeedEntry(tweet, source, cursors.latest(tweet.id))
             # A plain tweet: only a mute or block can hide it (fan-out checked the follow). One SMISMEMBER, not a
             # whole view state: this runs once per event and subscriber; those of one event share a pipeline.
             flags = await self._hidden_flags.load((viewer_id, tweet.author_id))

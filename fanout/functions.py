@@ -84,7 +84,7 @@ end
 -- insert refreshes them only when the generation's TTL has run down by a 24th (an hour of a day) or the log is
 -- new: an EXPIRE is a write (to the AOF and replicas), and two of them per insert were a fifth of a fan-out's
 -- cost.
-local function publish_logged(log, g, m, channel, payload, lkeep, lttl, now)
+local function publish_logged(log, g, m, channel, payload, lkeep, lttl, now, extra)
   local gen = redis.call('GET', g)
   if not gen then return end
   local seq = now
@@ -97,7 +97,7 @@ local function publish_logged(log, g, m, channel, payload, lkeep, lttl, now)
   local stale = redis.call('TTL', g) < lttl - math.floor(lttl / 24)
   if stale then redis.call('EXPIRE', g, lttl) end
   if stale or last[2] == nil then redis.call('EXPIRE', log, lttl) end
-  redis.call('SPUBLISH', channel, string.sub(payload, 1, -2) .. ',"seq":' .. s .. ',"gen":' .. gen .. '}')
+  redis.call('SPUBLISH', channel, string.sub(payload, 1, -2) .. ',"seq":' .. s .. ',"gen":' .. gen .. (extra or '') .. '}')
 end
 
 local function fl_fan_in(keys, args)
@@ -121,7 +121,10 @@ local function fl_fan_in(keys, args)
       if payload ~= '' then
         now = now or time_us()
         local log = log_head .. tag
-        publish_logged(log, log .. ':g', m, lp .. string.sub(k, plen + 1), payload, lkeep, lttl, now)
+        -- "screened": the follower's hidden set was built and the author is not in it, so the subscriber
+        -- need not ask again (LiveEvent.screened); a missing set screened nothing.
+        local screened = redis.call('EXISTS', mu_head .. tag) == 1 and ',"screened":true' or ''
+        publish_logged(log, log .. ':g', m, lp .. string.sub(k, plen + 1), payload, lkeep, lttl, now, screened)
       end
     end
   end

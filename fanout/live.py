@@ -22,6 +22,9 @@ class LiveEvent:
     seq: int | None = None  # the event's position in the follower's live log (fan-out inserts only)
     original: int | None = None  # a repost's original (the tweet its feed entry shows)
     generation: int | None = None  # the follower's live log generation (inserts; see Keys.live_generation)
+    # A fan-out insert whose follower's hidden set (mu:) was built and does not hold the author: the author was
+    # neither muted nor blocked when it was published, so the subscriber need not ask Redis again.
+    screened: bool = False
 
 
 @dataclass(frozen=True)
@@ -89,7 +92,7 @@ def decode_event(data: bytes | str) -> LiveEvent:
     original = raw.get("original")
     return LiveEvent(
         kind, int(raw["tweet_id"]), int(raw["author_id"]), raw["source"], seq,
-        None if original is None else int(original), generation,
+        None if original is None else int(original), generation, raw.get("screened") is True,
     )  # fmt: skip
 
 

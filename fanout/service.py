@@ -566,6 +566,9 @@ class FeedService:
         first appears with), or None (live events after a repost left the feed)."""
         return await self.reader.shown_original(viewer_id, original_id)
 
-    async def live_entry(self, viewer_id: int, tweet: TweetRecord, source: FeedSource) -> FeedEntry | None:
-        """The feed entry a live NEW event stands for, or None when the feed's rules hide it from the viewer."""
-        return await self.reader.live_entry(viewer_id, tweet, source)
+    async def live_entry(
+        self, viewer_id: int, tweet: TweetRecord, source: FeedSource, screened: bool = False
+    ) -> FeedEntry | None:
+        """The feed entry a live NEW event stands for, or None when the feed's rules hide it from the viewer
+        (``screened``: the event's fan-out found its author neither muted nor blocked, LiveEvent.screened)."""
+        return await self.reader.live_entry(viewer_id, tweet, source, screened)

@@ -34,7 +34,12 @@ class LiveSubscription(Protocol):
     """One subscriber's view of the process's pub/sub connection: its channels and its queue of messages."""
 
     async def get(self) -> tuple[str, bytes]:
-        """The next (channel, message); raises SlowConsumer once the queue has overflowed."""
+        """The next (channel, message), or ("", b"") after a ``nudge``; raises SlowConsumer once the queue has
+        overflowed."""
+        ...
+
+    def nudge(self) -> None:
+        """Wake the reader: its next ``get`` returns ("", b"") (after the messages queued before it)."""
         ...
 
     async def add(self, channels: Iterable[str]) -> None: ...
@@ -87,6 +92,32 @@ def next_liveness_check(now: float) -> float:
     one round trip each, spread over time (a tenth of the API's CPU per delivered event with 1,000
     subscribers)."""
     return (math.floor(now / LIVENESS_CHECK_S) + 1) * LIVENESS_CHECK_S
+
+
+class _Alarm:
+    """One pending call at a time, at a time of the monotonic clock; cancelled when the subscription ends."""
+
+    def __init__(self) -> None:
+        self._handle: asyncio.TimerHandle | None = None
+
+    def set(self, at: float, callback: Callable[[], None]) -> None:
+        self.cancel()
+        delay = max(0.0, at - time.monotonic())
+        self._handle = asyncio.get_running_loop().call_later(delay, callback)
+
+    def cancel(self) -> None:
+        if self._handle is not None:
+            self._handle.cancel()
+            self._handle = None
+
+    @staticmethod
+    @contextlib.asynccontextmanager
+    async def held() -> AsyncIterator[_Alarm]:
+        alarm = _Alarm()
+        try:
+            yield alarm
+        finally:
+            alarm.cancel()
 
 
 LOST_CLOSE_REASON = "live state lost (Redis data loss); resubscribe with after"
@@ -144,7 +175,7 @@ async def _events(
 ) -> AsyncGenerator[TimelineEvent, None]:
     keys = service.keys
     channels = [keys.live_timeline(viewer_id), *(keys.live_author(c) for c in celebs)]
-    async with hub.subscriber(channels) as sub:
+    async with hub.subscriber(channels) as sub, _Alarm.held() as alarm:
         # Subscribed before replaying: anything published from here on is queued, so nothing falls in a gap.
         # Every event carries the position delivered so far (cursors.resume): the newest id, and a position
         # in the viewer's live log up to which every live insert below that id was delivered. Resuming from
@@ -226,16 +257,22 @@ async def _events(
                     yield replayed_event(entry, top)
                 cursor = entries[-1].cursor if len(entries) == REPLAY_BATCH else None
             seq = top
+        # The liveness check is due at check_at: an alarm nudges the subscription then, instead of a timeout
+        # around every wait for a message (one asyncio timeout per delivered event was a tenth of the API's
+        # CPU per event).
         check_at = next_liveness_check(time.monotonic())
+        alarm.set(check_at, sub.nudge)
         while True:
             try:
                 if time.monotonic() >= check_at:
                     check_at = next_liveness_check(time.monotonic())
+                    alarm.set(check_at, sub.nudge)
                     if await service.live_state_lost(viewer_id, watch):
                         raise LiveStateLost
-                try:
-                    _channel, data = await asyncio.wait_for(sub.get(), max(0.0, check_at - time.monotonic()))
-                except TimeoutError:
+                channel, data = await sub.get()
+                if not channel:  # the alarm (a timer may fire a little early: set again for the rest)
+                    if time.monotonic() < check_at:
+                        alarm.set(check_at, sub.nudge)
                     continue
             except LiveStateLost as exc:
                 # Redis lost the viewer's timeline: nothing is fanned out to it any more. The client resumes
@@ -272,7 +309,9 @@ async def _events(
                     continue
                 # The feed's rules, as a read applies them: mutes and blocks, the replies rule, reposts shown
                 # once (the entry shows the original, with who reposted it).
-                found = await service.live_entry(viewer_id, record, event.source or "TIMELINE")
+                found = await service.live_entry(
+                    viewer_id, record, event.source or "TIMELINE", event.screened
+                )
                 if newest and event.author_id == viewer_id and event.seq is None and event.tweet_id > newest:
                     own.append(event.tweet_id)  # the viewer's own post: kept apart (see ``own``)
                     if len(own) > cursors.MAX_OWN:

@@ -11,7 +11,7 @@ from redis.crc import key_slot
 
 from api.hub import LiveHub
 from fanout.config import EngineConfig
-from fanout.live import LiveLog
+from fanout.live import LiveLog, decode_event
 from fanout.service import FeedService
 from fanout.store import LIVE_LOG_TTL_S, TimelineStore
 from fanout.worker import FanoutWorker
@@ -179,3 +179,34 @@ async def test_an_insert_for_a_follower_with_no_subscription_in_a_day_is_neither
     assert sorted((await store.live_log(online)).positions) == [2]
     assert await store.live_log(offline) == LiveLog(None, {})
     assert not await redis.exists(keys.live_log(offline), keys.live_generation(offline))
+
+
+async def test_a_live_insert_says_whether_the_followers_hidden_set_screened_it(
+    engine: tuple[FeedService, FanoutWorker], redis: aioredis.Redis
+) -> None:
+    """The fan-out skips a follower whose hidden set (mu:) holds the author; an insert it publishes says
+    "screened" only when that set was built (then the subscriber need not ask Redis again), not when it was
+    missing (the subscriber checks, building it). Either way the subscriber shows the same entry."""
+    svc, _ = engine
+    author = await svc.create_user("screened_author", None, "h")
+    built, missing = [await svc.create_user(f"screen{i}", None, "h") for i in range(2)]
+    for f in (built, missing):
+        await svc.follow(f.id, "screened_author")
+        await svc.read_home(f.id, 5, None)  # an active user: a timeline, and a built mu: set
+        await svc.watch_live(f.id)
+    await redis.delete(svc.keys.hidden(missing.id))
+    keys = svc.keys
+    hub = LiveHub(redis)
+    try:
+        async with hub.subscriber([keys.live_timeline(f.id) for f in (built, missing)]) as sub:
+            tweet = await svc.post_tweet(author.id, "screened or not")
+            await engine[1].drain()
+            events = dict([await asyncio.wait_for(sub.get(), 5) for _ in range(2)])
+    finally:
+        await hub.aclose()
+    screened = {c: decode_event(data).screened for c, data in events.items()}
+    assert screened == {keys.live_timeline(built.id): True, keys.live_timeline(missing.id): False}
+    for f in (built, missing):
+        fast = await svc.live_entry(f.id, tweet, "TIMELINE", screened[keys.live_timeline(f.id)])
+        ordinary = await svc.live_entry(f.id, tweet, "TIMELINE")
+        assert fast == ordinary and fast is not None and fast.tweet.id == tweet.id

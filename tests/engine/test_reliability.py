@@ -154,13 +154,21 @@ async def test_dead_consumers_without_pending_messages_are_removed(
 
 
 class _Quiet:
+    """A subscription no event ever reaches: only its nudges (the liveness checks' alarm) wake it."""
+
+    def __init__(self) -> None:
+        self._nudges: asyncio.Queue[None] = asyncio.Queue()
+
     async def get(self) -> tuple[str, bytes]:
-        await asyncio.Event().wait()
-        raise AssertionError
+        await self._nudges.get()
+        return "", b""
 
     async def add(self, channels: Iterable[str]) -> None: ...
 
     async def remove(self, channels: Iterable[str]) -> None: ...
+
+    def nudge(self) -> None:
+        self._nudges.put_nowait(None)
 
 
 class _QuietHub:
@@ -267,6 +275,7 @@ async def test_a_client_cut_off_anywhere_in_a_resume_replay_gets_each_entry_once
 
 class _Scripted(_Quiet):
     def __init__(self, events: list[bytes]) -> None:
+        super().__init__()
         self.events = list(events)
 
     async def get(self) -> tuple[str, bytes]:

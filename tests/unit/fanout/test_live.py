@@ -28,6 +28,14 @@ def test_a_live_insert_carries_its_position_and_generation() -> None:
     assert decode_event(own) == LiveEvent("NEW", 1, 2, "TIMELINE", generation=5)
 
 
+def test_a_screened_insert_says_so_and_nothing_else_counts_as_screened() -> None:
+    logged = tweet_event("NEW", 1, 2, "TIMELINE")[:-1] + b',"seq":17,"gen":5,"screened":true}'
+    assert decode_event(logged) == LiveEvent("NEW", 1, 2, "TIMELINE", seq=17, generation=5, screened=True)
+    for other in (b'"screened":1', b'"screened":"true"', b'"screened":false'):
+        event = decode_event(tweet_event("NEW", 1, 2, "TIMELINE")[:-1] + b"," + other + b"}")
+        assert not event.screened
+
+
 def test_ids_travel_as_strings() -> None:
     """53-bit ids stay exact in any JSON reader (a JavaScript number would too, a float32 would not)."""
     assert b'"tweet_id":"9007199254740991"' in tweet_event("NEW", 2**53 - 1, 1, "TIMELINE")
