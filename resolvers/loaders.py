@@ -1,8 +1,16 @@
-"""Per-request DataLoaders: users, tweets and the viewer's follow and like flags, one engine call per batch."""
+"""Per-request DataLoaders: users, tweets and the viewer's follow and like flags, one engine call per batch.
+
+A list resolver that knows what its items' fields will ask for loads it ahead (``prefetch``); those fields
+then answer from the cache at once (the ``*_now`` methods), so graphql-core completes the items without a
+coroutine, a task and a gather per field: for a page of 20 tweets, 40 to 80 of each (issue 13's profile).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import asyncio
+from asyncio import Future
+from collections.abc import Awaitable, Hashable, Sequence
+from typing import TypeVar
 
 from strawberry.dataloader import DataLoader
 
@@ -11,6 +19,18 @@ from graph.errors import NotFound
 from graph.records import TweetRecord, UserRecord
 from resolvers.types import User
 from resolvers.viewer import Viewer
+
+K = TypeVar("K", bound=Hashable)
+V = TypeVar("V")
+
+
+def settled(loader: DataLoader[K, V], key: K) -> Future[V] | None:
+    """The future holding ``key``'s value when ``loader`` has it already; None when it would have to load
+    (never asked, still under way, or failed)."""
+    future = loader.cache_map.get(key)
+    if future is None or not future.done() or future.cancelled() or future.exception() is not None:
+        return None
+    return future
 
 
 class Loaders:
@@ -48,6 +68,42 @@ class Loaders:
         if record is None:
             raise NotFound("user not found")
         return User.of(record)
+
+    def user_now(self, user_id: int) -> User | Awaitable[User]:
+        """The user at once when loaded already (``prefetch``), else ``user``'s awaitable."""
+        done = settled(self.users, user_id)
+        record = done.result() if done is not None else None
+        return User.of(record) if record is not None else self.user(user_id)
+
+    def liked_now(self, tweet_id: int) -> bool | Awaitable[bool]:
+        """viewer_has_liked at once when loaded already (or anonymous), else its awaitable."""
+        if self._viewer.id is None:
+            return False
+        done = settled(self._liked, tweet_id)
+        return done.result() if done is not None else self._liked.load(tweet_id)
+
+    def reposted_now(self, tweet_id: int) -> bool | Awaitable[bool]:
+        """viewer_has_reposted at once when loaded already (or anonymous), else its awaitable."""
+        if self._viewer.id is None:
+            return False
+        done = settled(self._reposted, tweet_id)
+        return done.result() if done is not None else self._reposted.load(tweet_id)
+
+    async def prefetch(
+        self, user_ids: Sequence[int], tweet_ids: Sequence[int], *, liked: bool, reposted: bool
+    ) -> None:
+        """Load a page's users, and the viewer's like and repost flags of its tweets when asked, each in one
+        batch and all at once. A failed batch's error stays in the loader's cache, and reaches the fields
+        that need it as their own load's would have."""
+        loads: list[Awaitable[object]] = [self.users.load_many(user_ids)]
+        if self._viewer.id is not None:
+            if liked:
+                loads.append(self._liked.load_many(tweet_ids))
+            if reposted:
+                loads.append(self._reposted.load_many(tweet_ids))
+        for outcome in await asyncio.gather(*loads, return_exceptions=True):
+            if isinstance(outcome, BaseException) and not isinstance(outcome, Exception):
+                raise outcome  # a cancellation, not a failed load
 
     async def viewer_follows(self, user_id: int) -> bool:
         return (await self._follows_between(user_id))[0]

@@ -14,7 +14,7 @@ from graph.errors import FeedlineError
 from resolvers.context import RequestContext
 from resolvers.errors import BACKEND_DOWN, CLIENT_MISTAKES, CodedErrors
 from resolvers.execution import BoundedSubscriptionContext
-from resolvers.info import Info
+from resolvers.info import Info, selected_names
 from resolvers.limits import cursor_arg, limit_extensions
 from resolvers.metrics import OperationMetrics
 from resolvers.operations import HttpOperationSelection
@@ -58,7 +58,7 @@ class Query:
         after: str | None = strawberry.UNSET,
         order: FeedOrder | None = FeedOrder.LATEST,
     ) -> HomeTimelineConnection:
-        return await info.context.feeds.home(first, cursor_arg(after), order)
+        return await info.context.feeds.home(first, cursor_arg(after), order, selected_names(info))
 
     @strawberry.field(
         description="Users whose handle or display name starts with the query, most followed first."

@@ -167,11 +167,27 @@ class Feeds:
     close_connection: CloseConnection | None
 
     async def home(
-        self, first: int | None, after: str | None, order: FeedOrder | None
+        self,
+        first: int | None,
+        after: str | None,
+        order: FeedOrder | None,
+        selected: frozenset[str] = frozenset(),
     ) -> HomeTimelineConnection:
+        """A page of the home feed; ``selected``: the field names the operation asks of it (info.selected_names),
+        whose loads the page makes ahead, in one batch each (Loaders.prefetch)."""
         count = check_first(first, 20)
         page = await self.service.read_home(
             self.viewer.require(), count, after, "TOP" if order == FeedOrder.TOP else "LATEST"
+        )
+        tweet_ids = [e.tweet.id for e in page.entries]
+        user_ids = {e.tweet.author_id for e in page.entries} if "author" in selected else set()
+        if "repostedBy" in selected:
+            user_ids |= {e.reposted_by for e in page.entries if e.reposted_by is not None}
+        await self.loaders.prefetch(
+            list(user_ids),
+            tweet_ids,
+            liked="viewerHasLiked" in selected,
+            reposted="viewerHasReposted" in selected,
         )
         edges = [
             HomeTimelineEdge(

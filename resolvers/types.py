@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from enum import Enum
+from typing import cast
 
 import strawberry
 
@@ -157,13 +158,17 @@ class Tweet:
             repost_count=record.repost_count,
         )
 
+    # author, viewerHasLiked, viewerHasReposted and repostedBy are not async: a list resolver that loaded them
+    # ahead (Loaders.prefetch) gets their values at once, and graphql-core completes the item with no task;
+    # otherwise they return the loader's awaitable, which graphql-core awaits as an async resolver's result
+    # (hence the casts: the annotation is the schema's type, the awaitable is graphql-core's business).
     @strawberry.field
-    async def author(self, info: Info) -> User:
-        return await info.context.loaders.user(self.record.author_id)
+    def author(self, info: Info) -> User:
+        return cast(User, info.context.loaders.user_now(self.record.author_id))
 
     @strawberry.field(description="Whether the signed-in viewer has liked this tweet; false when anonymous.")
-    async def viewer_has_liked(self, info: Info) -> bool:
-        return await info.context.loaders.viewer_has_liked(self.record.id)
+    def viewer_has_liked(self, info: Info) -> bool:
+        return cast(bool, info.context.loaders.liked_now(self.record.id))
 
     @strawberry.field(
         description=(
@@ -171,16 +176,16 @@ class Tweet:
             "hidden from the viewer."
         )
     )
-    async def in_reply_to(self, info: Info) -> Tweet | None:
+    def in_reply_to(self, info: Info) -> Tweet | None:
         if self.record.reply_to is None:
-            return None
-        return await info.context.feeds.visible_tweet(self.record.reply_to)
+            return None  # at once, as most tweets: no coroutine for graphql-core to await
+        return cast(Tweet, info.context.feeds.visible_tweet(self.record.reply_to))
 
     @strawberry.field(
         description="Whether the signed-in viewer has reposted this tweet; false when anonymous."
     )
-    async def viewer_has_reposted(self, info: Info) -> bool:
-        return await info.context.loaders.viewer_has_reposted(self.record.id)
+    def viewer_has_reposted(self, info: Info) -> bool:
+        return cast(bool, info.context.loaders.reposted_now(self.record.id))
 
     @strawberry.field(
         description=(
@@ -231,10 +236,10 @@ class HomeTimelineEdge:
             "Who reposted `node` into this feed; null when it arrived as an original. Each original appears once."
         )
     )
-    async def reposted_by(self, info: Info) -> User | None:
+    def reposted_by(self, info: Info) -> User | None:
         if self.reposted_by_id is None:
             return None
-        return await info.context.loaders.user(self.reposted_by_id)
+        return cast(User, info.context.loaders.user_now(self.reposted_by_id))
 
 
 @strawberry.type

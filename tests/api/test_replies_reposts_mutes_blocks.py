@@ -450,3 +450,43 @@ async def test_a_muted_celebritys_posts_and_replies_are_filtered_from_live_event
         assert {shown, hidden, to_stranger}.isdisjoint(t for t, _ in await home_shows(gql, viewer))
     finally:
         await ws.close()
+
+
+# The fields homeTimeline loads ahead for its page (Loaders.prefetch), through an alias and a fragment as a
+# client writes them: each answer must be the one the field gives when it loads alone (the tweet query).
+PAGE_FIELDS = (
+    "fragment T on Tweet { id writer: author { handle displayName } viewerHasLiked viewerHasReposted "
+    "inReplyTo { id author { handle } } }"
+)
+PREFETCHED_HOME = (
+    "{ homeTimeline(first: 50) { edges { repostedBy { handle } node { ...T } } } } " + PAGE_FIELDS
+)
+ALONE = "query($id: ID!) { tweet(id: $id) { ...T } } " + PAGE_FIELDS
+
+
+async def test_the_fields_a_home_page_loads_ahead_answer_as_each_loads_alone(gql: Gql) -> None:
+    viewer, friend, reposter, author = [await gql.sign_up() for _ in range(4)]
+    for whom in (friend, reposter):
+        await gql.follow(viewer, whom)
+    top = await gql.post_tweet(friend, "a thread")
+    answer = await reply(gql, friend, "goes on", top)
+    original = await gql.post_tweet(author, "worth reposting")
+    await gql.data(REPOST, reposter.token, id=original)
+    await gql.data("mutation($id: ID!) { likeTweet(id: $id) { id } }", viewer.token, id=top)
+    await gql.data(REPOST, viewer.token, id=answer)
+    want = {top, answer, original}
+
+    async def page() -> list[dict[str, Any]]:
+        data = await gql.data(PREFETCHED_HOME, viewer.token)
+        return list(data["homeTimeline"]["edges"])
+
+    await eventually(lambda: _has_all(gql, viewer, want), what="the page holding the thread and the repost")
+    edges = [e for e in await page() if e["node"]["id"] in want]
+    for edge in edges:
+        alone = (await gql.data(ALONE, viewer.token, id=edge["node"]["id"]))["tweet"]
+        assert edge["node"] == alone
+    by_id = {e["node"]["id"]: e for e in edges}
+    assert by_id[top]["node"]["viewerHasLiked"] and not by_id[answer]["node"]["viewerHasLiked"]
+    assert by_id[answer]["node"]["viewerHasReposted"] and by_id[answer]["node"]["inReplyTo"]["id"] == top
+    assert by_id[original]["repostedBy"] == {"handle": reposter.handle}
+    assert by_id[original]["node"]["writer"]["handle"] == author.handle
