@@ -1,9 +1,9 @@
 """Tweet (tw:) and user (u:) caches: batch reads in one round trip, Neo4j for misses only.
 
-Both caches are one ``_HashCache`` (a Redis hash per record, read with HMGET in a pipeline) configured with
-their fields, TTL, codec and loader. Cache fills use "set if absent" so a slow reader can never overwrite a
-newer write, in particular the tombstone a delete leaves behind (a deleted tweet stays hidden even if a read
-raced the delete).
+Both caches are one ``_HashCache`` (a Redis hash per record, read with HMGET: a whole batch in one function
+call, TimelineStore.read_hashes) configured with their fields, TTL, codec and loader. Cache fills use "set if
+absent" so a slow reader can never overwrite a newer write, in particular the tombstone a delete leaves behind
+(a deleted tweet stays hidden even if a read raced the delete).
 """
 
 from __future__ import annotations
@@ -88,10 +88,7 @@ class _HashCache(Generic[R]):
         unique = list(dict.fromkeys(ids))
         if not unique:
             return {}
-        async with ctx.redis.pipeline(transaction=False) as pipe:
-            for rid in unique:
-                pipe.hmget(self.key(rid), self.fields)
-            rows = await pipe.execute()
+        rows = await ctx.store.read_hashes([self.key(rid) for rid in unique], self.fields)
         found: dict[int, R] = {}
         misses: list[int] = []
         for rid, row in zip(unique, rows, strict=True):

@@ -42,6 +42,7 @@ IDSET_FILL = "fl_idset_fill"
 PURGE = "fl_purge"
 RESTORE = "fl_restore"
 HEADS = "fl_heads"
+HASHES = "fl_hashes"
 
 LIBRARY = r"""#!lua name=feedline
 
@@ -305,6 +306,17 @@ redis.register_function{function_name = 'fl_heads', callback = function(keys, ar
     heads[i] = redis.call('ZRANGE', keys[i], '+', '-', 'BYLEX', 'REV', 'LIMIT', 0, args[1])
   end
   return heads
+end, flags = {'no-writes'}}
+
+-- keys: hashes (cached tweets or users). args: field names. HMGET of each, in one call: a page's 20 to 25
+-- tweet hashes were as many commands of 13 arguments each for the client to pack and send (one server only:
+-- the hashes lie in many slots).
+redis.register_function{function_name = 'fl_hashes', callback = function(keys, args)
+  local rows = {}
+  for i = 1, #keys do
+    rows[i] = redis.call('HMGET', keys[i], unpack(args))
+  end
+  return rows
 end, flags = {'no-writes'}}
 
 -- keys[1]: a set. args: members. SADD only if the set exists (is built).

@@ -402,6 +402,18 @@ class TimelineStore:
             replies = await self._fcall(fn.HEADS, keys, [count]) if keys else []
         return [decode_ids(reply)[:first] if BUILT in reply[:2] else None for reply in replies]
 
+    async def read_hashes(self, keys: Sequence[str], fields: Sequence[bytes]) -> list[list[bytes | None]]:
+        """HMGET of ``fields`` in each hash: one call on a single server (fl_hashes); on a cluster, where the
+        hashes lie in many slots, one HMGET each in a pipeline."""
+        if not keys:
+            return []
+        if self.clustered:
+            async with self.redis.pipeline(transaction=False) as pipe:
+                for key in keys:
+                    pipe.hmget(key, fields)
+                return list(await pipe.execute())
+        return list(await self._fcall(fn.HASHES, keys, fields))
+
     @staticmethod
     def queue_between(pipe: Any, key: str, low: int | None, high: int | None, limit: int) -> None:
         """Queue ids strictly between ``low`` and ``high`` of a timeline or author list (None: no bound; the

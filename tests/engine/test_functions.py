@@ -210,3 +210,22 @@ async def test_a_live_insert_says_whether_the_followers_hidden_set_screened_it(
         fast = await svc.live_entry(f.id, tweet, "TIMELINE", screened[keys.live_timeline(f.id)])
         ordinary = await svc.live_entry(f.id, tweet, "TIMELINE")
         assert fast == ordinary and fast is not None and fast.tweet.id == tweet.id
+
+
+async def test_hashes_read_in_one_call_answer_as_an_hmget_each(
+    engine: tuple[FeedService, FanoutWorker], redis: aioredis.Redis
+) -> None:
+    """read_hashes (fl_hashes on one server: one call for a page's tweet or user hashes) answers what one
+    HMGET per hash answers: missing hashes and fields as None, in the order asked."""
+    svc, _ = engine
+    keys = [svc.keys.tweet(t) for t in (31, 32, 33, 34)]
+    await redis.hset(keys[0], mapping={"a": 7, "x": "full", "d": 0})
+    await redis.hset(keys[2], mapping={"x": "no author", "d": 1})  # 32 and 34: not cached at all
+    fields = (b"a", b"x", b"d", b"zz")
+    async with redis.pipeline(transaction=False) as pipe:
+        for key in keys:
+            pipe.hmget(key, fields)
+        each = await pipe.execute()
+    assert await svc.ctx.store.read_hashes(keys, fields) == each
+    assert each[0] == [b"7", b"full", b"0", None] and each[1] == [None] * 4
+    assert await svc.ctx.store.read_hashes([], fields) == []
