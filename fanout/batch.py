@@ -1,10 +1,14 @@
-"""Calls made in one turn of the event loop, answered together by one call of a batch function.
+"""Calls made while the backend is busy, answered together by one call of a batch function.
 
-A live event reaches every subscriber of an API process at the same moment, and each subscriber's task then
-asks Redis the same kind of question about itself (is the author hidden from me?). One round trip each was the
-largest share of the API's CPU per delivered event (the socket write, the pool, the timeout of every command);
-one pipeline for all of them costs one write. This is DataLoader's batching without its cache, for the engine
-(which does not depend on the GraphQL layer): an answer is never kept past the batch that fetched it.
+A live event reaches every subscriber of an API process within a few hundred milliseconds, and each
+subscriber's task then asks Redis the same kind of question about itself (is the author hidden from me? do I
+like this tweet?); concurrent homeTimeline requests each ask for their viewer's flags. One round trip each was
+the largest share of the API's CPU per delivered event (the socket write, the pool, the timeout of every
+command); one pipeline for all of them costs one write. Which calls go together: those of one loop turn, and
+those made while the previous batch was being fetched, so batches grow with the load by themselves (alone, a
+call goes on the next turn; under load, with whatever arrived during one round trip). This is DataLoader's
+batching without its cache, for the engine (which does not depend on the GraphQL layer): an answer is never
+kept past the batch that fetched it.
 """
 
 from __future__ import annotations
@@ -18,25 +22,40 @@ V = TypeVar("V")
 
 
 class TickBatcher(Generic[K, V]):
-    """``await batcher.load(key)``: the keys asked for in one loop turn go to ``fetch`` together, which returns
-    their answers in order. A failed fetch fails every load of its batch."""
+    """``await batcher.load(key)``: the keys asked for in one loop turn, or while the previous batch was being
+    fetched, go to ``fetch`` together, which returns their answers in order. One fetch at a time. A failed
+    fetch fails every load of its batch, and only those."""
 
     def __init__(self, fetch: Callable[[Sequence[K]], Awaitable[Sequence[V]]]) -> None:
         self._fetch = fetch
         self._pending: list[tuple[K, asyncio.Future[V]]] = []
+        self._draining = False
 
     async def load(self, key: K) -> V:
         loop = asyncio.get_running_loop()
         future: asyncio.Future[V] = loop.create_future()
-        if not self._pending:
-            loop.call_soon(self._dispatch)
         self._pending.append((key, future))
+        if not self._draining:
+            self._draining = True
+            task = asyncio.ensure_future(self._drain())
+            task.add_done_callback(
+                lambda t: None if t.cancelled() else t.exception()
+            )  # retrieved: no warning
         return await future
 
-    def _dispatch(self) -> None:
-        batch, self._pending = self._pending, []
-        task = asyncio.ensure_future(self._run(batch))
-        task.add_done_callback(lambda t: None if t.cancelled() else t.exception())  # retrieved: no warning
+    async def _drain(self) -> None:
+        """Fetch what is pending, then what arrived meanwhile, until nothing is left."""
+        try:
+            await asyncio.sleep(0)  # the rest of this loop turn's loads join the first batch
+            while self._pending:
+                batch, self._pending = self._pending, []
+                await self._run(batch)
+        finally:
+            self._draining = False
+            for _, future in self._pending:  # only if this task itself was cancelled (a shutdown)
+                if not future.done():
+                    future.cancel()
+            self._pending = []
 
     async def _run(self, batch: list[tuple[K, asyncio.Future[V]]]) -> None:
         try:
@@ -46,7 +65,10 @@ class TickBatcher(Generic[K, V]):
         except BaseException as exc:
             for _, future in batch:
                 if not future.done():
-                    future.set_exception(exc)
+                    if isinstance(exc, Exception):
+                        future.set_exception(exc)
+                    else:
+                        future.cancel()
             if not isinstance(exc, Exception):
                 raise
             return

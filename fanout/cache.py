@@ -9,9 +9,10 @@ absent" so a slow reader can never overwrite a newer write, in particular the to
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
+from fanout.batch import TickBatcher
 from fanout.context import EngineContext
 from graph.convert import from_ms, to_ms
 from graph.records import TweetRecord, UserRecord
@@ -73,8 +74,9 @@ def _user_from(uid: int, row: Row) -> UserRecord | object:
     )  # fmt: skip
 
 
-@dataclass(frozen=True)
+@dataclass
 class _HashCache(Generic[R]):
+    ctx: EngineContext
     key: Callable[[int], str]
     fields: tuple[bytes, ...]
     ttl: int
@@ -82,13 +84,22 @@ class _HashCache(Generic[R]):
     from_row: Callable[[int, Row], R | object | None]
     load: Callable[[list[int]], Awaitable[dict[int, R]]]
     visible: Callable[[R], bool]
+    # The gets asked while the cache is busy are answered together, one after the other: the subscribers of
+    # one live event reading its author (whose hash every post drops: the first batch fills it from Neo4j and
+    # the next ones find it), concurrent pages. Each ask is a tuple of ids, answered with their records.
+    batches: TickBatcher[tuple[int, ...], dict[int, R]] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.batches = TickBatcher(self._get_batch)
 
     async def get(self, ctx: EngineContext, ids: Sequence[int]) -> dict[int, R]:
         """Records by id: cache first, one Neo4j batch for the misses. Hidden and unknown ids are omitted."""
-        unique = list(dict.fromkeys(ids))
-        if not unique:
-            return {}
-        rows = await ctx.store.read_hashes([self.key(rid) for rid in unique], self.fields)
+        unique = tuple(dict.fromkeys(ids))
+        return await self.batches.load(unique) if unique else {}
+
+    async def _get_batch(self, asks: Sequence[tuple[int, ...]]) -> list[dict[int, R]]:
+        unique = list(dict.fromkeys(rid for ask in asks for rid in ask))
+        rows = await self.ctx.store.read_hashes([self.key(rid) for rid in unique], self.fields)
         found: dict[int, R] = {}
         misses: list[int] = []
         for rid, row in zip(unique, rows, strict=True):
@@ -99,12 +110,12 @@ class _HashCache(Generic[R]):
                 found[rid] = record  # type: ignore[assignment]
         if misses:
             loaded = await self.load(misses)
-            async with ctx.redis.pipeline(transaction=False) as pipe:
+            async with self.ctx.redis.pipeline(transaction=False) as pipe:
                 for rid, record in loaded.items():
-                    await self.put(ctx, rid, record, client=pipe)
-                await ctx.store.execute(pipe)
+                    await self.put(self.ctx, rid, record, client=pipe)
+                await self.ctx.store.execute(pipe)
             found.update((rid, r) for rid, r in loaded.items() if self.visible(r))
-        return found
+        return [{rid: found[rid] for rid in ask if rid in found} for ask in asks]
 
     async def put(self, ctx: EngineContext, rid: int, record: R, client: Any = None) -> None:
         await ctx.store.hset_if_absent(self.key(rid), self.ttl, self.to_hash(record), client=client)
@@ -114,11 +125,11 @@ class Caches:
     def __init__(self, ctx: EngineContext) -> None:
         self.ctx = ctx
         self._tweets: _HashCache[TweetRecord] = _HashCache(
-            ctx.keys.tweet, (b"a", b"x", b"c", b"l", b"d", b"rt", b"ra", b"ro", b"oa", b"rc", b"pc"), TWEET_TTL, _tweet_hash, _tweet_from,
+            ctx, ctx.keys.tweet, (b"a", b"x", b"c", b"l", b"d", b"rt", b"ra", b"ro", b"oa", b"rc", b"pc"), TWEET_TTL, _tweet_hash, _tweet_from,
             ctx.tweets.by_ids, lambda t: not t.deleted,
         )  # fmt: skip
         self._users: _HashCache[UserRecord] = _HashCache(
-            ctx.keys.user, (b"h", b"n", b"b", b"c", b"fc", b"gc", b"tc"), USER_TTL, _user_hash, _user_from,
+            ctx, ctx.keys.user, (b"h", b"n", b"b", b"c", b"fc", b"gc", b"tc"), USER_TTL, _user_hash, _user_from,
             ctx.users.by_ids, lambda u: True,
         )  # fmt: skip
 

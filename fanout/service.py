@@ -29,7 +29,7 @@ from fanout.live import CELEBS_CHANGED, LiveLog, LiveWatch, tweet_event
 from fanout.pages import FeedEntry, FeedPage, FeedSource, Page
 from fanout.pulled import read_pulled
 from fanout.transitions import request_reconcile
-from fanout.viewer_flags import ViewerLikes, ViewerReposts
+from fanout.viewer_flags import ScoreReads, ViewerLikes, ViewerReposts
 from graph.convert import to_ms
 from graph.errors import BadInput, Forbidden, NotFound
 from graph.outbox import OutboxJob
@@ -56,8 +56,9 @@ class FeedService:
         self._liveness: TickBatcher[tuple[int, LiveWatch | None], bool | Exception] = TickBatcher(
             self._states_lost
         )
-        self.likes = ViewerLikes(self.ctx)
-        self.reposts = ViewerReposts(self.ctx)
+        flag_reads = ScoreReads(self.ctx)  # a page's likes and reposts in one pipeline
+        self.likes = ViewerLikes(self.ctx, reads=flag_reads)
+        self.reposts = ViewerReposts(self.ctx, reads=flag_reads)
 
     @property
     def stats(self) -> EngineStats:

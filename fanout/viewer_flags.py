@@ -24,6 +24,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 
+from fanout.batch import TickBatcher
 from fanout.context import EngineContext
 from fanout.store import encode_id
 
@@ -34,15 +35,44 @@ VERSION_TTL_S = 2 * FLAGS_TTL_S
 _BUILT = b""  # the marker member: 8-byte tweet ids never equal it
 
 
+class ScoreReads:
+    """The first read of every flags ask (one ZMSCORE on a viewer's set) made while Redis is busy, in one
+    pipeline: the subscribers of one live event asking whether they like its tweet, concurrent pages, and a
+    page's likes and reposts together (both sets share one of these)."""
+
+    def __init__(self, ctx: EngineContext) -> None:
+        self.ctx = ctx
+        self._batch: TickBatcher[tuple[str, tuple[bytes, ...]], list[float | None] | Exception] = TickBatcher(
+            self._read
+        )
+
+    async def scores(self, key: str, members: Sequence[bytes]) -> list[float | None]:
+        got = await self._batch.load((key, tuple(members)))
+        if isinstance(got, Exception):  # this key's node failed; the batch's other reads stand
+            raise got
+        return got
+
+    async def _read(
+        self, asks: Sequence[tuple[str, tuple[bytes, ...]]]
+    ) -> list[list[float | None] | Exception]:
+        async with self.ctx.redis.pipeline(transaction=False) as pipe:
+            for key, members in asks:
+                pipe.zmscore(key, list(members))
+            return list(await pipe.execute(raise_on_error=False))
+
+
 class ViewerTweetSet(ABC):
     """A viewer's set of tweet ids in Redis, filled from Neo4j, with Neo4j answering below its floor.
 
     Subclasses name the two keys (``key``, ``version_key``) and the two Neo4j reads: ``newest`` (the
     viewer's newest ``limit`` ids, newest first) and ``among`` (which of some ids are in the set)."""
 
-    def __init__(self, ctx: EngineContext, cached: int = CACHED_FLAGS) -> None:
+    def __init__(
+        self, ctx: EngineContext, cached: int = CACHED_FLAGS, reads: ScoreReads | None = None
+    ) -> None:
         self.ctx = ctx
         self.cached = cached
+        self._reads = reads if reads is not None else ScoreReads(ctx)
 
     @abstractmethod
     def key(self, viewer_id: int) -> str: ...
@@ -61,12 +91,12 @@ class ViewerTweetSet(ABC):
         ids = list(dict.fromkeys(tweet_ids))
         if not ids:
             return set()
-        scores = await self.ctx.redis.zmscore(self.key(viewer_id), [_BUILT, *(encode_id(i) for i in ids)])
+        scores = await self._reads.scores(self.key(viewer_id), [_BUILT, *(encode_id(i) for i in ids)])
         floor, *member_scores = scores
         if floor is None:
             return await self._fill(viewer_id, ids)
         found = {i for i, score in zip(ids, member_scores, strict=True) if score is not None}
-        return found | await self._older(viewer_id, ids, found, floor)
+        return found | await self._older(viewer_id, ids, found, int(floor))  # ids below 2**53: exact
 
     async def changed(self, viewer_id: int, tweet_id: int, added: bool, pipe: object) -> None:
         """Queue on ``pipe`` (None: run at once) the update that follows an addition (``added``) or removal

@@ -197,7 +197,7 @@ class Subscription:
     async def home_timeline_events(
         self, info: Info, after: str | None = strawberry.UNSET
     ) -> AsyncGenerator[TimelineEvent, None]:
-        async for event in info.context.feeds.events(cursor_arg(after)):
+        async for event in info.context.feeds.events(cursor_arg(after), selected_names(info)):
             yield event
 
 

@@ -236,13 +236,29 @@ class Feeds:
         record = await self.loaders.tweets.load(parse_id(raw_id))
         return Tweet.of(record) if record is not None else None
 
-    async def events(self, after: str | None) -> AsyncIterator[TimelineEvent]:
-        """The viewer's live home-timeline events, each resolved afresh (batched within the event)."""
+    async def events(
+        self, after: str | None, selected: frozenset[str] = frozenset()
+    ) -> AsyncIterator[TimelineEvent]:
+        """The viewer's live home-timeline events, each resolved afresh: what ``selected`` (the field names the
+        subscription asks, info.selected_names) needs of the event's tweet is loaded ahead, as for a page
+        (Loaders.prefetch); the loads of a process's subscribers that got the same event go together (the
+        engine's batchers)."""
         viewer_id = self.viewer.require()
         if self.hub is None:
             raise RuntimeError("subscriptions need the API's live hub in the context")
         async for event in timeline_events(self.service, self.hub, viewer_id, after, self.close_connection):
             self.loaders.clear()
+            if event.tweet is not None:
+                record = event.tweet.record
+                users = [record.author_id] if "author" in selected else []
+                if "repostedBy" in selected and event.reposted_by_id is not None:
+                    users.append(event.reposted_by_id)
+                await self.loaders.prefetch(
+                    users,
+                    [record.id],
+                    liked="viewerHasLiked" in selected,
+                    reposted="viewerHasReposted" in selected,
+                )
             yield event
 
 

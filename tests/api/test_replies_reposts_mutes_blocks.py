@@ -490,3 +490,33 @@ async def test_the_fields_a_home_page_loads_ahead_answer_as_each_loads_alone(gql
     assert by_id[answer]["node"]["viewerHasReposted"] and by_id[answer]["node"]["inReplyTo"]["id"] == top
     assert by_id[original]["repostedBy"] == {"handle": reposter.handle}
     assert by_id[original]["node"]["writer"]["handle"] == author.handle
+
+
+LIVE_FIELDS = (
+    "subscription($after: String) { homeTimelineEvents(after: $after) { kind tweetId repostedBy { handle } "
+    "tweet { ...T } } } " + PAGE_FIELDS
+)
+
+
+async def test_the_fields_a_live_event_loads_ahead_answer_as_each_loads_alone(gql: Gql, stack: Stack) -> None:
+    """A live event loads what its subscription selects of the tweet ahead (Loaders.prefetch, the engine's
+    batchers across subscribers): the event's tweet must be the one the tweet query answers."""
+    viewer, friend = await gql.sign_up(), await gql.sign_up()
+    await gql.follow(viewer, friend)
+    top = await gql.post_tweet(friend, "the top of a thread")
+    await gql.data("mutation($id: ID!) { likeTweet(id: $id) { id } }", viewer.token, id=top)
+    ws = await WsClient.open(stack.base_url, viewer.token)
+    try:
+        probe, after = await gql.replay_point(viewer)
+        op = await ws.subscribe(LIVE_FIELDS, {"after": after})
+        await ws.events_until(op, lambda e: e["tweetId"] == probe)
+        answer = await reply(gql, friend, "and its answer", top)
+        events = await ws.events_until(op, lambda e: e["tweetId"] == answer)
+        event = events[-1]
+        assert event["kind"] == "NEW" and event["repostedBy"] is None
+        assert event["tweet"] == (await gql.data(ALONE, viewer.token, id=answer))["tweet"]
+        assert (
+            event["tweet"]["inReplyTo"]["id"] == top and event["tweet"]["writer"]["handle"] == friend.handle
+        )
+    finally:
+        await ws.close()

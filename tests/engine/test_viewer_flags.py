@@ -8,6 +8,7 @@ and the race a fill must lose: a write that lands between the fill's version rea
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -21,6 +22,8 @@ from neo4j import AsyncDriver
 from fanout.service import FeedService
 from fanout.store import encode_id
 from fanout.viewer_flags import ViewerLikes, ViewerReposts, ViewerTweetSet
+from fanout.worker import FanoutWorker
+from graph.records import UserRecord
 from tests.conftest import wipe_graph
 from tests.engine.conftest import Factory
 from tests.engine.test_engine_flows import users
@@ -208,3 +211,44 @@ async def test_deleting_a_repost_clears_the_flag(engine: Any) -> None:
     await _delete_repost(svc, viewer, tweets[0])
     assert await svc.reposted_flags(viewer, tweets) == set()
     assert await svc.ctx.tweets.reposted(viewer, tweets) == set()
+
+
+async def test_flags_and_cached_records_asked_together_answer_as_each_asked_alone(
+    engine: tuple[FeedService, FanoutWorker],
+) -> None:
+    """The first read of concurrent flag asks goes in one pipeline (ScoreReads), and concurrent cache gets in
+    one batch (a live event's subscribers): each answer is the one asked alone; a record missing from the
+    cache is read from Neo4j once for the whole batch."""
+    svc, _ = engine
+    author = await svc.create_user("flagged_author", None, "h")
+    viewers = [await svc.create_user(f"flagger{i}", None, "h") for i in range(6)]
+    tweets = [await svc.post_tweet(author.id, f"t{i}") for i in range(3)]
+    for i, v in enumerate(viewers):
+        for t in tweets[: i % 4]:
+            await svc.like(v.id, t.id)
+        if i % 2:
+            await svc.repost(v.id, tweets[0].id)
+    await svc.redis.delete(svc.keys.likes(viewers[5].id))  # one set not built: filled from Neo4j
+    ids = [t.id for t in tweets]
+    together = await asyncio.gather(
+        *(svc.liked_flags(v.id, ids) for v in viewers), *(svc.reposted_flags(v.id, ids) for v in viewers)
+    )
+    alone = [await svc.liked_flags(v.id, ids) for v in viewers] + [
+        await svc.reposted_flags(v.id, ids) for v in viewers
+    ]
+    assert together == alone
+    assert together[:6] == [{t.id for t in tweets[: i % 4]} for i in range(6)]
+    loads: list[list[int]] = []
+    users = svc.caches._users
+    real_load = users.load
+
+    async def counted(ids: list[int]) -> dict[int, UserRecord]:
+        loads.append(ids)
+        return await real_load(ids)
+
+    users.load = counted
+    await svc.redis.delete(svc.keys.user(author.id))
+    got = await asyncio.gather(*(svc.users_by_ids([author.id, v.id]) for v in viewers))
+    assert [set(g) for g in got] == [{author.id, v.id} for v in viewers]
+    assert all(g[author.id] == got[0][author.id] for g in got)
+    assert sum(r.count(author.id) for r in loads) == 1  # the misses of one batch: one Neo4j read

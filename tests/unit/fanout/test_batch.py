@@ -60,3 +60,32 @@ async def test_a_fetch_answering_the_wrong_number_of_values_fails_the_batch() ->
     batcher = TickBatcher(short)
     results = await asyncio.gather(batcher.load(1), batcher.load(2), return_exceptions=True)
     assert all(isinstance(r, RuntimeError) for r in results)
+
+
+async def test_loads_made_while_a_fetch_is_under_way_go_together_in_the_next() -> None:
+    """Under load (a live event reaching subscribers over several turns), batches grow with what arrives
+    during one round trip, instead of a fetch per turn; one fetch at a time."""
+    started, release = asyncio.Event(), asyncio.Event()
+    batches: list[list[int]] = []
+    in_flight = 0
+
+    async def slow(keys: Sequence[int]) -> list[int]:
+        nonlocal in_flight
+        in_flight += 1
+        assert in_flight == 1
+        batches.append(list(keys))
+        started.set()
+        await release.wait()
+        in_flight -= 1
+        return [k + 1 for k in keys]
+
+    batcher = TickBatcher(slow)
+    first = asyncio.ensure_future(batcher.load(1))
+    await started.wait()
+    later = []
+    for k in (2, 3, 4):  # one per turn, while the first fetch waits
+        later.append(asyncio.ensure_future(batcher.load(k)))
+        await asyncio.sleep(0)
+    release.set()
+    assert await first == 2 and await asyncio.gather(*later) == [3, 4, 5]
+    assert batches == [[1], [2, 3, 4]]
