@@ -54,7 +54,16 @@ def create_app() -> Starlette:
         for ws, sub_id in list(subscribers.items()):
             frame = frames.get(sub_id)
             if frame is None:
-                event = {"kind": "NEW", "tweetId": tweet_id}
+                event = {  # the shape and size of the API's event for the bench's subscription (its QUERY)
+                    "kind": "NEW", "tweetId": tweet_id, "cursor": "AAAAAAAAAAEAAAAAAAAAAQ", "source": "TIMELINE",
+                    "repostedBy": None,
+                    "tweet": {
+                        "id": tweet_id, "author": {"id": "1", "handle": "l0", "displayName": "l0",
+                        "isCelebrity": False}, "inReplyTo": None, "text": "live bench 0",
+                        "createdAt": "2026-12-01T00:00:00.000Z", "likeCount": 0, "viewerHasLiked": False,
+                        "replyCount": 0, "repostCount": 0, "viewerHasReposted": False,
+                    },
+                }  # fmt: skip
                 frame = orjson.dumps(
                     {"id": sub_id, "type": "next", "payload": {"data": {"homeTimelineEvents": event}}}
                 ).decode()

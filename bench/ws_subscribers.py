@@ -11,7 +11,14 @@ import json
 import time
 from collections.abc import Sequence
 
-QUERY = "subscription { homeTimelineEvents { kind tweetId } }"
+# What the web client subscribes with (TimelineEvents and its TweetFields fragment, frontend/src/operations.ts):
+# the tweet with its author and the viewer's flags, as people's clients ask, not just the ids.
+QUERY = (
+    "subscription TimelineEvents($after: String) { homeTimelineEvents(after: $after) { kind tweetId cursor "
+    "source repostedBy { id handle displayName } tweet { id author { id handle } inReplyTo { id author { id "
+    "handle } } ...TweetFields } } } fragment TweetFields on Tweet { id text createdAt likeCount "
+    "viewerHasLiked replyCount repostCount viewerHasReposted author { id handle displayName isCelebrity } }"
+)
 
 
 class Subscribers:
