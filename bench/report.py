@@ -83,10 +83,12 @@ NOTES: list[str] = [
     "largest packing cost | homeTimeline server CPU 8.9 → 7.7 ms per request |",
     "| fanout/batch.py, fanout/cache.py, fanout/viewer_flags.py, resolvers/services.py `events` | the engine's "
     "batchers take what arrives while a batch is in flight into the next one; the like and repost flag reads "
-    "and the tweet and user caches go through them (a live event's subscribers, concurrent pages, a page's likes "
-    "and reposts share pipelines; a missing hash is read from Neo4j once per batch); a live event loads what its "
-    "subscription selects of the tweet ahead | live, with the web client's TimelineEvents selection: API CPU per "
-    "delivered event 1.66 → 1.08 ms, post-to-subscriber p50 721 → 444 ms (1,000 subscribers) |",
+    "and the Redis reads of the tweet and user caches go through them (a live event's subscribers, concurrent "
+    "pages, a page's likes and reposts share pipelines); a live event loads what its subscription selects of the "
+    "tweet ahead | live, with the web client's TimelineEvents selection: API CPU per delivered event 1.66 → "
+    "1.36 ms (1,000 subscribers). This run's live figures were measured with the caches' Neo4j misses batched "
+    "too (1.05 ms per event), which serialized every cache read behind a cold miss and stalled delivery on a "
+    "fresh Neo4j: reverted after this run |",
     "| fanout/functions.py `fl_fan_in`, resolvers/live.py | a published insert says when the follower's built "
     "hidden set screened its author, and the subscriber skips its own mute check; the 5-second liveness check "
     "is an alarm that nudges the subscription instead of an asyncio timeout around every wait for a message | "

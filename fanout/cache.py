@@ -84,22 +84,27 @@ class _HashCache(Generic[R]):
     from_row: Callable[[int, Row], R | object | None]
     load: Callable[[list[int]], Awaitable[dict[int, R]]]
     visible: Callable[[R], bool]
-    # The gets asked while the cache is busy are answered together, one after the other: the subscribers of
-    # one live event reading its author (whose hash every post drops: the first batch fills it from Neo4j and
-    # the next ones find it), concurrent pages. Each ask is a tuple of ids, answered with their records.
-    batches: TickBatcher[tuple[int, ...], dict[int, R]] = field(init=False)
+    # The row reads asked while Redis is busy go in one call (the subscribers of one live event reading its
+    # author, concurrent pages): each ask is a tuple of ids, answered with their rows. Only the Redis read is
+    # batched: a miss's Neo4j read (tens of milliseconds on a cold server) is each get's own, and must not hold
+    # up the reads queued behind it.
+    reads: TickBatcher[tuple[int, ...], list[Row]] = field(init=False)
 
     def __post_init__(self) -> None:
-        self.batches = TickBatcher(self._get_batch)
+        self.reads = TickBatcher(self._read_rows)
+
+    async def _read_rows(self, asks: Sequence[tuple[int, ...]]) -> list[list[Row]]:
+        unique = list(dict.fromkeys(rid for ask in asks for rid in ask))
+        read = await self.ctx.store.read_hashes([self.key(rid) for rid in unique], self.fields)
+        rows = dict(zip(unique, read, strict=True))
+        return [[rows[rid] for rid in ask] for ask in asks]
 
     async def get(self, ctx: EngineContext, ids: Sequence[int]) -> dict[int, R]:
         """Records by id: cache first, one Neo4j batch for the misses. Hidden and unknown ids are omitted."""
-        unique = tuple(dict.fromkeys(ids))
-        return await self.batches.load(unique) if unique else {}
-
-    async def _get_batch(self, asks: Sequence[tuple[int, ...]]) -> list[dict[int, R]]:
-        unique = list(dict.fromkeys(rid for ask in asks for rid in ask))
-        rows = await self.ctx.store.read_hashes([self.key(rid) for rid in unique], self.fields)
+        unique = list(dict.fromkeys(ids))
+        if not unique:
+            return {}
+        rows = await self.reads.load(tuple(unique))
         found: dict[int, R] = {}
         misses: list[int] = []
         for rid, row in zip(unique, rows, strict=True):
@@ -110,12 +115,12 @@ class _HashCache(Generic[R]):
                 found[rid] = record  # type: ignore[assignment]
         if misses:
             loaded = await self.load(misses)
-            async with self.ctx.redis.pipeline(transaction=False) as pipe:
+            async with ctx.redis.pipeline(transaction=False) as pipe:
                 for rid, record in loaded.items():
-                    await self.put(self.ctx, rid, record, client=pipe)
-                await self.ctx.store.execute(pipe)
+                    await self.put(ctx, rid, record, client=pipe)
+                await ctx.store.execute(pipe)
             found.update((rid, r) for rid, r in loaded.items() if self.visible(r))
-        return [{rid: found[rid] for rid in ask if rid in found} for ask in asks]
+        return found
 
     async def put(self, ctx: EngineContext, rid: int, record: R, client: Any = None) -> None:
         await ctx.store.hset_if_absent(self.key(rid), self.ttl, self.to_hash(record), client=client)
