@@ -99,7 +99,7 @@ class _HashCache(Generic[R]):
         rows = dict(zip(unique, read, strict=True))
         return [[rows[rid] for rid in ask] for ask in asks]
 
-    async def get(self, ctx: EngineContext, ids: Sequence[int]) -> dict[int, R]:
+    async def get(self, ids: Sequence[int]) -> dict[int, R]:
         """Records by id: cache first, one Neo4j batch for the misses. Hidden and unknown ids are omitted."""
         unique = list(dict.fromkeys(ids))
         if not unique:
@@ -115,15 +115,15 @@ class _HashCache(Generic[R]):
                 found[rid] = record  # type: ignore[assignment]
         if misses:
             loaded = await self.load(misses)
-            async with ctx.redis.pipeline(transaction=False) as pipe:
+            async with self.ctx.redis.pipeline(transaction=False) as pipe:
                 for rid, record in loaded.items():
-                    await self.put(ctx, rid, record, client=pipe)
-                await ctx.store.execute(pipe)
+                    await self.put(rid, record, client=pipe)
+                await self.ctx.store.execute(pipe)
             found.update((rid, r) for rid, r in loaded.items() if self.visible(r))
         return found
 
-    async def put(self, ctx: EngineContext, rid: int, record: R, client: Any = None) -> None:
-        await ctx.store.hset_if_absent(self.key(rid), self.ttl, self.to_hash(record), client=client)
+    async def put(self, rid: int, record: R, client: Any = None) -> None:
+        await self.ctx.store.hset_if_absent(self.key(rid), self.ttl, self.to_hash(record), client=client)
 
 
 class Caches:
@@ -140,13 +140,13 @@ class Caches:
 
     async def tweets(self, ids: Sequence[int]) -> dict[int, TweetRecord]:
         """Tweets by id: cache first, one Neo4j batch for the misses. Deleted and unknown ids are omitted."""
-        return await self._tweets.get(self.ctx, ids)
+        return await self._tweets.get(ids)
 
     async def users(self, ids: Sequence[int]) -> dict[int, UserRecord]:
-        return await self._users.get(self.ctx, ids)
+        return await self._users.get(ids)
 
     async def put_tweet(self, tweet: TweetRecord) -> None:
-        await self._tweets.put(self.ctx, tweet.id, tweet)
+        await self._tweets.put(tweet.id, tweet)
 
     def tombstone(self, pipe: Any, tweet_id: int) -> None:
         """Mark a cached tweet deleted. A tombstone, not a DEL: a read racing the delete cannot re-cache the

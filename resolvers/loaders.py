@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from asyncio import Future
-from collections.abc import Awaitable, Hashable, Sequence
+from collections.abc import Awaitable, Hashable, Iterable, Sequence
 from typing import TypeVar
 
 from strawberry.dataloader import DataLoader
@@ -90,16 +90,21 @@ class Loaders:
         return done.result() if done is not None else self._reposted.load(tweet_id)
 
     async def prefetch(
-        self, user_ids: Sequence[int], tweet_ids: Sequence[int], *, liked: bool, reposted: bool
+        self, selected: frozenset[str], tweets: Sequence[TweetRecord], reposters: Iterable[int | None] = ()
     ) -> None:
-        """Load a page's users, and the viewer's like and repost flags of its tweets when asked, each in one
-        batch and all at once. A failed batch's error stays in the loader's cache, and reaches the fields
-        that need it as their own load's would have."""
-        loads: list[Awaitable[object]] = [self.users.load_many(user_ids)]
+        """Load ahead what the fields in ``selected`` (info.selected_names) will ask of ``tweets``: their
+        authors and ``reposters`` (repostedBy), and the viewer's like and repost flags, each in one batch and
+        all at once. A failed batch's error stays in the loader's cache, and reaches the fields that need it
+        as their own load's would have."""
+        user_ids = {t.author_id for t in tweets} if "author" in selected else set()
+        if "repostedBy" in selected:
+            user_ids |= {r for r in reposters if r is not None}
+        tweet_ids = [t.id for t in tweets]
+        loads: list[Awaitable[object]] = [self.users.load_many(list(user_ids))]
         if self._viewer.id is not None:
-            if liked:
+            if "viewerHasLiked" in selected:
                 loads.append(self._liked.load_many(tweet_ids))
-            if reposted:
+            if "viewerHasReposted" in selected:
                 loads.append(self._reposted.load_many(tweet_ids))
         for outcome in await asyncio.gather(*loads, return_exceptions=True):
             if isinstance(outcome, BaseException) and not isinstance(outcome, Exception):
@@ -110,16 +115,6 @@ class Loaders:
 
     async def follows_viewer(self, user_id: int) -> bool:
         return (await self._follows_between(user_id))[1]
-
-    async def viewer_has_liked(self, tweet_id: int) -> bool:
-        if self._viewer.id is None:
-            return False
-        return await self._liked.load(tweet_id)
-
-    async def viewer_has_reposted(self, tweet_id: int) -> bool:
-        if self._viewer.id is None:
-            return False
-        return await self._reposted.load(tweet_id)
 
     async def relation(self, user_id: int) -> tuple[bool, bool, bool]:
         """(viewer mutes, viewer blocks, viewer's home shows their reposts); (False, False, True) when

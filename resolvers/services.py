@@ -85,7 +85,7 @@ class Accounts:
             raise Unauthenticated("wrong handle or password")
         if needs_rehash(stored):  # made with older parameters: upgrade it while we hold the password
             await self.service.replace_password_hash(user.id, stored, await hash_password(password))
-        return AuthPayload(token=token, user=self.loaders.prime_user(user))
+        return self._payload(token, user)
 
     async def log_out(self) -> bool:
         """Revokes the token of this request."""
@@ -105,7 +105,10 @@ class Accounts:
         return User.of(record)
 
     async def _session(self, user: UserRecord) -> AuthPayload:
-        return AuthPayload(token=await self.tokens.issue(user.id), user=self.loaders.prime_user(user))
+        return self._payload(await self.tokens.issue(user.id), user)
+
+    def _payload(self, token: str, user: UserRecord) -> AuthPayload:
+        return AuthPayload(token=token, user=self.loaders.prime_user(user))
 
 
 @dataclass(frozen=True)
@@ -179,15 +182,8 @@ class Feeds:
         page = await self.service.read_home(
             self.viewer.require(), count, after, "TOP" if order == FeedOrder.TOP else "LATEST"
         )
-        tweet_ids = [e.tweet.id for e in page.entries]
-        user_ids = {e.tweet.author_id for e in page.entries} if "author" in selected else set()
-        if "repostedBy" in selected:
-            user_ids |= {e.reposted_by for e in page.entries if e.reposted_by is not None}
         await self.loaders.prefetch(
-            list(user_ids),
-            tweet_ids,
-            liked="viewerHasLiked" in selected,
-            reposted="viewerHasReposted" in selected,
+            selected, [e.tweet for e in page.entries], [e.reposted_by for e in page.entries]
         )
         edges = [
             HomeTimelineEdge(
@@ -249,16 +245,7 @@ class Feeds:
         async for event in timeline_events(self.service, self.hub, viewer_id, after, self.close_connection):
             self.loaders.clear()
             if event.tweet is not None:
-                record = event.tweet.record
-                users = [record.author_id] if "author" in selected else []
-                if "repostedBy" in selected and event.reposted_by_id is not None:
-                    users.append(event.reposted_by_id)
-                await self.loaders.prefetch(
-                    users,
-                    [record.id],
-                    liked="viewerHasLiked" in selected,
-                    reposted="viewerHasReposted" in selected,
-                )
+                await self.loaders.prefetch(selected, [event.tweet.record], [event.reposted_by_id])
             yield event
 
 

@@ -264,7 +264,7 @@ class TimelineEvent:
     reposted_by_id: strawberry.Private[int | None] = None
 
     @strawberry.field(description="Who reposted the tweet into the viewer's feed; null for an original.")
-    async def reposted_by(self, info: Info) -> User | None:
+    def reposted_by(self, info: Info) -> User | None:  # not async: see Tweet.author
         if self.reposted_by_id is None:
             return None
-        return await info.context.loaders.user(self.reposted_by_id)
+        return cast(User, info.context.loaders.user_now(self.reposted_by_id))

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import inspect
+from typing import Any
 
 import pytest
 
@@ -73,20 +75,25 @@ async def test_primed_users_need_no_engine_call_until_cleared() -> None:
     assert engine.calls == [("users", [3])]
 
 
+async def _answer(value: Any) -> Any:
+    """A field's answer: given at once (``*_now`` from the loaders' cache, or anonymous) or to await."""
+    return await value if inspect.isawaitable(value) else value
+
+
 async def test_viewer_flags_are_false_without_asking_when_anonymous_or_self() -> None:
     engine = FakeEngine()
     anonymous = context(engine)
     assert not await anonymous.loaders.viewer_follows(2)
     assert not await anonymous.loaders.follows_viewer(2)
-    assert not await anonymous.loaders.viewer_has_liked(100)
+    assert anonymous.loaders.liked_now(100) is False  # at once, nothing to await
     me = context(engine, FakeTokens({"t": 1}))
     await me.accounts.authenticate("t")
     assert not await me.loaders.viewer_follows(1)
     assert engine.calls == []
     assert await me.loaders.viewer_follows(2)
     assert not await me.loaders.follows_viewer(2)  # the same batch answers both directions
-    assert await me.loaders.viewer_has_liked(100)
-    assert not await me.loaders.viewer_has_liked(101)
+    assert await _answer(me.loaders.liked_now(100))
+    assert not await _answer(me.loaders.liked_now(101))
     assert engine.calls == [("follow_flags", [2]), ("liked", [100]), ("liked", [101])]
 
 
