@@ -75,3 +75,39 @@ class TickBatcher(Generic[K, V]):
         for (_, future), value in zip(batch, values, strict=True):
             if not future.done():  # its caller was cancelled meanwhile
                 future.set_result(value)
+
+
+class SharedReads(Generic[K, V]):
+    """Reads in flight by key: a caller asking for a key that is being read awaits that read instead of starting
+    its own (a thousand subscriptions starting at once, each finding the trending list missing; a live event's
+    subscribers reading its author). Unlike TickBatcher nothing waits for a read it did not ask for, and an
+    answer is never kept past its read. A read runs as its own task, so a cancelled caller does not cancel it
+    for the others; a failed read fails those waiting on it, and the next caller reads again."""
+
+    def __init__(self) -> None:
+        self._running: dict[K, asyncio.Future[V]] = {}
+
+    def running(self, key: K) -> asyncio.Future[V] | None:
+        return self._running.get(key)
+
+    def start(self, keys: Sequence[K], read: Awaitable[V]) -> asyncio.Future[V]:
+        """Run ``read`` as the read of ``keys`` (those not being read already) until it is done."""
+        task = asyncio.ensure_future(read)
+        self._running.update(dict.fromkeys(keys, task))
+
+        def done(finished: asyncio.Future[V]) -> None:
+            if not finished.cancelled():
+                finished.exception()  # retrieved: no warning when every caller was cancelled
+            for key in keys:
+                if self._running.get(key) is finished:
+                    del self._running[key]
+
+        task.add_done_callback(done)
+        return task
+
+    async def read(self, key: K, read: Callable[[], Awaitable[V]]) -> V:
+        """The answer of the read of ``key`` in flight, or of ``read()`` started now."""
+        future = self._running.get(key)
+        if future is None:
+            future = self.start([key], read())
+        return await asyncio.shield(future)

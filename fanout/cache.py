@@ -8,11 +8,12 @@ absent" so a slow reader can never overwrite a newer write, in particular the to
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
-from fanout.batch import TickBatcher
+from fanout.batch import SharedReads, TickBatcher
 from fanout.context import EngineContext
 from graph.convert import from_ms, to_ms
 from graph.records import TweetRecord, UserRecord
@@ -89,6 +90,11 @@ class _HashCache(Generic[R]):
     # batched: a miss's Neo4j read (tens of milliseconds on a cold server) is each get's own, and must not hold
     # up the reads queued behind it.
     reads: TickBatcher[tuple[int, ...], list[Row]] = field(init=False)
+    # The Neo4j reads of misses in flight, by id: a get missing an id that another get is already reading waits
+    # for that read instead of starting its own (every post drops its author's hash, and each of a live event's
+    # subscribers then read the author). Shared per id, not batched: a get never waits for a read of ids it did
+    # not ask for.
+    loading: SharedReads[int, dict[int, R]] = field(init=False, default_factory=SharedReads)
 
     def __post_init__(self) -> None:
         self.reads = TickBatcher(self._read_rows)
@@ -114,13 +120,31 @@ class _HashCache(Generic[R]):
             elif record is not None:
                 found[rid] = record  # type: ignore[assignment]
         if misses:
-            loaded = await self.load(misses)
-            async with self.ctx.redis.pipeline(transaction=False) as pipe:
-                for rid, record in loaded.items():
-                    await self.put(rid, record, client=pipe)
-                await self.ctx.store.execute(pipe)
-            found.update((rid, r) for rid, r in loaded.items() if self.visible(r))
+            loaded = await self._load_shared(misses)
+            found.update((rid, r) for rid in misses if (r := loaded.get(rid)) is not None and self.visible(r))
         return found
+
+    async def _load_shared(self, misses: list[int]) -> dict[int, R]:
+        """The missed records (unknown ids omitted): the ids already being read are awaited, the others read in
+        one Neo4j batch of this get's, which later gets of those ids share until it is done."""
+        reading = {id(f): f for rid in misses if (f := self.loading.running(rid)) is not None}
+        fresh = [rid for rid in misses if self.loading.running(rid) is None]
+        if fresh:
+            task = self.loading.start(fresh, self._fill(fresh))
+            reading[id(task)] = task
+        loaded: dict[int, R] = {}
+        for future in reading.values():  # shielded: a cancelled get does not cancel the read others share
+            loaded.update(await asyncio.shield(future))
+        return loaded
+
+    async def _fill(self, ids: list[int]) -> dict[int, R]:
+        """Read records from Neo4j and cache them (set if absent)."""
+        loaded = await self.load(ids)
+        async with self.ctx.redis.pipeline(transaction=False) as pipe:
+            for rid, record in loaded.items():
+                await self.put(rid, record, client=pipe)
+            await self.ctx.store.execute(pipe)
+        return loaded
 
     async def put(self, rid: int, record: R, client: Any = None) -> None:
         await self.ctx.store.hset_if_absent(self.key(rid), self.ttl, self.to_hash(record), client=client)

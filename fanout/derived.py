@@ -21,6 +21,7 @@ import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from fanout.batch import SharedReads
 from fanout.context import EngineContext, now_ms
 from fanout.store import SET_SENTINEL, TRENDING_CAP, decode_ids
 from graph.errors import NotFound
@@ -68,6 +69,7 @@ class Derived:
     def __init__(self, ctx: EngineContext) -> None:
         self.ctx = ctx
         self.missing_lists_at_most = MISSING_LISTS_AT_MOST
+        self._trending: SharedReads[None, None] = SharedReads()
 
     # --- celebrity mode ---------------------------------------------------------------------------------
     async def celebrity_mode(self) -> list[int]:
@@ -231,7 +233,12 @@ class Derived:
 
     # --- trending ---------------------------------------------------------------------------------------
     async def ensure_trending(self) -> None:
+        """Rebuild the trending list if Redis lost it. The callers of one process share a rebuild in flight: a
+        thousand subscriptions starting at once each found it missing and ran the Neo4j query."""
         if await self.ctx.store.trending_exists():
             return
+        await self._trending.read(None, self._rebuild_trending)
+
+    async def _rebuild_trending(self) -> None:
         rows = await self.ctx.tweets.recent_scored(now_ms() - TRENDING_REBUILD_WINDOW_MS, TRENDING_CAP)
         await self.ctx.store.fill_trending(rows)

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, NoReturn, Protocol
 import strawberry
 
 from fanout import cursors
+from fanout.batch import SharedReads
 from fanout.live import cursor_for, decode_event
 from graph.errors import ServiceUnavailable
 from resolvers.types import FeedSource, TimelineEvent, TimelineEventKind, Tweet
@@ -65,21 +66,14 @@ RECENTLY_DELIVERED = 128
 
 # One read per tweet id in flight, shared by every subscriber of the process that got the same event at the
 # same moment (a post to 1,000 followers connected here was 1,000 identical cache reads).
-_inflight: dict[tuple[int, int], asyncio.Future[TweetRecord | None]] = {}
+_fresh_reads: SharedReads[tuple[int, int], TweetRecord | None] = SharedReads()
 
 
 async def _fresh_tweet(service: FeedService, tweet_id: int) -> TweetRecord | None:
-    key = (id(service), tweet_id)
-    future = _inflight.get(key)
-    if future is None:
+    async def load() -> TweetRecord | None:
+        return (await service.tweets_by_ids([tweet_id])).get(tweet_id)
 
-        async def load() -> TweetRecord | None:
-            return (await service.tweets_by_ids([tweet_id])).get(tweet_id)
-
-        future = asyncio.ensure_future(load())
-        _inflight[key] = future
-        future.add_done_callback(lambda _: _inflight.pop(key, None))
-    return await asyncio.shield(future)
+    return await _fresh_reads.read((id(service), tweet_id), load)
 
 
 # How often a live subscription checks that its timeline still exists in Redis (see LiveStateLost).

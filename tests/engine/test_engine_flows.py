@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import time
+from typing import Any
 
 import redis.asyncio as aioredis
 from neo4j import AsyncDriver
@@ -486,6 +487,31 @@ async def test_a_takeover_resumes_at_the_checkpoint(engine_factory: Factory, red
     )
     for f in fans:
         assert await svc.ctx.store.read_below(svc.keys.timeline(f.id), None, 5) == [tweet.id]
+
+
+async def test_concurrent_first_reads_share_one_trending_rebuild(engine_factory: Factory) -> None:
+    """Redis lost trending and many new users read at once (a thousand subscriptions starting after a
+    restart): one Neo4j query rebuilds it for all of them, and each feed shows the trending tweet."""
+    svc, _ = engine_factory(suggestions=50)
+    author, *readers = await users(svc, "trendsetter", *(f"newcomer{i}" for i in range(8)))
+    hot = await svc.post_tweet(author.id, "hot")
+    await svc.redis.delete(*(svc.keys.trending(shard) for shard in range(TRENDING_SHARDS)))
+    real = svc.ctx.tweets.recent_scored
+    queries = 0
+
+    async def recent_scored(*args: Any) -> Any:
+        nonlocal queries
+        queries += 1
+        await asyncio.sleep(0.05)  # a Neo4j read takes a while: the other readers arrive meanwhile
+        return await real(*args)
+
+    svc.ctx.tweets.recent_scored = recent_scored  # type: ignore[method-assign]
+    try:
+        pages = await asyncio.gather(*(svc.read_home(r.id, 20, None) for r in readers))
+    finally:
+        svc.ctx.tweets.recent_scored = real  # type: ignore[method-assign]
+    assert queries == 1
+    assert all([(e.tweet.id, e.source) for e in page.entries] == [(hot.id, "SUGGESTED")] for page in pages)
 
 
 async def test_fan_out_checks_the_author_count_once_a_minute_not_per_post(engine: Engine) -> None:

@@ -9,6 +9,7 @@ and the race a fill must lose: a write that lands between the fill's version rea
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -23,6 +24,7 @@ from fanout.service import FeedService
 from fanout.store import encode_id
 from fanout.viewer_flags import ViewerLikes, ViewerReposts, ViewerTweetSet
 from fanout.worker import FanoutWorker
+from graph.records import UserRecord
 from tests.conftest import wipe_graph
 from tests.engine.conftest import Factory
 from tests.engine.test_engine_flows import users
@@ -237,8 +239,53 @@ async def test_flags_and_cached_records_asked_together_answer_as_each_asked_alon
     ]
     assert together == alone
     assert together[:6] == [{t.id for t in tweets[: i % 4]} for i in range(6)]
-    await svc.redis.delete(svc.keys.user(author.id))  # a miss: each get reads it from Neo4j on its own
+    # Misses: the author's hash is read from Neo4j once for every concurrent get, and each viewer's own by the
+    # get that asks it, beside the author's read (not after it).
+    await svc.redis.delete(svc.keys.user(author.id), *(svc.keys.user(v.id) for v in viewers))
+    real_load = svc.caches._users.load
+    loads: list[list[int]] = []
+
+    async def load(ids: list[int]) -> dict[int, UserRecord]:
+        loads.append(ids)
+        return await real_load(ids)
+
+    svc.caches._users = dataclasses.replace(svc.caches._users, load=load)
     got = await asyncio.gather(*(svc.users_by_ids([author.id, v.id]) for v in viewers))
+    assert sorted(loads) == sorted([[author.id, viewers[0].id], *([v.id] for v in viewers[1:])])
     assert [set(g) for g in got] == [{author.id, v.id} for v in viewers]
     assert all(g[author.id] == got[0][author.id] for g in got)
     assert got == [await svc.users_by_ids([author.id, v.id]) for v in viewers]
+    assert len(loads) == len(viewers), "cached by the first reads"
+
+
+async def test_a_shared_miss_read_outlives_the_get_that_started_it(
+    engine: tuple[FeedService, FanoutWorker],
+) -> None:
+    """Cancelling the get whose Neo4j read another get shares does not cancel that read; a failed read fails
+    every get that shares it, and the next get reads again."""
+    svc, _ = engine
+    author = await svc.create_user("shared_miss", None, "h")
+    await svc.redis.delete(svc.keys.user(author.id))
+    real_load = svc.caches._users.load
+    gate = asyncio.Event()
+    failing = True
+
+    async def load(ids: list[int]) -> dict[int, UserRecord]:
+        await gate.wait()
+        if failing:
+            raise ConnectionError("neo4j went away")
+        return await real_load(ids)
+
+    svc.caches._users = dataclasses.replace(svc.caches._users, load=load)
+    first = asyncio.ensure_future(svc.users_by_ids([author.id]))
+    await asyncio.sleep(0.01)
+    second = asyncio.ensure_future(svc.users_by_ids([author.id]))
+    await asyncio.sleep(0.01)
+    first.cancel()
+    gate.set()
+    with pytest.raises(ConnectionError):
+        await second
+    assert first.cancelled()
+    failing = False
+    assert (await svc.users_by_ids([author.id]))[author.id].handle == "shared_miss"
+    assert svc.caches._users.loading.running(author.id) is None

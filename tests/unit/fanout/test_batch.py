@@ -1,4 +1,5 @@
-"""TickBatcher: the loads of one loop turn are fetched together, in order; a failure fails that batch only."""
+"""TickBatcher: the loads of one loop turn are fetched together, in order; a failure fails that batch only.
+SharedReads: a read in flight is shared by key, and only while in flight."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from collections.abc import Sequence
 
 import pytest
 
-from fanout.batch import TickBatcher
+from fanout.batch import SharedReads, TickBatcher
 
 
 class Recorder:
@@ -89,3 +90,62 @@ async def test_loads_made_while_a_fetch_is_under_way_go_together_in_the_next() -
     release.set()
     assert await first == 2 and await asyncio.gather(*later) == [3, 4, 5]
     assert batches == [[1], [2, 3, 4]]
+
+
+async def test_a_read_in_flight_is_shared_and_not_kept_after() -> None:
+    reads: list[str] = []
+    gate = asyncio.Event()
+
+    async def read() -> int:
+        reads.append("read")
+        await gate.wait()
+        return len(reads)
+
+    shared: SharedReads[str, int] = SharedReads()
+    waiting = [asyncio.ensure_future(shared.read("k", read)) for _ in range(3)]
+    await asyncio.sleep(0)
+    gate.set()
+    assert await asyncio.gather(*waiting) == [1, 1, 1]
+    assert reads == ["read"]
+    assert shared.running("k") is None
+    assert await shared.read("k", read) == 2  # done: the next caller reads again
+
+
+async def test_a_cancelled_caller_leaves_the_read_to_the_others_and_a_failure_fails_them() -> None:
+    gate = asyncio.Event()
+    outcome: list[BaseException | int] = [ConnectionError("down")]
+
+    async def read() -> int:
+        await gate.wait()
+        if isinstance(outcome[0], BaseException):
+            raise outcome[0]
+        return outcome[0]
+
+    shared: SharedReads[str, int] = SharedReads()
+    first = asyncio.ensure_future(shared.read("k", read))
+    await asyncio.sleep(0)
+    second = asyncio.ensure_future(shared.read("k", read))
+    await asyncio.sleep(0)
+    first.cancel()
+    await asyncio.sleep(0)
+    gate.set()
+    with pytest.raises(ConnectionError):
+        await second
+    assert first.cancelled()
+    outcome[0] = 7
+    assert await shared.read("k", read) == 7
+
+
+async def test_one_read_started_for_several_keys_answers_each() -> None:
+    shared: SharedReads[int, dict[int, str]] = SharedReads()
+    gate = asyncio.Event()
+
+    async def read() -> dict[int, str]:
+        await gate.wait()
+        return {1: "a", 2: "b"}
+
+    task = shared.start([1, 2], read())
+    assert shared.running(1) is task and shared.running(2) is task and shared.running(3) is None
+    gate.set()
+    assert await shared.read(2, read) == {1: "a", 2: "b"}
+    assert shared.running(1) is None and shared.running(2) is None
