@@ -71,9 +71,23 @@ class Loaders:
 
     def user_now(self, user_id: int) -> User | Awaitable[User]:
         """The user at once when loaded already (``prefetch``), else ``user``'s awaitable."""
-        done = settled(self.users, user_id)
-        record = done.result() if done is not None else None
+        record = self.known_user(user_id)
         return User.of(record) if record is not None else self.user(user_id)
+
+    def known_user(self, user_id: int) -> UserRecord | None:
+        """The user's record when loaded already, else None (never starts a load)."""
+        done = settled(self.users, user_id)
+        return done.result() if done is not None else None
+
+    def known_flags(self, tweet_id: int) -> tuple[bool | None, bool | None]:
+        """(viewerHasLiked, viewerHasReposted) where loaded already (or anonymous), None where not."""
+        if self._viewer.id is None:
+            return False, False
+        liked, reposted = settled(self._liked, tweet_id), settled(self._reposted, tweet_id)
+        return (
+            liked.result() if liked is not None else None,
+            reposted.result() if reposted is not None else None,
+        )
 
     def liked_now(self, tweet_id: int) -> bool | Awaitable[bool]:
         """viewer_has_liked at once when loaded already (or anonymous), else its awaitable."""

@@ -22,6 +22,13 @@ REQUEST_SECONDS = Histogram(
 ERRORS = Counter(
     "feedline_graphql_errors_total", "GraphQL errors by extensions.code.", ["code"], registry=REGISTRY
 )
+LIVE_TWEETS = Counter(
+    "feedline_live_tweet_completions_total",
+    "Live events' tweets by how they were completed: shared (another subscriber's completion of the same "
+    "selection and values), completed (and kept for the others), alone (a selection or tweet not shareable).",
+    ["outcome"],
+    registry=REGISTRY,
+)
 
 
 class OperationMetrics(SchemaExtension):

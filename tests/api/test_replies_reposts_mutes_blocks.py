@@ -520,3 +520,55 @@ async def test_the_fields_a_live_event_loads_ahead_answer_as_each_loads_alone(gq
         )
     finally:
         await ws.close()
+
+
+def _live_tweets_completed(metrics: str) -> dict[str, float]:
+    """feedline_live_tweet_completions_total by outcome, from /metrics."""
+    found = {}
+    for line in metrics.splitlines():
+        if line.startswith("feedline_live_tweet_completions_total{"):
+            labels, value = line.rsplit(" ", 1)
+            found[labels.split('outcome="')[1].split('"')[0]] = float(value)
+    return found
+
+
+async def test_a_live_tweet_completed_once_is_shared_only_with_the_same_values(
+    gql: Gql, stack: Stack
+) -> None:
+    """Subscribers of one document that get the same tweet share its completion (resolvers/shared_tweets.py)
+    only when their values agree: a viewer who liked the tweet gets it liked, the others not, each event's
+    tweet the one the tweet query answers that viewer; a reply's target (whether the viewer may see it) is
+    never shared."""
+    likes, *others = [await gql.sign_up() for _ in range(3)]
+    friend, author = await gql.sign_up(), await gql.sign_up()
+    for viewer in (likes, *others):
+        await gql.follow(viewer, friend)
+    original = await gql.post_tweet(author, "worth reposting")
+    await gql.data("mutation($id: ID!) { likeTweet(id: $id) { id } }", likes.token, id=original)
+    sockets = [await WsClient.open(stack.base_url, v.token) for v in (likes, *others)]
+    try:
+        ops = []
+        for viewer, ws in zip((likes, *others), sockets, strict=True):
+            probe, after = await gql.replay_point(viewer)
+            ops.append(await ws.subscribe(LIVE_FIELDS, {"after": after}))
+            await ws.events_until(ops[-1], lambda e, probe=probe: e["tweetId"] == probe)
+        before = _live_tweets_completed((await gql.http.get("/metrics")).text)
+        await gql.data(REPOST, friend.token, id=original)
+        top = await gql.post_tweet(friend, "a thread")
+        answer = await reply(gql, friend, "goes on", top)
+        for viewer, ws, op in zip((likes, *others), sockets, ops, strict=True):
+            events = await ws.events_until(op, lambda e: e["tweetId"] == answer)
+            reposted = next(e for e in events if e["tweetId"] == original)
+            assert reposted["repostedBy"] == {"handle": friend.handle}
+            assert reposted["tweet"]["viewerHasLiked"] is (viewer is likes)
+            for event in events:
+                alone = await gql.data(ALONE, viewer.token, id=event["tweetId"])
+                assert event["tweet"] == alone["tweet"]
+        after_ = _live_tweets_completed((await gql.http.get("/metrics")).text)
+        grew = {k: after_.get(k, 0) - before.get(k, 0) for k in ("shared", "completed", "alone")}
+        # The repost: completed for the liker and for the first of the two others, shared with the second.
+        # The thread's top: completed once, shared twice. The reply: its target is the viewer's business.
+        assert grew == {"shared": 3, "completed": 3, "alone": 3}
+    finally:
+        for ws in sockets:
+            await ws.close()
