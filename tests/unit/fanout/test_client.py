@@ -58,6 +58,7 @@ async def test_fcall_is_routed_by_its_keys_without_asking_a_node() -> None:
 
 PACKED_COMMANDS = [
     ("SET", "k", "v"),
+    ("ZMSCORE", "p:lk:{7}", b"", bytearray(b"\x00\x07"), memoryview(b"\x01\x02")),  # buffers are copied
     ("CONFIG GET", "maxmemory"),  # a command name of two words is sent as two arguments
     (b"CLIENT SETNAME", b"x"),
     ("ZADD", "k", 0.1, b"m", 1e20, "n", -0.0, "o", 3.141592653589793, "p", 0, "q"),
