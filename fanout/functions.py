@@ -85,9 +85,15 @@ end
 -- insert refreshes them only when the generation's TTL has run down by a 24th (an hour of a day) or the log is
 -- new: an EXPIRE is a write (to the AOF and replicas), and two of them per insert were a fifth of a fan-out's
 -- cost.
-local function publish_logged(log, g, m, channel, payload, lkeep, lttl, now, extra)
-  local gen = redis.call('GET', g)
+local function publish_logged(log, g, m, channel, payload, lkeep, lttl, now, extra, hidden, gen)
+  gen = gen or redis.call('GET', g)
   if not gen then return end
+  if hidden then
+    -- "screened": the follower's hidden set (key ``hidden``) was built and the author is not in it, so the
+    -- subscriber need not ask again (LiveEvent.screened); a missing set screened nothing. Asked only here,
+    -- for a follower with a live log: most of a fan-out's followers have none.
+    extra = redis.call('EXISTS', hidden) == 1 and ',"screened":true' or ''
+  end
   local seq = now
   local last = redis.call('ZRANGE', log, -1, -1, 'WITHSCORES')
   if last[2] ~= nil and tonumber(last[2]) >= seq then seq = tonumber(last[2]) + 1 end
@@ -120,12 +126,14 @@ local function fl_fan_in(keys, args)
       added = added + 1
       if card >= keep then redis.call('ZREMRANGEBYRANK', k, 0, card - keep) end
       if payload ~= '' then
-        now = now or time_us()
+        -- Most followers have no live log: its generation is read before any other key name is built.
         local log = log_head .. tag
-        -- "screened": the follower's hidden set was built and the author is not in it, so the subscriber
-        -- need not ask again (LiveEvent.screened); a missing set screened nothing.
-        local screened = redis.call('EXISTS', mu_head .. tag) == 1 and ',"screened":true' or ''
-        publish_logged(log, log .. ':g', m, lp .. string.sub(k, plen + 1), payload, lkeep, lttl, now, screened)
+        local g = log .. ':g'
+        local gen = redis.call('GET', g)
+        if gen then
+          now = now or time_us()
+          publish_logged(log, g, m, lp .. string.sub(k, plen + 1), payload, lkeep, lttl, now, nil, mu_head .. tag, gen)
+        end
       end
     end
   end
