@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from asyncio import Future
-from collections.abc import Awaitable, Hashable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Hashable, Iterable, Sequence
 from typing import TypeVar
 
 from strawberry.dataloader import DataLoader
@@ -31,6 +31,16 @@ def settled(loader: DataLoader[K, V], key: K) -> Future[V] | None:
     if future is None or not future.done() or future.cancelled() or future.exception() is not None:
         return None
     return future
+
+
+async def _fill(
+    loader: DataLoader[K, V], keys: Sequence[K], load: Callable[[Sequence[K]], Awaitable[Sequence[V]]]
+) -> None:
+    """Put the values of the keys ``loader`` has not loaded yet in its cache, read with ``load`` (its own batch
+    function) in one call."""
+    missing = [k for k in keys if settled(loader, k) is None]
+    if missing:
+        loader.prime_many(dict(zip(missing, await load(missing), strict=True)))
 
 
 class Loaders:
@@ -107,20 +117,21 @@ class Loaders:
         self, selected: frozenset[str], tweets: Sequence[TweetRecord], reposters: Iterable[int | None] = ()
     ) -> None:
         """Load ahead what the fields in ``selected`` (info.selected_names) will ask of ``tweets``: their
-        authors and ``reposters`` (repostedBy), and the viewer's like and repost flags, each in one batch and
-        all at once. A failed batch's error stays in the loader's cache, and reaches the fields that need it
-        as their own load's would have."""
+        authors and ``reposters`` (repostedBy), and the viewer's like and repost flags, one engine call each,
+        all at once, put straight in the loaders' caches (the engine's batchers join the calls of concurrent
+        requests and subscribers; a DataLoader batch with a future per key cost more than that call for a live
+        event's single tweet). A failed call puts nothing there: the fields then load for themselves."""
         user_ids = {t.author_id for t in tweets} if "author" in selected else set()
         if "repostedBy" in selected:
             user_ids |= {r for r in reposters if r is not None}
-        tweet_ids = [t.id for t in tweets]
-        loads: list[Awaitable[object]] = [self.users.load_many(list(user_ids))]
-        if self._viewer.id is not None:
+        tweet_ids = list(dict.fromkeys(t.id for t in tweets))
+        calls = [_fill(self.users, list(user_ids), self._load_users)] if user_ids else []
+        if self._viewer.id is not None and tweet_ids:
             if "viewerHasLiked" in selected:
-                loads.append(self._liked.load_many(tweet_ids))
+                calls.append(_fill(self._liked, tweet_ids, self._load_liked))
             if "viewerHasReposted" in selected:
-                loads.append(self._reposted.load_many(tweet_ids))
-        for outcome in await asyncio.gather(*loads, return_exceptions=True):
+                calls.append(_fill(self._reposted, tweet_ids, self._load_reposted))
+        for outcome in await asyncio.gather(*calls, return_exceptions=True):
             if isinstance(outcome, BaseException) and not isinstance(outcome, Exception):
                 raise outcome  # a cancellation, not a failed load
 
