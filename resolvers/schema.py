@@ -13,7 +13,7 @@ from strawberry.types import ExecutionContext
 from graph.errors import FeedlineError
 from resolvers.context import RequestContext
 from resolvers.errors import BACKEND_DOWN, CLIENT_MISTAKES, CodedErrors
-from resolvers.execution import BoundedSubscriptionContext
+from resolvers.execution import FeedlineExecutionContext
 from resolvers.info import Info, selected_names
 from resolvers.limits import cursor_arg, limit_extensions
 from resolvers.metrics import OperationMetrics
@@ -244,7 +244,7 @@ schema = FeedlineSchema(
         CodedErrors,
     ],
     config=StrawberryConfig(scalar_map={DateTime: DATETIME_SCALAR}),
-    execution_context_class=BoundedSubscriptionContext,  # live memory per subscription stays flat
+    execution_context_class=FeedlineExecutionContext,  # plain fields at once; live memory stays flat
 )
 
 

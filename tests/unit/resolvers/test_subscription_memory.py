@@ -12,7 +12,7 @@ from collections.abc import AsyncGenerator
 
 import strawberry
 
-from resolvers.execution import BoundedSubscriptionContext
+from resolvers.execution import FeedlineExecutionContext
 from resolvers.schema import schema as feedline_schema
 
 EVENTS = 4000
@@ -70,11 +70,11 @@ async def growth_per_event(execution_context_class: type | None) -> float:
 
 
 async def test_the_schema_uses_the_bounded_execution_context() -> None:
-    assert feedline_schema.execution_context_class is BoundedSubscriptionContext
+    assert feedline_schema.execution_context_class is FeedlineExecutionContext
 
 
 async def test_memory_per_event_is_flat() -> None:
-    assert await growth_per_event(BoundedSubscriptionContext) < 50  # bytes per event: noise only
+    assert await growth_per_event(FeedlineExecutionContext) < 50  # bytes per event: noise only
 
 
 async def test_the_pinned_graphql_core_still_leaks_without_it() -> None:
