@@ -16,6 +16,7 @@ import redis.asyncio as aioredis
 from neo4j import AsyncDriver
 
 from api.hub import LiveHub
+from fanout.cache import Caches
 from fanout.config import EngineConfig
 from fanout.keys import fanout_shard
 from fanout.live import cursor_for, decode_event
@@ -34,6 +35,20 @@ Engine = tuple[FeedService, FanoutWorker]
 
 async def users(svc: FeedService, *handles: str) -> list[UserRecord]:
     return [await svc.create_user(h, None, "hash") for h in handles]
+
+
+def recorded_user_loads(caches: Caches) -> list[list[int]]:
+    """The ids of each Neo4j read of ``caches``' user cache (its misses) from now on: the cache loads through
+    the loader bound when it was made, replaced here by one that records."""
+    real_load = caches._users.load
+    loads: list[list[int]] = []
+
+    async def load(ids: list[int]) -> dict[int, UserRecord]:
+        loads.append(ids)
+        return await real_load(ids)
+
+    caches._users = dataclasses.replace(caches._users, load=load)
+    return loads
 
 
 async def feed_ids(svc: FeedService, viewer: int, page_size: int = 50) -> list[int]:
@@ -522,15 +537,7 @@ async def test_fan_out_checks_the_author_count_once_a_minute_not_per_post(engine
     author, fan = await users(svc, "author", "fan")
     await svc.follow(fan.id, "author")
     await svc.read_home(fan.id, 10, None)  # the fan's timeline exists: fan-out writes to it
-    # The worker's user cache loads its misses from Neo4j through its loader (bound when the cache was made).
-    real_load = worker.caches._users.load
-    loads: list[list[int]] = []
-
-    async def load(ids: list[int]) -> dict[int, UserRecord]:
-        loads.append(ids)
-        return await real_load(ids)
-
-    worker.caches._users = dataclasses.replace(worker.caches._users, load=load)
+    loads = recorded_user_loads(worker.caches)
     await svc.post_tweet(author.id, "checked")
     await worker.drain()
     assert loads == [[author.id]], "the first post of the author checks the count (its cached hash dropped)"

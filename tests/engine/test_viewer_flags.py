@@ -27,7 +27,7 @@ from fanout.worker import FanoutWorker
 from graph.records import UserRecord
 from tests.conftest import wipe_graph
 from tests.engine.conftest import Factory
-from tests.engine.test_engine_flows import users
+from tests.engine.test_engine_flows import recorded_user_loads, users
 
 TWEETS = 8
 CACHED = 2  # fewer than the tweets: the set holds the newest members and Neo4j answers below its floor
@@ -242,14 +242,7 @@ async def test_flags_and_cached_records_asked_together_answer_as_each_asked_alon
     # Misses: the author's hash is read from Neo4j once for every concurrent get, and each viewer's own by the
     # get that asks it, beside the author's read (not after it).
     await svc.redis.delete(svc.keys.user(author.id), *(svc.keys.user(v.id) for v in viewers))
-    real_load = svc.caches._users.load
-    loads: list[list[int]] = []
-
-    async def load(ids: list[int]) -> dict[int, UserRecord]:
-        loads.append(ids)
-        return await real_load(ids)
-
-    svc.caches._users = dataclasses.replace(svc.caches._users, load=load)
+    loads = recorded_user_loads(svc.caches)
     got = await asyncio.gather(*(svc.users_by_ids([author.id, v.id]) for v in viewers))
     assert sorted(loads) == sorted([[author.id, viewers[0].id], *([v.id] for v in viewers[1:])])
     assert [set(g) for g in got] == [{author.id, v.id} for v in viewers]
