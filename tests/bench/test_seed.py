@@ -154,7 +154,7 @@ def test_import_csv_matches_the_world(tmp_path: Path) -> None:
     assert len(rows("tweets")) == len(world.tweet_ids) == len(rows("posted"))
     assert len(rows("liked")) == len(world.like_user)
     header = (tmp_path / "users_header.csv").read_text().strip().split(",")
-    assert len(header) == len(users[0]) and header[0] == "uid:ID(User)"
+    assert len(header) == len(users[0]) and header[0] == ":ID(User)"  # the id is not stored twice
 
 
 async def test_admin_import_loads_the_world_into_a_real_neo4j() -> None:
