@@ -23,7 +23,16 @@ from typing import Any
 from neo4j import AsyncDriver
 from redis.asyncio import Redis
 
-from bench import api_scenarios, fanout_scenario, machine, reads, redis_ceiling, report, world
+from bench import (
+    api_scenarios,
+    fanout_scenario,
+    import_scenario,
+    machine,
+    reads,
+    redis_ceiling,
+    report,
+    world,
+)
 from fanout.client import open_redis
 from fanout.config import EngineConfig
 from fanout.store import TimelineStore
@@ -105,8 +114,10 @@ async def run_bench(
     redis: Redis | None = None,
     progress: Any = None,
     only: tuple[str, ...] = SCENARIOS,
+    import_beside: Any = None,
 ) -> dict[str, Any]:
-    """Run the scenarios against ``settings``' services (or the given clients) and write the report."""
+    """Run the scenarios against ``settings``' services (or the given clients) and write the report; with
+    ``import_beside`` (the bench's ServicePlan), the bulk import too, on a Neo4j of its own beside it."""
     from graph.driver import open_driver
     from graph.schema import apply_schema
 
@@ -187,6 +198,10 @@ async def run_bench(
             await redis.aclose()
         if own_driver:
             await driver.close()
+    if import_beside is not None and only == SCENARIOS:
+        results["import"] = await import_scenario.measure(import_beside, quick, say)
+    else:
+        results["skipped"]["bulk import"] = "run by `feedline bench` only (it starts a Neo4j of its own)"
     results["elapsed_s"] = time.perf_counter() - started
     if only == SCENARIOS:
         report.write(results, Path(out_dir))
@@ -223,7 +238,13 @@ def run_bench_cli(
             return
         with console.status("benchmarking…") as status:
             results = asyncio.run(
-                run_bench(settings, quick, out_dir, progress=lambda m: status.update(f"benchmarking: {m}"))
+                run_bench(
+                    settings,
+                    quick,
+                    out_dir,
+                    progress=lambda m: status.update(f"benchmarking: {m}"),
+                    import_beside=plan,
+                )
             )
         console.print(f"wrote {Path(out_dir) / 'REPORT.md'} in {results['elapsed_s']:.1f} s")
     finally:

@@ -14,3 +14,5 @@ PULL_GOAL_FOLLOWS = 400  # hybrid against pull through the same GraphQL path, at
 PULL_GOAL_SPEEDUP = 20.0
 BYTES_PER_ENTRY = 12.0  # Redis memory per timeline entry
 REBUILD_P50_MS = 25.0  # rebuild of an evicted user following 400
+IMPORT_FOLLOWS = 10_000_000  # a world of this many follows bulk-loaded into an empty Neo4j
+IMPORT_S = 60.0
