@@ -558,8 +558,15 @@ def _floor_section(results: dict[str, Any]) -> list[str]:
         f"{_fmt(fl['server_cpu_ms_per_request'], 3)} | 1 |",
         f"| GraphQL homeTimeline, {f['api_processes']} process(es) | {_fmt(api['requests_per_s'], 0)} | "
         f"{_fmt(api['server_cpu_ms_per_request'], 3)} | **{_fmt(f['cpu_ratio'], 1)}x** |",
-        "",
     ]
+    cold = f.get("api_cold")
+    if cold:
+        lines += [
+            f"| GraphQL homeTimeline, cold cache: every tweet and user hash dropped before each of {cold['requests']} "
+            f"sequential requests (p50 {_fmt(cold['latency']['p50_ms'])} ms) | | "
+            f"{_fmt(cold['server_cpu_ms_per_request'], 3)} | **{_fmt(f['cold_cpu_ratio'], 1)}x** |",
+        ]
+    lines += [""]
     return lines + _profile_lines(api.get("profile"), "one API process under that load")
 
 
@@ -664,10 +671,19 @@ def _goals(results: dict[str, Any]) -> list[str]:
     )
     ratio = floor.get("cpu_ratio", nan) if floor else nan
     add(
-        "2. homeTimeline server CPU per request (warm; a cold cache is not measured apart)",
+        "2. homeTimeline server CPU per request, warm cache",
         f"≤ {goals.HOME_CPU_RATIO}x floor (a)",
         ratio,
         f"{_fmt(ratio, 1)}x",
+        goals.HOME_CPU_RATIO,
+        True,
+    )
+    cold_ratio = floor.get("cold_cpu_ratio", nan) if floor else nan
+    add(
+        "2. homeTimeline server CPU per request, cold cache (the page's records read from Neo4j)",
+        f"≤ {goals.HOME_CPU_RATIO}x floor (a)",
+        cold_ratio,
+        f"{_fmt(cold_ratio, 1)}x",
         goals.HOME_CPU_RATIO,
         True,
     )

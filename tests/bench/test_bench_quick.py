@@ -58,6 +58,8 @@ async def test_quick_bench_writes_report_with_sane_numbers(
     for side in ("floor", "api"):
         assert floor[side]["requests_per_s"] > 0 and floor[side]["server_cpu_ms_per_request"] > 0
     assert floor["cpu_ratio"] > 0 and "against its floor" in report
+    assert floor["api_cold"]["server_cpu_ms_per_request"] > 0 and floor["cold_cpu_ratio"] > 0
+    assert "cold cache: every tweet and user hash dropped" in report
     assert floor["api"]["profile"]["samples"] > 0, floor["api"]["profile"]
     rebuild = saved["reads"]["rebuild"]
     assert rebuild["p50_ms"] > 0 and rebuild["first_page"] == 20 and rebuild["entries"] == 800
