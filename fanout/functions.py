@@ -43,6 +43,7 @@ PURGE = "fl_purge"
 RESTORE = "fl_restore"
 HEADS = "fl_heads"
 HASHES = "fl_hashes"
+SCORES = "fl_scores"
 
 LIBRARY = r"""#!lua name=feedline
 
@@ -323,6 +324,20 @@ redis.register_function{function_name = 'fl_hashes', callback = function(keys, a
   local rows = {}
   for i = 1, #keys do
     rows[i] = redis.call('HMGET', keys[i], unpack(args))
+  end
+  return rows
+end, flags = {'no-writes'}}
+
+-- keys: sorted sets. args: for each key in turn, how many members, then the members (at least one). ZMSCORE
+-- of each, in one call: the like and repost flags of a live event's subscribers were two commands each, for
+-- the client to pack, send and read back under a timeout of its own (one server only: the sets lie in many
+-- slots). Scores come back as strings, missing members as nil.
+redis.register_function{function_name = 'fl_scores', callback = function(keys, args)
+  local rows, at = {}, 1
+  for i = 1, #keys do
+    local n = tonumber(args[at])
+    rows[i] = redis.call('ZMSCORE', keys[i], unpack(args, at + 1, at + n))
+    at = at + n + 1
   end
   return rows
 end, flags = {'no-writes'}}

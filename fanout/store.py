@@ -414,6 +414,24 @@ class TimelineStore:
                 return list(await pipe.execute())
         return list(await self._fcall(fn.HASHES, keys, fields))
 
+    async def read_scores(
+        self, asks: Sequence[tuple[str, Sequence[bytes]]]
+    ) -> list[list[float | None] | Exception]:
+        """ZMSCORE of each (sorted set, members): one call on a single server (fl_scores); on a cluster one
+        ZMSCORE each in a pipeline, where a key whose node failed answers its exception and the others stand."""
+        if not asks:
+            return []
+        if self.clustered:
+            async with self.redis.pipeline(transaction=False) as pipe:
+                for key, members in asks:
+                    pipe.zmscore(key, list(members))
+                return list(await pipe.execute(raise_on_error=False))
+        args: list[Any] = []
+        for _, members in asks:
+            args += [len(members), *members]
+        rows = await self._fcall(fn.SCORES, [key for key, _ in asks], args)
+        return [[None if score is None else float(score) for score in row] for row in rows]
+
     @staticmethod
     def queue_between(pipe: Any, key: str, low: int | None, high: int | None, limit: int) -> None:
         """Queue ids strictly between ``low`` and ``high`` of a timeline or author list (None: no bound; the

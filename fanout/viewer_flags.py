@@ -36,9 +36,9 @@ _BUILT = b""  # the marker member: 8-byte tweet ids never equal it
 
 
 class ScoreReads:
-    """The first read of every flags ask (one ZMSCORE on a viewer's set) made while Redis is busy, in one
-    pipeline: the subscribers of one live event asking whether they like its tweet, concurrent pages, and a
-    page's likes and reposts together (both sets share one of these)."""
+    """The first read of every flags ask (one ZMSCORE on a viewer's set) made while Redis is busy, in one call
+    (TimelineStore.read_scores): the subscribers of one live event asking whether they like its tweet,
+    concurrent pages, and a page's likes and reposts together (both sets share one of these)."""
 
     def __init__(self, ctx: EngineContext) -> None:
         self.ctx = ctx
@@ -55,10 +55,7 @@ class ScoreReads:
     async def _read(
         self, asks: Sequence[tuple[str, tuple[bytes, ...]]]
     ) -> list[list[float | None] | Exception]:
-        async with self.ctx.redis.pipeline(transaction=False) as pipe:
-            for key, members in asks:
-                pipe.zmscore(key, list(members))
-            return list(await pipe.execute(raise_on_error=False))
+        return await self.ctx.store.read_scores(asks)
 
 
 class ViewerTweetSet(ABC):

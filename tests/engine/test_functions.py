@@ -13,7 +13,7 @@ from api.hub import LiveHub
 from fanout.config import EngineConfig
 from fanout.live import LiveLog, decode_event
 from fanout.service import FeedService
-from fanout.store import LIVE_LOG_TTL_S, TimelineStore
+from fanout.store import LIVE_LOG_TTL_S, TimelineStore, encode_id
 from fanout.worker import FanoutWorker
 from feedline.settings import Settings
 
@@ -229,3 +229,22 @@ async def test_hashes_read_in_one_call_answer_as_an_hmget_each(
     assert await svc.ctx.store.read_hashes(keys, fields) == each
     assert each[0] == [b"7", b"full", b"0", None] and each[1] == [None] * 4
     assert await svc.ctx.store.read_hashes([], fields) == []
+
+
+async def test_scores_read_in_one_call_answer_as_a_zmscore_each(
+    engine: tuple[FeedService, FanoutWorker], redis: aioredis.Redis
+) -> None:
+    """read_scores (fl_scores on one server: one call for the flag reads of a live event's subscribers)
+    answers what one ZMSCORE per sorted set answers: missing sets and members as None, in the order asked."""
+    svc, _ = engine
+    keys = [svc.keys.likes(v) for v in (41, 42, 43)]
+    await redis.zadd(keys[0], {b"": 0, encode_id(7): 0, encode_id(9): 2.5})
+    await redis.zadd(keys[2], {encode_id(7): 1})  # 42: no set at all
+    asks = [(keys[0], [b"", encode_id(7), encode_id(8)]), (keys[1], [b""]), (keys[2], [encode_id(7), b""])]
+    async with redis.pipeline(transaction=False) as pipe:
+        for key, members in asks:
+            pipe.zmscore(key, members)
+        each = await pipe.execute()
+    assert await svc.ctx.store.read_scores(asks) == each
+    assert each == [[0.0, 0.0, None], [None], [1.0, None]]
+    assert await svc.ctx.store.read_scores([]) == []
