@@ -127,8 +127,14 @@ class _HashCache(Generic[R]):
     async def _load_shared(self, misses: list[int]) -> dict[int, R]:
         """The missed records (unknown ids omitted): the ids already being read are awaited, the others read in
         one Neo4j batch of this get's, which later gets of those ids share until it is done."""
-        reading = {id(f): f for rid in misses if (f := self.loading.running(rid)) is not None}
-        fresh = [rid for rid in misses if self.loading.running(rid) is None]
+        reading: dict[int, asyncio.Future[dict[int, R]]] = {}
+        fresh: list[int] = []
+        for rid in misses:
+            future = self.loading.running(rid)
+            if future is None:
+                fresh.append(rid)
+            else:
+                reading[id(future)] = future
         if fresh:
             task = self.loading.start(fresh, self._fill(fresh))
             reading[id(task)] = task

@@ -33,6 +33,12 @@ def settled(loader: DataLoader[K, V], key: K) -> Future[V] | None:
     return future
 
 
+def known(loader: DataLoader[K, V], key: K) -> V | None:
+    """``key``'s value when ``loader`` has it already, else None (never starts a load)."""
+    done = settled(loader, key)
+    return done.result() if done is not None else None
+
+
 async def _fill(
     loader: DataLoader[K, V], keys: Sequence[K], load: Callable[[Sequence[K]], Awaitable[Sequence[V]]]
 ) -> None:
@@ -86,32 +92,27 @@ class Loaders:
 
     def known_user(self, user_id: int) -> UserRecord | None:
         """The user's record when loaded already, else None (never starts a load)."""
-        done = settled(self.users, user_id)
-        return done.result() if done is not None else None
+        return known(self.users, user_id)
 
     def known_flags(self, tweet_id: int) -> tuple[bool | None, bool | None]:
         """(viewerHasLiked, viewerHasReposted) where loaded already (or anonymous), None where not."""
         if self._viewer.id is None:
             return False, False
-        liked, reposted = settled(self._liked, tweet_id), settled(self._reposted, tweet_id)
-        return (
-            liked.result() if liked is not None else None,
-            reposted.result() if reposted is not None else None,
-        )
+        return known(self._liked, tweet_id), known(self._reposted, tweet_id)
 
     def liked_now(self, tweet_id: int) -> bool | Awaitable[bool]:
         """viewer_has_liked at once when loaded already (or anonymous), else its awaitable."""
-        if self._viewer.id is None:
-            return False
-        done = settled(self._liked, tweet_id)
-        return done.result() if done is not None else self._liked.load(tweet_id)
+        return self._flag_now(self._liked, tweet_id)
 
     def reposted_now(self, tweet_id: int) -> bool | Awaitable[bool]:
         """viewer_has_reposted at once when loaded already (or anonymous), else its awaitable."""
+        return self._flag_now(self._reposted, tweet_id)
+
+    def _flag_now(self, loader: DataLoader[int, bool], tweet_id: int) -> bool | Awaitable[bool]:
         if self._viewer.id is None:
             return False
-        done = settled(self._reposted, tweet_id)
-        return done.result() if done is not None else self._reposted.load(tweet_id)
+        flag = known(loader, tweet_id)
+        return flag if flag is not None else loader.load(tweet_id)
 
     async def prefetch(
         self, selected: frozenset[str], tweets: Sequence[TweetRecord], reposters: Iterable[int | None] = ()
